@@ -1,0 +1,44 @@
+/*
+ * Helpers shared by every kernel file. OpenCL C 1.2, no extensions. Shapes always arrive as kernel
+ * arguments; element counts are below 2^31 (CLNN_MAX_ELEMENTS), so 32-bit index arithmetic is
+ * exact.
+ */
+#ifndef CLNN_KERNELS_COMMON_H
+#define CLNN_KERNELS_COMMON_H
+
+/* Elements handled by one work-item in the vectorised elementwise kernels. */
+#define CLNN_VECTOR_WIDTH 4
+
+/* Loads 4 consecutive floats at element 4*i, or fewer at the tail (missing lanes are 0). */
+static inline float4 clnn_load4(__global const float *p, uint i, uint n)
+{
+    uint base = i * 4u;
+    if (base + 3u < n)
+        return vload4(i, p);
+    float4 v = (float4)(0.0f);
+    if (base < n)
+        v.s0 = p[base];
+    if (base + 1u < n)
+        v.s1 = p[base + 1u];
+    if (base + 2u < n)
+        v.s2 = p[base + 2u];
+    return v;
+}
+
+/* Stores the lanes of v that fall below n at element 4*i. */
+static inline void clnn_store4(float4 v, __global float *p, uint i, uint n)
+{
+    uint base = i * 4u;
+    if (base + 3u < n) {
+        vstore4(v, i, p);
+        return;
+    }
+    if (base < n)
+        p[base] = v.s0;
+    if (base + 1u < n)
+        p[base + 1u] = v.s1;
+    if (base + 2u < n)
+        p[base + 2u] = v.s2;
+}
+
+#endif

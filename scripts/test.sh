@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Quick start, second command: installs what is missing, builds, and runs the whole test suite
+# through ctest on every OpenCL device present.
+#   --sanitize   build with clang, AddressSanitizer and UndefinedBehaviorSanitizer into
+#                build-sanitize/ and run the suite there (CI does both runs).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh"
+
+# Two POCL drivers, so every test is run and compared on two devices.
+export POCL_DEVICES=${POCL_DEVICES:-"pthread basic"}
+
+if [ "${1:-}" = "--sanitize" ]; then
+  export CLNN_BUILD_DIR=${CLNN_BUILD_DIR:-$root/build-sanitize}
+  export CC=clang
+  export CLNN_BUILD_TYPE=RelWithDebInfo
+  "$root/scripts/build.sh" -DCLNN_SANITIZE=ON
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=0:halt_on_error=1"}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-"suppressions=$root/tests/lsan.supp:print_suppressions=0"}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"}
+else
+  "$root/scripts/build.sh"
+fi
+cd "${CLNN_BUILD_DIR:-$root/build}"
+ctest --output-on-failure -j"$(nproc)" --timeout 900

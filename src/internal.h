@@ -1,0 +1,120 @@
+/*
+ * What the library's own files share and users never see: the context and tensor structures,
+ * error reporting, kernel lookup and launch helpers, and argument checks used by every op.
+ * Everything here has hidden visibility.
+ */
+#ifndef CLNN_INTERNAL_H
+#define CLNN_INTERNAL_H
+
+#include "clnn.h"
+
+#include <stdarg.h>
+
+#define CLNN_MESSAGE_SIZE 1024
+
+typedef struct clnn_program_entry clnn_program_entry;
+typedef struct clnn_kernel_entry clnn_kernel_entry;
+
+struct clnn_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl_ctx;
+    cl_command_queue queue;
+    clnn_device_info info;
+
+    /* Program cache: in memory for this context, and on disk when cache.enabled. */
+    clnn_cache_stats cache;
+    char kernel_dir[512]; /* "" : embedded kernels */
+    clnn_program_entry *programs;
+    size_t program_count;
+    clnn_kernel_entry *kernels;
+    size_t kernel_count;
+
+    char *build_log;
+    char last_error[CLNN_MESSAGE_SIZE];
+};
+
+struct clnn_tensor {
+    clnn_context *ctx;
+    cl_mem buffer;
+    int ndim;
+    size_t dims[CLNN_MAX_DIMS];
+    size_t count;
+};
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+/* Records a formatted message on ctx (when not NULL) and on this thread, and returns status. */
+clnn_status clnn_error(clnn_context *ctx, clnn_status status, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Maps an OpenCL error code to a status (memory errors to CLNN_ERR_DEVICE_MEMORY) and records
+ * "<what> failed: CL_NAME (code)". */
+clnn_status clnn_cl_error(clnn_context *ctx, cl_int code, const char *what);
+
+/* The symbolic name of an OpenCL error code ("CL_INVALID_VALUE"). */
+const char *clnn_cl_error_name(cl_int code);
+
+/* Shorthand for the common pattern: on a failed OpenCL call, record it and return. */
+#define CLNN_CL_CHECK(ctx, call, what)                                                             \
+    do {                                                                                           \
+        cl_int clnn_cl_code_ = (call);                                                             \
+        if (clnn_cl_code_ != CL_SUCCESS)                                                           \
+            return clnn_cl_error((ctx), clnn_cl_code_, (what));                                    \
+    } while (0)
+
+/* ---- argument checks (each records a message naming the argument) ---------------------------- */
+
+/* ctx is not NULL. */
+clnn_status clnn_check_context(const clnn_context *ctx, const char *function);
+/* t is not NULL and belongs to ctx. */
+clnn_status clnn_check_tensor(clnn_context *ctx, const clnn_tensor *t, const char *name);
+/* t and u have the same rank and sizes. */
+clnn_status clnn_check_same_shape(clnn_context *ctx, const clnn_tensor *t, const char *t_name,
+                                  const clnn_tensor *u, const char *u_name);
+/* p is not NULL. */
+clnn_status clnn_check_pointer(clnn_context *ctx, const void *p, const char *name);
+/* value is finite (not NaN or Inf). */
+clnn_status clnn_check_finite(clnn_context *ctx, float value, const char *name);
+/* Validates a shape and returns its element count in *count. */
+clnn_status clnn_check_shape(clnn_context *ctx, int ndim, const size_t *dims, size_t *count);
+/* Writes "AxBxC" into buf. */
+void clnn_format_shape(char *buf, size_t size, int ndim, const size_t *dims);
+
+/* ---- kernels --------------------------------------------------------------------------------- */
+
+/* Returns the kernel `name` from kernels/<file> built with `options` (extra build options, e.g.
+ * "-DACTIVATION=3"; NULL for none). Programs and kernels are built once per context and kept. */
+clnn_status clnn_get_kernel(clnn_context *ctx, const char *file, const char *options,
+                            const char *name, cl_kernel *kernel);
+
+/* A kernel argument: its size and address (NULL address: __local memory of that size). */
+typedef struct clnn_kernel_arg {
+    size_t size;
+    const void *value;
+} clnn_kernel_arg;
+#define CLNN_ARG(v) ((clnn_kernel_arg){sizeof(v), &(v)})
+#define CLNN_LOCAL_ARG(bytes) ((clnn_kernel_arg){(bytes), NULL})
+/* Expands to "count, array" for clnn_run_kernel's last two parameters. */
+#define CLNN_ARGS(...)                                                                             \
+    (sizeof((clnn_kernel_arg[]){__VA_ARGS__}) / sizeof(clnn_kernel_arg)),                          \
+        ((const clnn_kernel_arg[]){__VA_ARGS__})
+
+/* Sets the arguments and enqueues an NDRange of work_dim dimensions. local may be NULL. */
+clnn_status clnn_run_kernel(clnn_context *ctx, cl_kernel kernel, const char *name,
+                            cl_uint work_dim, const size_t *global, const size_t *local,
+                            size_t arg_count, const clnn_kernel_arg *args);
+
+/* The work-group size to use for a 1-D launch of kernel: the kernel's own limit on this device,
+ * capped at 256 and rounded down to a multiple of its preferred multiple. */
+size_t clnn_kernel_group_size(clnn_context *ctx, cl_kernel kernel);
+
+/* Enqueues kernel over `items` work-items in 1-D, rounding the global size up to a whole number
+ * of work-groups (kernels must check their index against their element count). */
+clnn_status clnn_run_kernel_1d(clnn_context *ctx, cl_kernel kernel, const char *name,
+                               size_t items, size_t arg_count, const clnn_kernel_arg *args);
+
+/* Frees every program and kernel of a context (context destruction). */
+void clnn_release_programs(clnn_context *ctx);
+
+#endif /* CLNN_INTERNAL_H */

@@ -1,0 +1,224 @@
+/*
+ * Float32 device tensors: allocation, wrapping a caller's buffer, host transfers, fill, copy and
+ * shape changes. Shapes are validated here once, and by each op against its operands.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static clnn_status new_tensor(clnn_context *ctx, int ndim, const size_t *dims, size_t count,
+                              cl_mem buffer, clnn_tensor **out)
+{
+    clnn_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return clnn_error(ctx, CLNN_ERR_HOST_MEMORY, "out of memory creating a tensor");
+    t->ctx = ctx;
+    t->buffer = buffer;
+    t->ndim = ndim;
+    for (int i = 0; i < CLNN_MAX_DIMS; ++i)
+        t->dims[i] = i < ndim ? dims[i] : 1;
+    t->count = count;
+    *out = t;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_create(clnn_context *ctx, int ndim, const size_t *dims,
+                               clnn_tensor **tensor)
+{
+    clnn_status status = clnn_check_context(ctx, "clnn_tensor_create");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!tensor)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_create: tensor is NULL");
+    size_t count;
+    status = clnn_check_shape(ctx, ndim, dims, &count);
+    if (status != CLNN_SUCCESS)
+        return status;
+    size_t bytes = count * sizeof(float);
+    if (bytes > ctx->info.max_alloc_bytes)
+        return clnn_error(ctx, CLNN_ERR_DEVICE_MEMORY,
+                          "a tensor of %zu bytes exceeds the device's largest allocation (%llu)",
+                          bytes, (unsigned long long)ctx->info.max_alloc_bytes);
+    cl_int err;
+    cl_mem buffer = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS)
+        return clnn_cl_error(ctx, err, "clCreateBuffer");
+    status = new_tensor(ctx, ndim, dims, count, buffer, tensor);
+    if (status != CLNN_SUCCESS)
+        clReleaseMemObject(buffer);
+    return status;
+}
+
+clnn_status clnn_tensor_wrap(clnn_context *ctx, cl_mem buffer, int ndim, const size_t *dims,
+                             clnn_tensor **tensor)
+{
+    clnn_status status = clnn_check_context(ctx, "clnn_tensor_wrap");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!tensor || !buffer)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_wrap: %s is NULL",
+                          tensor ? "buffer" : "tensor");
+    size_t count;
+    status = clnn_check_shape(ctx, ndim, dims, &count);
+    if (status != CLNN_SUCCESS)
+        return status;
+    cl_context owner;
+    size_t size;
+    CLNN_CL_CHECK(ctx, clGetMemObjectInfo(buffer, CL_MEM_CONTEXT, sizeof owner, &owner, NULL),
+                  "clGetMemObjectInfo(CL_MEM_CONTEXT) on the wrapped buffer");
+    CLNN_CL_CHECK(ctx, clGetMemObjectInfo(buffer, CL_MEM_SIZE, sizeof size, &size, NULL),
+                  "clGetMemObjectInfo(CL_MEM_SIZE) on the wrapped buffer");
+    if (owner != ctx->cl_ctx)
+        return clnn_error(ctx, CLNN_ERR_CONTEXT_MISMATCH,
+                          "the wrapped buffer belongs to another OpenCL context");
+    if (size / sizeof(float) < count)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "the wrapped buffer holds %zu bytes; the shape needs %zu", size,
+                          count * sizeof(float));
+    CLNN_CL_CHECK(ctx, clRetainMemObject(buffer), "clRetainMemObject");
+    status = new_tensor(ctx, ndim, dims, count, buffer, tensor);
+    if (status != CLNN_SUCCESS)
+        clReleaseMemObject(buffer);
+    return status;
+}
+
+clnn_status clnn_tensor_destroy(clnn_tensor *tensor)
+{
+    if (!tensor)
+        return CLNN_SUCCESS;
+    /* For a wrapped buffer this releases clnn's own reference only. */
+    clReleaseMemObject(tensor->buffer);
+    free(tensor);
+    return CLNN_SUCCESS;
+}
+
+static clnn_status check_transfer(const clnn_tensor *tensor, const void *host, size_t count,
+                                  const char *function)
+{
+    if (!tensor)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: tensor is NULL", function);
+    if (!host)
+        return clnn_error(tensor->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: host is NULL", function);
+    if (count != tensor->count)
+        return clnn_error(tensor->ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: count is %zu but the tensor holds %zu elements", function, count,
+                          tensor->count);
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_upload(clnn_tensor *tensor, const float *host, size_t count)
+{
+    clnn_status status = check_transfer(tensor, host, count, "clnn_tensor_upload");
+    if (status != CLNN_SUCCESS)
+        return status;
+    CLNN_CL_CHECK(tensor->ctx,
+                  clEnqueueWriteBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
+                                       count * sizeof(float), host, 0, NULL, NULL),
+                  "clEnqueueWriteBuffer");
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_download(const clnn_tensor *tensor, float *host, size_t count)
+{
+    clnn_status status = check_transfer(tensor, host, count, "clnn_tensor_download");
+    if (status != CLNN_SUCCESS)
+        return status;
+    CLNN_CL_CHECK(tensor->ctx,
+                  clEnqueueReadBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
+                                      count * sizeof(float), host, 0, NULL, NULL),
+                  "clEnqueueReadBuffer");
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_fill(clnn_tensor *tensor, float value)
+{
+    if (!tensor)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_fill: tensor is NULL");
+    cl_kernel kernel;
+    clnn_status status = clnn_get_kernel(tensor->ctx, "core.cl", NULL, "clnn_fill", &kernel);
+    if (status != CLNN_SUCCESS)
+        return status;
+    cl_uint n = (cl_uint)tensor->count;
+    return clnn_run_kernel_1d(tensor->ctx, kernel, "clnn_fill", (tensor->count + 3) / 4,
+                              CLNN_ARGS(CLNN_ARG(tensor->buffer), CLNN_ARG(value), CLNN_ARG(n)));
+}
+
+clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
+{
+    if (!dst)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_copy: dst is NULL");
+    clnn_context *ctx = dst->ctx;
+    clnn_status status = clnn_check_tensor(ctx, src, "src");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (dst->count != src->count)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "clnn_tensor_copy: dst holds %zu elements and src %zu", dst->count,
+                          src->count);
+    if (dst == src)
+        return CLNN_SUCCESS;
+    cl_kernel kernel;
+    status = clnn_get_kernel(ctx, "core.cl", NULL, "clnn_copy", &kernel);
+    if (status != CLNN_SUCCESS)
+        return status;
+    cl_uint n = (cl_uint)src->count;
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_copy", (src->count + 3) / 4,
+                              CLNN_ARGS(CLNN_ARG(dst->buffer), CLNN_ARG(src->buffer), CLNN_ARG(n)));
+}
+
+clnn_status clnn_tensor_reshape(clnn_tensor *tensor, int ndim, const size_t *dims)
+{
+    if (!tensor)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_reshape: tensor is NULL");
+    size_t count;
+    clnn_status status = clnn_check_shape(tensor->ctx, ndim, dims, &count);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (count != tensor->count)
+        return clnn_error(tensor->ctx, CLNN_ERR_INVALID_SHAPE,
+                          "clnn_tensor_reshape: the new shape has %zu elements, the tensor %zu",
+                          count, tensor->count);
+    tensor->ndim = ndim;
+    for (int i = 0; i < CLNN_MAX_DIMS; ++i)
+        tensor->dims[i] = i < ndim ? dims[i] : 1;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_get_shape(const clnn_tensor *tensor, int *ndim, size_t *dims)
+{
+    if (!tensor || !ndim || !dims)
+        return clnn_error(tensor ? tensor->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tensor_get_shape: %s is NULL",
+                          !tensor ? "tensor" : !ndim ? "ndim" : "dims");
+    *ndim = tensor->ndim;
+    memcpy(dims, tensor->dims, sizeof tensor->dims);
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_get_count(const clnn_tensor *tensor, size_t *count)
+{
+    if (!tensor || !count)
+        return clnn_error(tensor ? tensor->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tensor_get_count: %s is NULL", tensor ? "count" : "tensor");
+    *count = tensor->count;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_get_buffer(const clnn_tensor *tensor, cl_mem *buffer)
+{
+    if (!tensor || !buffer)
+        return clnn_error(tensor ? tensor->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tensor_get_buffer: %s is NULL", tensor ? "buffer" : "tensor");
+    *buffer = tensor->buffer;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_get_context(const clnn_tensor *tensor, clnn_context **ctx)
+{
+    if (!tensor || !ctx)
+        return clnn_error(tensor ? tensor->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tensor_get_context: %s is NULL", tensor ? "ctx" : "tensor");
+    *ctx = tensor->ctx;
+    return CLNN_SUCCESS;
+}

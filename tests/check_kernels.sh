@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Compiles every kernels/*.cl as strict OpenCL C 1.2 with clang (-cl-std=CL1.2 -Werror, syntax
+# only), since vendor compilers accept less than POCL does. Exits 77 (skipped) without clang.
+# usage: check_kernels.sh CLANG KERNEL_DIR
+clang=${1:-}
+dir=$2
+if [ -z "$clang" ] || ! [ -x "$clang" ]; then
+  echo "clang not found: cannot run the strict OpenCL C 1.2 check"
+  exit 77
+fi
+failed=0
+for kernel in "$dir"/*.cl; do
+  if out=$("$clang" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -fsyntax-only \
+             -Werror -Wall -Wextra -I "$dir" "$kernel" 2>&1); then
+    echo "ok      $(basename "$kernel")"
+  else
+    echo "FAILED  $(basename "$kernel")"
+    echo "$out"
+    failed=1
+  fi
+done
+exit $failed

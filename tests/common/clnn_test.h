@@ -1,0 +1,72 @@
+/*
+ * Shared test helper. clnn_test_main() runs a cmocka group once per OpenCL device (all devices, or
+ * those named in CLNN_TEST_DEVICES, comma-separated selectors), with clnn_test_ctx set to a context
+ * on that device. Helpers draw seeded random data (CLNN_TEST_SEED reproduces a run), poison
+ * outputs, and compare results with double-precision references, failing on any NaN or Inf that
+ * the reference does not also have.
+ */
+#ifndef CLNN_TEST_H
+#define CLNN_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <clnn.h>
+
+/* The context of the device under test, and its description. */
+extern clnn_context *clnn_test_ctx;
+extern clnn_device_info clnn_test_device;
+
+/* Runs tests on every selected device; returns the number of failures (0: all passed). */
+int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t count);
+#define CLNN_TEST_MAIN(suite, tests)                                                               \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        return clnn_test_main((suite), (tests), sizeof(tests) / sizeof((tests)[0]));               \
+    }
+
+/* Fails the test with the status name and the context's message unless call succeeds. */
+#define CLNN_ASSERT_OK(call) clnn_test_check_status((call), CLNN_SUCCESS, #call, __FILE__, __LINE__)
+/* Fails the test unless call returns `expected`. */
+#define CLNN_ASSERT_STATUS(call, expected)                                                         \
+    clnn_test_check_status((call), (expected), #call, __FILE__, __LINE__)
+void clnn_test_check_status(clnn_status got, clnn_status expected, const char *call,
+                            const char *file, int line);
+
+/* ---- random data (seeded per process; the seed is printed) ---------------------------------- */
+uint64_t clnn_test_seed(void);
+uint64_t clnn_test_random_u64(void);
+double clnn_test_uniform(double lo, double hi);  /* [lo, hi) */
+double clnn_test_normal(void);                   /* N(0, 1) */
+void clnn_test_fill_uniform(float *x, size_t n, double lo, double hi);
+
+/* ---- tensors on clnn_test_ctx (each fails the test on error) -------------------------------- */
+/* Creates a tensor; with data, uploads it, else poisons it. */
+clnn_tensor *clnn_test_tensor(int ndim, const size_t *dims, const float *data);
+clnn_tensor *clnn_test_tensor_1d(size_t n, const float *data);
+/* Fills with NaN, so that an element a kernel fails to write fails the comparison. */
+void clnn_test_poison(clnn_tensor *t);
+void clnn_test_download(const clnn_tensor *t, float *host, size_t n);
+/* malloc that fails the test when it returns NULL. */
+void *clnn_test_alloc(size_t bytes);
+
+/* ---- comparison -------------------------------------------------------------------------------- */
+/* Passes when every got[i] is within atol + rtol * |ref[i]| of ref[i]. A NaN or Inf in got passes
+ * only where ref holds the same (NaN where NaN, the same signed Inf). Reports the first failure
+ * and the largest relative error. */
+void clnn_test_assert_close(const char *what, const float *got, const double *ref, size_t n,
+                            double rtol, double atol);
+/* Same for float references. */
+void clnn_test_assert_close_f(const char *what, const float *got, const float *ref, size_t n,
+                              double rtol, double atol);
+
+/* A fresh directory under the build's temporary area (or /tmp); the caller removes it. */
+void clnn_test_make_temp_dir(char *path, size_t size);
+/* Removes a directory tree made by clnn_test_make_temp_dir. */
+void clnn_test_remove_tree(const char *path);
+
+#endif
