@@ -222,6 +222,10 @@ static int select_visit(const clnn_device_info *info, void *user)
     size_t used = strlen(s->listing);
     snprintf(s->listing + used, sizeof s->listing - used, "%s%u:%u %s (%s)", used ? "; " : "",
              info->platform_index, info->device_index, info->device_name, info->platform_name);
+    if (!s->found_any) {
+        s->first_any = *info;
+        s->found_any = 1;
+    }
     if (s->selector) {
         int match;
         if (s->has_pair)
@@ -246,10 +250,6 @@ static int select_visit(const clnn_device_info *info, void *user)
     if (info->type == CLNN_DEVICE_TYPE_CPU && !s->found_cpu) {
         s->first_cpu = *info;
         s->found_cpu = 1;
-    }
-    if (!s->found_any) {
-        s->first_any = *info;
-        s->found_any = 1;
     }
     return 0;
 }
@@ -283,7 +283,7 @@ static clnn_status select_device(const char *selector, clnn_device_info *info)
     clnn_status status = for_each_device(select_visit, &s);
     if (status != CLNN_SUCCESS)
         return status;
-    if (!s.found_any && !s.found)
+    if (!s.found_any)
         return clnn_error(NULL, CLNN_ERR_NO_DEVICE,
                           "OpenCL platforms are installed but none has a device; for the CPU: "
                           "apt-get install pocl-opencl-icd");

@@ -242,6 +242,8 @@ int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t cou
         char group[256];
         snprintf(group, sizeof group, "%s [%u:%u %s]", suite, clnn_test_device.platform_index,
                  clnn_test_device.device_index, clnn_test_device.device_name);
+        printf("[ DEVICE   ] %s\n", group);
+        fflush(stdout);
         failures += _cmocka_run_group_tests(group, tests, count, group_setup, NULL);
         clnn_context_destroy(clnn_test_ctx);
         clnn_test_ctx = NULL;

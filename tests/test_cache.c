@@ -1,0 +1,351 @@
+/*
+ * The compiled-program cache: a miss then a hit, corrupt, truncated and foreign entries rejected
+ * and rebuilt, an unwritable directory that only disables caching, "off", two processes writing
+ * the same entries at once, kernel sources read from a directory, and a build failure with its
+ * compiler log.
+ */
+#define _GNU_SOURCE
+#include "clnn_test.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* A context on the device under test with the given cache and kernel directories. */
+static clnn_context *make_context(const char *cache_dir, const char *kernel_dir)
+{
+    clnn_context_options options;
+    clnn_context_options_init(&options);
+    char pair[32];
+    snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
+             clnn_test_device.device_index);
+    options.device = pair;
+    options.cache_dir = cache_dir;
+    options.kernel_dir = kernel_dir;
+    clnn_context *ctx = NULL;
+    CLNN_ASSERT_OK(clnn_context_create(&ctx, &options));
+    return ctx;
+}
+
+/* Builds the core program in a fresh context and returns its cache counters. */
+static clnn_cache_stats build_once(const char *cache_dir)
+{
+    clnn_context *ctx = make_context(cache_dir, NULL);
+    CLNN_ASSERT_OK(clnn_context_self_check(ctx));
+    clnn_cache_stats stats;
+    CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+    clnn_context_destroy(ctx);
+    return stats;
+}
+
+/* Lists the cache entries (*.clbin) of dir; returns how many, and fails on leftover temp files. */
+static int list_entries(const char *dir, char names[][512], int max)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strstr(e->d_name, ".tmp"))
+            fail_msg("temporary file %s left in the cache", e->d_name);
+        size_t len = strlen(e->d_name);
+        if (len > 6 && strcmp(e->d_name + len - 6, ".clbin") == 0 && n < max)
+            snprintf(names[n++], 512, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_miss_then_hit(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    clnn_cache_stats cold = build_once(dir);
+    assert_true(cold.enabled);
+    assert_string_equal(cold.directory, dir);
+    assert_int_equal(cold.programs_built, 1);
+    assert_int_equal(cold.disk_misses, 1);
+    assert_int_equal(cold.disk_hits, 0);
+    assert_int_equal(cold.disk_writes, 1);
+    assert_int_equal(cold.disk_write_errors, 0);
+    char names[8][512];
+    assert_int_equal(list_entries(dir, names, 8), 1);
+
+    clnn_cache_stats warm = build_once(dir);
+    assert_int_equal(warm.programs_built, 0);
+    assert_int_equal(warm.disk_hits, 1);
+    assert_int_equal(warm.disk_misses, 0);
+    assert_int_equal(warm.disk_rejected, 0);
+    assert_int_equal(warm.disk_writes, 0);
+
+    /* Within one context a program is built once, however often it is used. */
+    clnn_context *ctx = make_context(dir, NULL);
+    for (int i = 0; i < 3; ++i)
+        CLNN_ASSERT_OK(clnn_context_self_check(ctx));
+    clnn_cache_stats stats;
+    clnn_context_get_cache_stats(ctx, &stats);
+    assert_int_equal(stats.disk_hits + stats.programs_built, 1);
+    clnn_context_destroy(ctx);
+    clnn_test_remove_tree(dir);
+}
+
+typedef void (*damage_fn)(const char *path);
+
+static void flip_middle_byte(const char *path)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size / 2, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, size / 2, SEEK_SET);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+}
+
+static void truncate_half(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size / 2), 0);
+}
+
+static void truncate_to_nothing(const char *path)
+{
+    assert_int_equal(truncate(path, 0), 0);
+}
+
+static void replace_with_foreign(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("this is not a clnn program cache entry\n", f);
+    fclose(f);
+}
+
+/* Damages the first cache entry; the next build must reject it, rebuild, and rewrite it. */
+static void check_damage(damage_fn damage)
+{
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    build_once(dir);
+    char names[8][512];
+    assert_int_equal(list_entries(dir, names, 8), 1);
+    damage(names[0]);
+
+    clnn_cache_stats after = build_once(dir);
+    assert_int_equal(after.disk_rejected, 1);
+    assert_int_equal(after.disk_hits, 0);
+    assert_int_equal(after.programs_built, 1);
+    assert_int_equal(after.disk_writes, 1);
+
+    clnn_cache_stats again = build_once(dir); /* the rewritten entry is good */
+    assert_int_equal(again.disk_hits, 1);
+    assert_int_equal(again.programs_built, 0);
+    clnn_test_remove_tree(dir);
+}
+
+static void test_corrupt_entry(void **state)
+{
+    (void)state;
+    check_damage(flip_middle_byte);
+}
+
+static void test_truncated_entry(void **state)
+{
+    (void)state;
+    check_damage(truncate_half);
+    check_damage(truncate_to_nothing);
+}
+
+static void test_foreign_entry(void **state)
+{
+    (void)state;
+    check_damage(replace_with_foreign);
+}
+
+/* A cache directory that cannot be created only disables the cache. */
+static void test_unwritable_directory(void **state)
+{
+    (void)state;
+    char dir[256], blocked[512];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    snprintf(blocked, sizeof blocked, "%s/file", dir);
+    FILE *f = fopen(blocked, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(blocked, sizeof blocked, "%s/file/cache", dir); /* under a regular file */
+    clnn_cache_stats stats = build_once(blocked);
+    assert_false(stats.enabled);
+    assert_int_equal(stats.programs_built, 1);
+    assert_int_equal(stats.disk_writes, 0);
+
+    clnn_cache_stats off = build_once("off");
+    assert_false(off.enabled);
+    assert_int_equal(off.programs_built, 1);
+    clnn_test_remove_tree(dir);
+}
+
+/* A directory whose entries cannot be written (replaced by a directory of the same name): the
+ * build succeeds and the failed write is counted. */
+static void test_failed_write(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    build_once(dir);
+    char names[8][512];
+    assert_int_equal(list_entries(dir, names, 8), 1);
+    assert_int_equal(unlink(names[0]), 0);
+    assert_int_equal(mkdir(names[0], 0755), 0); /* rename onto a directory fails */
+    clnn_cache_stats stats = build_once(dir);
+    assert_int_equal(stats.programs_built, 1);
+    assert_int_equal(stats.disk_write_errors, 1);
+    clnn_test_remove_tree(dir);
+}
+
+/* Two processes build into an empty cache at once; every entry left is whole and usable. */
+static void test_concurrent_writers(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    char cache_env[320], child_env[] = "CLNN_TEST_CHILD=cache-build", device_env[64];
+    snprintf(cache_env, sizeof cache_env, "CLNN_CACHE_DIR=%s", dir);
+    snprintf(device_env, sizeof device_env, "CLNN_DEVICE=%u:%u", clnn_test_device.platform_index,
+             clnn_test_device.device_index);
+    char *envp[256];
+    size_t n = 0;
+    for (char **e = environ; *e && n < 250; ++e)
+        if (strncmp(*e, "CLNN_CACHE_DIR=", 15) && strncmp(*e, "CLNN_TEST_CHILD=", 16) &&
+            strncmp(*e, "CLNN_DEVICE=", 12))
+            envp[n++] = *e;
+    envp[n++] = cache_env;
+    envp[n++] = child_env;
+    envp[n++] = device_env;
+    envp[n] = NULL;
+    char *argv[] = {"/proc/self/exe", NULL};
+
+    for (int round = 0; round < 2; ++round) {
+        pid_t pids[2];
+        for (int i = 0; i < 2; ++i)
+            assert_int_equal(posix_spawn(&pids[i], "/proc/self/exe", NULL, NULL, argv, envp), 0);
+        for (int i = 0; i < 2; ++i) {
+            int status = 0;
+            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        char names[8][512];
+        assert_int_equal(list_entries(dir, names, 8), 1);
+        clnn_cache_stats stats = build_once(dir);
+        assert_int_equal(stats.disk_hits, 1);
+        assert_int_equal(stats.disk_rejected, 0);
+    }
+    clnn_test_remove_tree(dir);
+}
+
+/* The child of test_concurrent_writers: build and check, exit 0 on success. */
+static int cache_build_child(void)
+{
+    clnn_context *ctx = NULL;
+    if (clnn_context_create(&ctx, NULL) != CLNN_SUCCESS)
+        return 1;
+    int ok = clnn_context_self_check(ctx) == CLNN_SUCCESS;
+    clnn_context_destroy(ctx);
+    return ok ? 0 : 2;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void copy_file(const char *from, const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", from, name);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[n] = '\0';
+    write_file(dir, name, text);
+}
+
+/* Kernels read from a directory at run time; a missing file and a build error are reported. */
+static void test_kernel_directory_and_build_failure(void **state)
+{
+    (void)state;
+    clnn_context *ctx = make_context("off", CLNN_KERNEL_SOURCE_DIR);
+    CLNN_ASSERT_OK(clnn_context_self_check(ctx));
+    clnn_context_destroy(ctx);
+
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    ctx = make_context("off", dir); /* an empty directory */
+    CLNN_ASSERT_STATUS(clnn_context_self_check(ctx), CLNN_ERR_KERNEL_SOURCE);
+    assert_non_null(strstr(clnn_context_last_error(ctx), "core.cl"));
+    clnn_context_destroy(ctx);
+
+    copy_file(CLNN_KERNEL_SOURCE_DIR, dir, "common.h");
+    write_file(dir, "core.cl",
+               "#include \"common.h\"\n"
+               "__kernel void clnn_self_check(__global float *y) { y[0] = undeclared_name; }\n");
+    ctx = make_context("off", dir);
+    CLNN_ASSERT_STATUS(clnn_context_self_check(ctx), CLNN_ERR_BUILD);
+    assert_non_null(strstr(clnn_context_last_error(ctx), "core.cl"));
+    const char *log = clnn_context_build_log(ctx);
+    assert_non_null(strstr(log, "undeclared_name"));
+    /* The context stays usable for what does not need the broken program. */
+    float v[3] = {1, 2, 3};
+    size_t n = 3;
+    clnn_tensor *t = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create(ctx, 1, &n, &t));
+    CLNN_ASSERT_OK(clnn_tensor_upload(t, v, 3));
+    clnn_tensor_destroy(t);
+    clnn_context_destroy(ctx);
+
+    /* Includes nest, and a missing include is named. */
+    write_file(dir, "core.cl", "#include \"missing.h\"\n");
+    ctx = make_context("off", dir);
+    CLNN_ASSERT_STATUS(clnn_context_self_check(ctx), CLNN_ERR_KERNEL_SOURCE);
+    assert_non_null(strstr(clnn_context_last_error(ctx), "missing.h"));
+    clnn_context_destroy(ctx);
+    clnn_test_remove_tree(dir);
+}
+
+int main(void)
+{
+    const char *child = getenv("CLNN_TEST_CHILD");
+    if (child && strcmp(child, "cache-build") == 0)
+        return cache_build_child();
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_miss_then_hit),
+        cmocka_unit_test(test_corrupt_entry),
+        cmocka_unit_test(test_truncated_entry),
+        cmocka_unit_test(test_foreign_entry),
+        cmocka_unit_test(test_unwritable_directory),
+        cmocka_unit_test(test_failed_write),
+        cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_kernel_directory_and_build_failure),
+    };
+    return clnn_test_main("cache", tests, sizeof tests / sizeof tests[0]);
+}
