@@ -110,7 +110,7 @@ int main(int argc, char **argv)
             status = tool_copy_bandwidth(ctx, size, 7, &gbps);
         ++checked;
         if (status == CLNN_SUCCESS) {
-            printf("  self-check        PASS (context + build + run %.2f s)\n", setup);
+            printf("  self-check        PASS (context + build + run %.3f s)\n", setup);
             printf("  copy bandwidth    %.1f GB/s (float4 copy, %zu floats, read + write)\n",
                    gbps, size);
         } else {
