@@ -66,11 +66,10 @@ static const char *idx_type_name(clnn_idx_type type)
 
 typedef struct idx_source {
     const char *path;
-    FILE *file;        /* plain file, or NULL */
-    gzFile gz;         /* gzip file, or NULL */
-    int regular;       /* 1: file_size is the size of a regular file */
-    size_t file_size;  /* bytes on disk */
-    size_t offset;     /* decoded bytes consumed so far */
+    FILE *file;       /* plain file, or NULL */
+    gzFile gz;        /* gzip file, or NULL */
+    size_t file_size; /* bytes on disk (always a regular file) */
+    size_t offset;    /* decoded bytes consumed so far */
 } idx_source;
 
 static void source_close(idx_source *src)
@@ -90,36 +89,40 @@ static clnn_status source_open(idx_source *src, const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* Only regular files: their size bounds what the header may declare, checked before any
+     * allocation, and the gzip sniff below can rewind them. */
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        src->regular = 1;
-        src->file_size = (uint64_t)st.st_size > SIZE_MAX ? SIZE_MAX : (size_t)st.st_size;
-    } else if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    int statted = fstat(fileno(f), &st) == 0;
+    if (!statted || !S_ISREG(st.st_mode)) {
+        int dir = statted && S_ISDIR(st.st_mode);
         fclose(f);
-        return clnn_error(NULL, CLNN_ERR_IO, "%s: is a directory, not a file", path);
+        return clnn_error(NULL, CLNN_ERR_IO, "%s: %s", path,
+                          dir ? "is a directory, not a file" : "is not a regular file");
     }
+    src->file_size = (uint64_t)st.st_size > SIZE_MAX ? SIZE_MAX : (size_t)st.st_size;
     unsigned char magic[2];
     size_t got = fread(magic, 1, 2, f);
     if (got < 2 && ferror(f)) {
+        int error = errno;
         fclose(f);
-        return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+        return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot read: %s", path, strerror(error));
     }
     if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
         /* gzip by content: reopen through zlib (from the same descriptor, so the file read is
          * the one examined). */
-        int fd = dup(fileno(f));
+        int fd = dup(fileno(f)), error = errno;
         fclose(f);
         if (fd < 0)
-            return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot reopen: %s", path, strerror(errno));
+            return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot reopen: %s", path, strerror(error));
         if (lseek(fd, 0, SEEK_SET) != 0) {
+            error = errno;
             close(fd);
-            return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot seek: %s", path, strerror(errno));
+            return clnn_error(NULL, CLNN_ERR_IO, "%s: cannot seek: %s", path, strerror(error));
         }
         src->gz = gzdopen(fd, "rb");
         if (!src->gz) {
             close(fd);
-            return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "%s: zlib could not open the file",
-                              path);
+            return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "%s: zlib could not open the file", path);
         }
         gzbuffer(src->gz, 1u << 17);
         return CLNN_SUCCESS;
@@ -276,25 +279,23 @@ static clnn_status read_header(idx_source *src, clnn_idx *idx, size_t *data_byte
     idx->count = count;
     /* count <= 2^31 - 1 and size <= 8: no overflow on 64-bit size_t; guard 32-bit hosts. */
     if (count > SIZE_MAX / size)
-        return clnn_error(NULL, CLNN_ERR_FORMAT, "%s: %zu %s elements do not fit in memory",
-                          path, count, idx_type_name(type));
+        return clnn_error(NULL, CLNN_ERR_FORMAT, "%s: %zu %s elements do not fit in memory", path,
+                          count, idx_type_name(type));
     size_t bytes = count * size, header = 4 + 4 * (size_t)ndim;
-    if (src->regular) {
-        if (src->gz) {
-            /* A gzip file of S bytes cannot decompress to more than S * 1032 bytes. */
-            uint64_t most = (uint64_t)src->file_size * DEFLATE_MAX_RATIO;
-            if ((uint64_t)bytes + header > most)
-                return clnn_error(NULL, CLNN_ERR_CORRUPT,
-                                  "%s: truncated or corrupt: the header declares %zu bytes of "
-                                  "%s data, more than a %zu-byte gzip file can decompress to",
-                                  path, bytes, idx_type_name(type), src->file_size);
-        } else if (src->file_size < header || bytes > src->file_size - header) {
+    if (src->gz) {
+        /* A gzip file of S bytes cannot decompress to more than S * 1032 bytes. */
+        uint64_t most = (uint64_t)src->file_size * DEFLATE_MAX_RATIO;
+        if ((uint64_t)bytes + header > most)
             return clnn_error(NULL, CLNN_ERR_CORRUPT,
-                              "%s: truncated: the header declares %zu bytes of %s data, the file "
-                              "holds %zu after the %zu-byte header",
-                              path, bytes, idx_type_name(type),
-                              src->file_size > header ? src->file_size - header : 0, header);
-        }
+                              "%s: truncated or corrupt: the header declares %zu bytes of %s "
+                              "data, more than a %zu-byte gzip file can decompress to",
+                              path, bytes, idx_type_name(type), src->file_size);
+    } else if (src->file_size < header || bytes > src->file_size - header) {
+        return clnn_error(NULL, CLNN_ERR_CORRUPT,
+                          "%s: truncated: the header declares %zu bytes of %s data, the file "
+                          "holds %zu after the %zu-byte header",
+                          path, bytes, idx_type_name(type),
+                          src->file_size > header ? src->file_size - header : 0, header);
     }
     *data_bytes = bytes;
     return CLNN_SUCCESS;
@@ -404,7 +405,7 @@ clnn_status clnn_idx_release(clnn_idx *idx)
     return CLNN_SUCCESS;
 }
 
-/* ---- writing ---------------------------------------------------------------------------------- */
+/* ---- writing --------------------------------------------------------------------------------- */
 
 typedef struct idx_sink {
     FILE *file;
@@ -503,15 +504,19 @@ clnn_status clnn_idx_write(const char *path, const clnn_idx *idx, int gzip)
         }
         ok = sink_write(&sink, buf, n * size);
     }
+    int error = ok ? 0 : errno;
     int closed = sink.gz ? gzclose_w(sink.gz) == Z_OK : fclose(sink.file) == 0;
+    if (!closed && ok)
+        error = errno;
     if (!ok || !closed) {
         remove(path);
-        return clnn_error(NULL, CLNN_ERR_IO, "%s: writing failed: %s", path, strerror(errno));
+        return clnn_error(NULL, CLNN_ERR_IO, "%s: writing failed: %s", path,
+                          error ? strerror(error) : "zlib error");
     }
     return CLNN_SUCCESS;
 }
 
-/* ---- datasets --------------------------------------------------------------------------------- */
+/* ---- datasets -------------------------------------------------------------------------------- */
 
 const char *clnn_data_default_dir(void)
 {
@@ -569,8 +574,8 @@ static clnn_status make_dataset(const clnn_idx *images, const char *images_path,
         double v = idx_value(labels, i);
         if (v < 0 || (classes > 0 && v >= classes))
             return clnn_error(NULL, CLNN_ERR_OUT_OF_RANGE,
-                              "%s: label of sample %zu is %.0f, outside 0 .. %d", labels_path, i,
-                              v, classes > 0 ? classes - 1 : INT32_MAX);
+                              "%s: label of sample %zu is %.0f, outside 0 .. %d", labels_path, i, v,
+                              classes > 0 ? classes - 1 : INT32_MAX);
         if (v > largest)
             largest = (int32_t)v;
     }
@@ -598,8 +603,8 @@ static clnn_status make_dataset(const clnn_idx *images, const char *images_path,
     if (!x || !y) {
         free(x);
         free(y);
-        return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "cannot allocate a dataset of %zu x %zu",
-                          n, features);
+        return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "cannot allocate a dataset of %zu x %zu", n,
+                          features);
     }
     if (images->type == CLNN_IDX_UINT8) {
         const uint8_t *src = images->data;
@@ -629,7 +634,9 @@ clnn_status clnn_dataset_load_idx(const char *images_path, const char *labels_pa
 {
     if (!images_path || !labels_path || !dataset)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_dataset_load_idx: %s is NULL",
-                          !images_path ? "images_path" : !labels_path ? "labels_path" : "dataset");
+                          !images_path   ? "images_path"
+                          : !labels_path ? "labels_path"
+                                         : "dataset");
     if (classes < 0)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_dataset_load_idx: classes is %d; it must be >= 1, or 0 to infer "
@@ -684,8 +691,8 @@ clnn_status clnn_dataset_load_idx_dir(const char *dir, const char *split, int cl
                                       clnn_dataset *dataset)
 {
     if (!split || !dataset)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_dataset_load_idx_dir: %s is NULL", !split ? "split" : "dataset");
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_dataset_load_idx_dir: %s is NULL",
+                          !split ? "split" : "dataset");
     const char *prefix;
     if (strcmp(split, "train") == 0)
         prefix = "train";
@@ -739,8 +746,10 @@ clnn_status clnn_dataset_slice(const clnn_dataset *src, size_t start, size_t cou
     if (!x || !y) {
         free(x);
         free(y);
-        return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "clnn_dataset_slice: cannot allocate %zu x "
-                          "%zu floats", count, src->features);
+        return clnn_error(NULL, CLNN_ERR_HOST_MEMORY,
+                          "clnn_dataset_slice: cannot allocate %zu x "
+                          "%zu floats",
+                          count, src->features);
     }
     memcpy(x, src->x + start * src->features, count * src->features * sizeof *x);
     memcpy(y, src->y + start, count * sizeof *y);
@@ -762,7 +771,7 @@ clnn_status clnn_dataset_release(clnn_dataset *dataset)
     return CLNN_SUCCESS;
 }
 
-/* ---- normalisation ---------------------------------------------------------------------------- */
+/* ---- normalisation --------------------------------------------------------------------------- */
 
 clnn_status clnn_dataset_feature_stats(const clnn_dataset *dataset, float epsilon, float *mean,
                                        float *std, size_t features)
@@ -812,7 +821,8 @@ clnn_status clnn_dataset_feature_stats(const clnn_dataset *dataset, float epsilo
         free(sq);
         return clnn_error(NULL, CLNN_ERR_NON_FINITE,
                           "%s: the dataset holds NaN or Inf values, or values too large to "
-                          "square", fn);
+                          "square",
+                          fn);
     }
     for (size_t j = 0; j < features; ++j) {
         double s = sqrt(sq[j] / (double)n);
@@ -840,8 +850,10 @@ clnn_status clnn_dataset_normalize(clnn_dataset *dataset, const float *mean, con
                           features, dataset->features);
     for (size_t j = 0; j < features; ++j) {
         if (!isfinite(mean[j]))
-            return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: mean[%zu] is %g; it must be "
-                              "finite", fn, j, (double)mean[j]);
+            return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                              "%s: mean[%zu] is %g; it must be "
+                              "finite",
+                              fn, j, (double)mean[j]);
         if (!isfinite(std[j]) || !(std[j] > 0))
             return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                               "%s: std[%zu] is %g; it must be finite and > 0", fn, j,
@@ -870,7 +882,7 @@ clnn_status clnn_dataset_scale(clnn_dataset *dataset, float divisor)
     return CLNN_SUCCESS;
 }
 
-/* ---- shuffling and batches -------------------------------------------------------------------- */
+/* ---- shuffling and batches ------------------------------------------------------------------- */
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -912,7 +924,8 @@ static uint64_t uniform_below(uint64_t s[4], uint64_t m)
 clnn_status clnn_shuffle_permutation(uint64_t seed, uint64_t epoch, size_t n, size_t *perm)
 {
     if (!perm && n > 0)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_shuffle_permutation: perm is NULL");
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_shuffle_permutation: perm is NULL");
     uint64_t sm = (seed ^ (epoch * 0x9E3779B97F4A7C15u)) + 0xD1B54A32D192ED03u, s[4];
     for (int k = 0; k < 4; ++k)
         s[k] = splitmix64(&sm);
@@ -927,17 +940,15 @@ clnn_status clnn_shuffle_permutation(uint64_t seed, uint64_t epoch, size_t n, si
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_dataset_gather(const clnn_dataset *dataset, const size_t *perm,
-                                size_t perm_count, size_t start, size_t batch_size, float *x,
-                                int32_t *y, size_t *rows)
+clnn_status clnn_dataset_gather(const clnn_dataset *dataset, const size_t *perm, size_t perm_count,
+                                size_t start, size_t batch_size, float *x, int32_t *y, size_t *rows)
 {
     const char *fn = "clnn_dataset_gather";
     clnn_status status = check_dataset(dataset, fn, "dataset");
     if (status != CLNN_SUCCESS)
         return status;
     if (!x || !rows)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
-                          !x ? "x" : "rows");
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, !x ? "x" : "rows");
     if (batch_size == 0)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: batch_size is 0", fn);
     if (!perm && perm_count > dataset->count)
@@ -946,15 +957,15 @@ clnn_status clnn_dataset_gather(const clnn_dataset *dataset, const size_t *perm,
                           "samples",
                           fn, perm_count, dataset->count);
     if (start >= perm_count)
-        return clnn_error(NULL, CLNN_ERR_OUT_OF_RANGE,
-                          "%s: start %zu is not below perm_count %zu", fn, start, perm_count);
+        return clnn_error(NULL, CLNN_ERR_OUT_OF_RANGE, "%s: start %zu is not below perm_count %zu",
+                          fn, start, perm_count);
     size_t n = perm_count - start < batch_size ? perm_count - start : batch_size;
     if (perm) {
         for (size_t r = 0; r < n; ++r)
             if (perm[start + r] >= dataset->count)
                 return clnn_error(NULL, CLNN_ERR_OUT_OF_RANGE,
-                                  "%s: perm[%zu] is %zu, not below the %zu samples", fn,
-                                  start + r, perm[start + r], dataset->count);
+                                  "%s: perm[%zu] is %zu, not below the %zu samples", fn, start + r,
+                                  perm[start + r], dataset->count);
     }
     const size_t f = dataset->features;
     for (size_t r = 0; r < n; ++r) {

@@ -103,7 +103,7 @@ static bytes gzip_stored(const bytes *in)
         put_byte(&out, pos + len == in->n ? 1 : 0); /* BFINAL, BTYPE 00, padding */
         put_le(&out, len, 2);
         put_le(&out, ~len & 0xffff, 2);
-        put(&out, in->p + pos, len);
+        put(&out, len ? in->p + pos : NULL, len);
         pos += len;
     } while (pos < in->n);
     put_le(&out, crc32_ref(in->p, in->n), 4);
@@ -386,8 +386,8 @@ static void test_idx_malformed(void **state)
     bytes gz = gzip_stored(&b);
     struct {
         const char *name;
-        size_t keep;   /* bytes kept */
-        size_t flip;   /* byte to xor with 0x40, or SIZE_MAX */
+        size_t keep; /* bytes kept */
+        size_t flip; /* byte to xor with 0x40, or SIZE_MAX */
         const char *words;
     } damage[] = {
         {"gz-crc", gz.n, gz.n - 6, "zlib"},
@@ -417,6 +417,9 @@ static void test_idx_malformed(void **state)
     CLNN_ASSERT_STATUS(clnn_idx_read(path, &idx), CLNN_ERR_IO);
     expect_message_names(path);
     CLNN_ASSERT_STATUS(clnn_idx_read(temp_dir, &idx), CLNN_ERR_IO);
+    expect_message_names("directory");
+    CLNN_ASSERT_STATUS(clnn_idx_read("/dev/null", &idx), CLNN_ERR_IO);
+    expect_message_names("not a regular file");
     CLNN_ASSERT_STATUS(clnn_idx_read(NULL, &idx), CLNN_ERR_INVALID_ARGUMENT);
     CLNN_ASSERT_STATUS(clnn_idx_read(path, NULL), CLNN_ERR_INVALID_ARGUMENT);
 }
@@ -572,10 +575,8 @@ static void test_dataset_load(void **state)
     expect_dataset_rejected(images, missing, 3, CLNN_ERR_IO, missing);
 
     CLNN_ASSERT_STATUS(clnn_dataset_load_idx(NULL, labels, 3, &d), CLNN_ERR_INVALID_ARGUMENT);
-    CLNN_ASSERT_STATUS(clnn_dataset_load_idx(images, labels, -1, &d),
-                       CLNN_ERR_INVALID_ARGUMENT);
-    CLNN_ASSERT_STATUS(clnn_dataset_load_idx(images, labels, 3, NULL),
-                       CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_dataset_load_idx(images, labels, -1, &d), CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_dataset_load_idx(images, labels, 3, NULL), CLNN_ERR_INVALID_ARGUMENT);
 }
 
 static void test_dataset_load_dir(void **state)
@@ -884,8 +885,7 @@ static void test_normalize(void **state)
     memcpy(saved_sd, sd, sizeof sd);
     CLNN_ASSERT_STATUS(clnn_dataset_feature_stats(&d, 0.0f, mean, sd, f),
                        CLNN_ERR_INVALID_ARGUMENT);
-    CLNN_ASSERT_STATUS(clnn_dataset_feature_stats(&d, NAN, mean, sd, f),
-                       CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_dataset_feature_stats(&d, NAN, mean, sd, f), CLNN_ERR_INVALID_ARGUMENT);
     CLNN_ASSERT_STATUS(clnn_dataset_feature_stats(&d, 1.0f, mean, sd, f - 1),
                        CLNN_ERR_INVALID_SHAPE);
     CLNN_ASSERT_STATUS(clnn_dataset_feature_stats(&d, 1.0f, NULL, sd, f),

@@ -36,7 +36,8 @@ extern "C" {
  * decompressed on the fly, whatever its name; any other file is read as is.
  *
  * What the reader accepts, and what it rejects with a message naming the file and the problem:
- * - CLNN_ERR_IO: the file cannot be opened or read.
+ * - CLNN_ERR_IO: the file cannot be opened or read, or is not a regular file (a directory, a
+ *   pipe: the reader needs the file's size to bound what a header may declare).
  * - CLNN_ERR_FORMAT: wrong magic (first two bytes not zero), a type byte that is not one of
  *   clnn_idx_type, ndim 0 or above CLNN_IDX_MAX_DIMS, a size of 0, more than CLNN_MAX_ELEMENTS
  *   elements (this also catches products that overflow), checked before anything is allocated;
@@ -113,13 +114,13 @@ CLNN_API const char *clnn_data_default_dir(void);
 
 /** Samples and their labels in host memory. */
 typedef struct clnn_dataset {
-    size_t count;     /**< number of samples, N */
-    size_t features;  /**< floats per sample (rows x cols for images) */
-    int sample_ndim;  /**< rank of one sample in the file (2 for images) */
+    size_t count;                              /**< number of samples, N */
+    size_t features;                           /**< floats per sample (rows x cols for images) */
+    int sample_ndim;                           /**< rank of one sample in the file (2 for images) */
     size_t sample_dims[CLNN_IDX_MAX_DIMS - 1]; /**< its sizes (rows, cols), then 1 */
-    int classes;      /**< labels lie in 0 .. classes - 1 */
-    float *x;         /**< N x features, row-major; owned */
-    int32_t *y;       /**< N labels; owned */
+    int classes;                               /**< labels lie in 0 .. classes - 1 */
+    float *x;                                  /**< N x features, row-major; owned */
+    int32_t *y;                                /**< N labels; owned */
 } clnn_dataset;
 
 /**
