@@ -40,7 +40,12 @@ struct clnn_tensor {
     int ndim;
     size_t dims[CLNN_MAX_DIMS];
     size_t count;
+    size_t capacity; /* elements the buffer holds (>= count) */
 };
+
+/* Sets a tensor's leading dimension to rows, between 1 and what its buffer holds, so that a model
+ * can run a smaller batch through buffers allocated once for the largest. */
+clnn_status clnn_tensor_set_rows(clnn_tensor *t, size_t rows);
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 

@@ -19,6 +19,7 @@ static clnn_status new_tensor(clnn_context *ctx, int ndim, const size_t *dims, s
     for (int i = 0; i < CLNN_MAX_DIMS; ++i)
         t->dims[i] = i < ndim ? dims[i] : 1;
     t->count = count;
+    t->capacity = count;
     *out = t;
     return CLNN_SUCCESS;
 }
@@ -182,6 +183,18 @@ clnn_status clnn_tensor_reshape(clnn_tensor *tensor, int ndim, const size_t *dim
     tensor->ndim = ndim;
     for (int i = 0; i < CLNN_MAX_DIMS; ++i)
         tensor->dims[i] = i < ndim ? dims[i] : 1;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_set_rows(clnn_tensor *t, size_t rows)
+{
+    size_t row_elements = t->count / t->dims[0];
+    if (rows == 0 || rows > t->capacity / row_elements)
+        return clnn_error(t->ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%zu rows requested of a buffer that holds %zu", rows,
+                          t->capacity / row_elements);
+    t->dims[0] = rows;
+    t->count = rows * row_elements;
     return CLNN_SUCCESS;
 }
 
