@@ -29,7 +29,7 @@ typedef uint clnn_u32;
 typedef int clnn_i32;
 #define clnn_rng_as_uint(f) as_uint(f)
 #define clnn_rng_as_float(u) as_float(u)
-#define clnn_rng_mulhi(a, b) mul_hi((a), (b))
+#define clnn_rng_mulhi(a, b) ((uint)(((ulong)(a) * (ulong)(b)) >> 32))
 #else
 #include <stdint.h>
 #include <string.h>
@@ -59,27 +59,44 @@ static inline float clnn_rng_as_float(clnn_u32 u)
 #define CLNN_PHILOX_W0 0x9E3779B9u
 #define CLNN_PHILOX_W1 0xBB67AE85u
 
-/* One round: two 32x32->64 products, their halves swapped and xored with the key. */
-#define CLNN_PHILOX_ROUND(c, k0, k1)                                                               \
+/* One round on the words x0..x3 (scalars, so that vectorising compilers keep them in
+ * registers): two 32x32->64 products, their halves swapped and xored with the key. */
+#define CLNN_PHILOX_ROUND(k0, k1)                                                                  \
     do {                                                                                           \
-        clnn_u32 hi0_ = clnn_rng_mulhi(CLNN_PHILOX_M0, c[0]), lo0_ = CLNN_PHILOX_M0 * c[0];        \
-        clnn_u32 hi1_ = clnn_rng_mulhi(CLNN_PHILOX_M1, c[2]), lo1_ = CLNN_PHILOX_M1 * c[2];        \
-        c[0] = hi1_ ^ c[1] ^ (k0);                                                                 \
-        c[1] = lo1_;                                                                               \
-        c[2] = hi0_ ^ c[3] ^ (k1);                                                                 \
-        c[3] = lo0_;                                                                               \
+        clnn_u32 hi0_ = clnn_rng_mulhi(CLNN_PHILOX_M0, x0), lo0_ = CLNN_PHILOX_M0 * x0;            \
+        clnn_u32 hi1_ = clnn_rng_mulhi(CLNN_PHILOX_M1, x2), lo1_ = CLNN_PHILOX_M1 * x2;            \
+        x0 = hi1_ ^ x1 ^ (k0);                                                                     \
+        x1 = lo1_;                                                                                 \
+        x2 = hi0_ ^ x3 ^ (k1);                                                                     \
+        x3 = lo0_;                                                                                 \
+    } while (0)
+/* A round, then the key bumped by the Weyl constants. */
+#define CLNN_PHILOX_ROUND_BUMP()                                                                   \
+    do {                                                                                           \
+        CLNN_PHILOX_ROUND(k0, k1);                                                                 \
+        k0 += CLNN_PHILOX_W0;                                                                      \
+        k1 += CLNN_PHILOX_W1;                                                                      \
     } while (0)
 
-/* Philox4x32-10: ten rounds, the key bumped by the Weyl constants between rounds. c is the
- * counter on entry and the four output words on return. */
+/* Philox4x32-10: ten rounds, the key bumped between rounds (written out: no loop for a
+ * compiler to keep). c is the counter on entry and the four output words on return. */
 static inline void clnn_philox4x32_10_block(clnn_u32 c[4], clnn_u32 k0, clnn_u32 k1)
 {
-    for (int r = 0; r < 9; ++r) {
-        CLNN_PHILOX_ROUND(c, k0, k1);
-        k0 += CLNN_PHILOX_W0;
-        k1 += CLNN_PHILOX_W1;
-    }
-    CLNN_PHILOX_ROUND(c, k0, k1);
+    clnn_u32 x0 = c[0], x1 = c[1], x2 = c[2], x3 = c[3];
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND_BUMP();
+    CLNN_PHILOX_ROUND(k0, k1);
+    c[0] = x0;
+    c[1] = x1;
+    c[2] = x2;
+    c[3] = x3;
 }
 
 /* The four words of block `block` of the stream (domain, step) under key (k0, k1). */
@@ -147,8 +164,6 @@ static inline float clnn_rng_log(float x)
  * correction step, then scaled by 2^h (exact). */
 static inline float clnn_rng_sqrt(float x)
 {
-    if (!(x > 0.0f))
-        return 0.0f;
     clnn_u32 bits = clnn_rng_as_uint(x);
     clnn_i32 e = (clnn_i32)(bits >> 23) - 127;
     clnn_i32 odd = e & 1;
@@ -166,7 +181,8 @@ static inline float clnn_rng_sqrt(float x)
     float r = m - s * s;
     float hy = 0.5f * y;
     s = s + hy * r;
-    return s * clnn_rng_as_float((clnn_u32)(127 + h) << 23);
+    s = s * clnn_rng_as_float((clnn_u32)(127 + h) << 23);
+    return x > 0.0f ? s : 0.0f; /* (the arithmetic above is harmless for 0) */
 }
 
 /* cos and sin of the angle 2*pi*k/2^24 for a 24-bit k. The reduction is exact integer
@@ -190,20 +206,12 @@ static inline void clnn_rng_cos_sin_turn(clnn_u32 k, float *c, float *s)
     cs = cs * t + 2.536692037e-01f;
     cs = cs * t - 1.233700541e+00f;
     cs = cs * t + 1.0f;
-    switch (jj & 3u) {
-    case 0u:
-        *c = cs, *s = sn;
-        break;
-    case 1u:
-        *c = -sn, *s = cs;
-        break;
-    case 2u:
-        *c = -cs, *s = -sn;
-        break;
-    default:
-        *c = sn, *s = -cs;
-        break;
-    }
+    /* quarter turns j = 0..3 give (cos, sin) = (cs, sn), (-sn, cs), (-cs, -sn), (sn, -cs):
+     * swap on odd j, negate cos on j = 1, 2 and sin on j = 2, 3 (selects, no branches) */
+    clnn_u32 j = jj & 3u;
+    float a = (j & 1u) ? sn : cs, b = (j & 1u) ? cs : sn;
+    *c = ((j + 1u) & 2u) ? -a : a;
+    *s = (j & 2u) ? -b : b;
 }
 
 /* Box-Muller: two standard normals from two words. u1 in (0, 1] (never log(0)), the angle from
