@@ -260,6 +260,7 @@ def main(argv):
     for epoch in range(1, args.epochs + 1):
         model.train()
         t_epoch = time.perf_counter()
+        cpu_epoch = time.process_time()
         order = torch.randperm(n_train, generator=shuffle_gen)
         loss_sum = torch.zeros((), dtype=torch.float64)
         for i in range(0, n_train, args.batch):
@@ -277,6 +278,7 @@ def main(argv):
                 cold_start = (now - _T0) + (_AGE_AT_T0 if _AGE_AT_T0 is not None else 0.0)
                 first_step = now - t_data
         epoch_s = time.perf_counter() - t_epoch
+        cpu_s = time.process_time() - cpu_epoch  # CPU time of all threads: 2x epoch_s at best
         epoch_times.append(epoch_s)
         train_loss = loss_sum.item() / n_train
 
@@ -286,7 +288,7 @@ def main(argv):
         sps = n_train / epoch_s
         print(f"epoch {epoch:2d}/{args.epochs}  train_loss {train_loss:.4f}  test_loss {test_loss:.4f}  "
               f"test_acc {100 * test_acc:6.2f}%  time {epoch_s:.3f} s  {sps:,.0f} samples/s  "
-              f"(eval {eval_s:.3f} s)", flush=True)
+              f"(cpu {cpu_s:.2f} s, eval {eval_s:.3f} s)", flush=True)
         if csv:
             csv.write(f"{epoch},{train_loss:.6f},{test_loss:.6f},{test_acc:.6f},{epoch_s:.6f},{sps:.1f}\n")
             csv.flush()
