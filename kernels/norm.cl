@@ -10,11 +10,12 @@
  *    work-items read adjacent channels, so accesses are contiguous when S is small (S = 1: 2-D).
  *  - "planes": one work-group per (slice of the N*S positions, channel); its work-items stride
  *    through the contiguous planes and merge in local memory (large S, few channels).
- * Means and variances are (count, mean, M2) triples merged with Welford's and Chan's formulas,
- * never E[x^2] - E[x]^2, so a mean of 1e4 with a spread of 1e-2 keeps its variance.
- *
- * The elementwise passes compute y = (x - mean) * scale + shift, subtracting the mean first:
- * folding it into the shift would cancel catastrophically for large means. A fused activation can
+ * Means and variances are (count, mean, M2) triples of the values shifted by K, the channel's
+ * first value (x - K is exact for values near K), accumulated with Welford's update and merged
+ * with Chan's formula, never E[x^2] - E[x]^2, so a mean of 1e4 with a spread of 1e-2 keeps its
+ * variance. The mean is kept as K + d (d the small shifted mean) and the elementwise passes
+ * compute y = ((x - K) - d) * scale + shift: a float mean of 1e4 alone is only good to 5e-4,
+ * which would be 5% of such a spread, and folding the mean into the shift would cancel. A fused activation can
  * be added by defining CLNN_BN_EPILOGUE(v) (a scalar function applied to each output) at build
  * time, e.g. from kernels/activation.h; by default it is the identity.
  */
@@ -32,11 +33,12 @@
 #define BN_DGAMMA 8u
 #define BN_DBETA 16u
 #define LN_SAVE 32u
+#define DX_WRITE 64u
 
 /* ---- batch norm, training forward: statistics ------------------------------------------------ */
 
 /* Stage 1, serial form: work-item (c, p) reduces samples [p*rows, (p+1)*rows) of channel c.
- * part[(p*C + c)*3 + {0,1,2}] = (count, mean, M2). */
+ * part[(p*C + c)*3 + {0,1,2}] = (count, mean, M2) of x - K, K = x[n=0, c, s=0]. */
 __kernel void bn_stats_serial(__global const float *restrict x, __global float *restrict part,
                               uint C, uint S, uint N, uint rows)
 {
@@ -44,11 +46,11 @@ __kernel void bn_stats_serial(__global const float *restrict x, __global float *
     if (c >= C)
         return;
     uint n0 = p * rows, n1 = min(N, n0 + rows);
-    float cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+    float K = x[c * S], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
     for (uint n = n0; n < n1; ++n) {
         __global const float *row = x + (n * C + c) * S;
         for (uint s = 0; s < S; ++s)
-            clnn_welford_add(row[s], &cnt, &mean, &m2);
+            clnn_welford_add(row[s] - K, &cnt, &mean, &m2);
     }
     uint o = (p * C + c) * 3u;
     part[o] = cnt;
@@ -65,14 +67,14 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
     uint p = (uint)get_group_id(0), c = (uint)get_global_id(1);
     uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
     uint m0 = p * chunk, m1 = min(M, m0 + chunk);
-    float cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+    __global const float *xc = x + c * S;
+    float K = xc[0], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
     uint m = m0 + lid;
     if (m < m1) {
         uint n = m / S, s = m - n * S;
         uint dn = L / S, ds = L - dn * S, CS = C * S;
-        __global const float *xc = x + c * S;
         for (; m < m1; m += L) {
-            clnn_welford_add(xc[n * CS + s], &cnt, &mean, &m2);
+            clnn_welford_add(xc[n * CS + s] - K, &cnt, &mean, &m2);
             s += ds;
             n += dn;
             if (s >= S) {
@@ -93,9 +95,11 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
 /* Stage 2: merges the P partial triples of channel c, saves mean and 1/sqrt(var + eps) (biased
  * variance), updates the running statistics as PyTorch does (running variance from the unbiased
  * variance M2 / (count - 1)), and writes the coefficients of the elementwise pass:
- * coef = [mean | gamma * invstd | beta], C floats each. Absent gamma/beta read as 1/0; absent
+ * coef = [K | d | gamma * invstd | beta], C floats each (mean = K + d). Absent gamma/beta read as
+ * 1/0; absent
  * buffers are replaced by a dummy the kernel never reads. */
-__kernel void bn_finalize(__global const float *restrict part, uint P, uint C, float eps,
+__kernel void bn_finalize(__global const float *restrict x, __global const float *restrict part,
+                          uint P, uint C, uint S, float eps,
                           float momentum, uint flags, __global float *running_mean,
                           __global float *running_var, __global const float *gamma,
                           __global const float *beta, __global float *save_mean,
@@ -109,16 +113,18 @@ __kernel void bn_finalize(__global const float *restrict part, uint P, uint C, f
         uint o = (p * C + c) * 3u;
         clnn_chan_merge(&cnt, &mean, &m2, part[o], part[o + 1u], part[o + 2u]);
     }
+    float K = x[c * S];
     float invstd = 1.0f / sqrt(m2 / cnt + eps);
-    save_mean[c] = mean;
+    save_mean[c] = K + mean;
     save_invstd[c] = invstd;
     if (flags & BN_RUNNING) {
-        running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;
+        running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * (K + mean);
         running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (m2 / (cnt - 1.0f));
     }
-    coef[c] = mean;
-    coef[C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
-    coef[2u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
+    coef[c] = K;
+    coef[C + c] = mean;
+    coef[2u * C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
+    coef[3u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
 }
 
 /* Inference: the same coefficients from the running statistics. */
@@ -132,8 +138,9 @@ __kernel void bn_coef_inference(__global const float *restrict running_mean,
         return;
     float invstd = 1.0f / sqrt(running_var[c] + eps);
     coef[c] = running_mean[c];
-    coef[C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
-    coef[2u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
+    coef[C + c] = 0.0f;
+    coef[2u * C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
+    coef[3u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
 }
 
 static inline float4 bn_epilogue4(float4 v)
@@ -145,7 +152,7 @@ static inline float4 bn_epilogue4(float4 v)
     return v;
 }
 
-/* y = (x - mean) * scale + shift over (N, C, S) with S > 1: work-item (i, c, n) handles
+/* y = ((x - K) - d) * scale + shift over (N, C, S) with S > 1: work-item (i, c, n) handles
  * positions 4i..4i+3 of plane (n, c). In-place (y == x) is allowed. */
 __kernel void bn_apply_planes(__global const float *x, __global float *y,
                               __global const float *restrict coef, uint C, uint S)
@@ -155,7 +162,7 @@ __kernel void bn_apply_planes(__global const float *x, __global float *y,
         return;
     uint base = (n * C + c) * S;
     float4 v = clnn_load4(x + base, i, S);
-    float4 r = (v - coef[c]) * coef[C + c] + coef[2u * C + c];
+    float4 r = ((v - coef[c]) - coef[C + c]) * coef[2u * C + c] + coef[3u * C + c];
     clnn_store4(bn_epilogue4(r), y + base, i, S);
 }
 
@@ -167,8 +174,9 @@ __kernel void bn_apply_cols(__global const float *x, __global float *y,
     if (i * 4u >= C || n >= N)
         return;
     float4 v = clnn_load4(x + n * C, i, C);
-    float4 r = (v - clnn_load4(coef, i, C)) * clnn_load4(coef + C, i, C) +
-               clnn_load4(coef + 2u * C, i, C);
+    float4 r = ((v - clnn_load4(coef, i, C)) - clnn_load4(coef + C, i, C)) *
+                   clnn_load4(coef + 2u * C, i, C) +
+               clnn_load4(coef + 3u * C, i, C);
     clnn_store4(bn_epilogue4(r), y + n * C, i, C);
 }
 
@@ -176,8 +184,10 @@ __kernel void bn_apply_cols(__global const float *x, __global float *y,
 /* With xhat = (x - mean) * invstd and M = N*S values per channel:
  *   dbeta = sum(dy), dgamma = sum(dy * xhat),
  *   dx = gamma * invstd * (dy - sum(dy)/M - xhat * sum(dy * xhat)/M),
- * the last two terms being the paths through the batch mean and the batch variance. Stage 1
- * reduces (sum dy, sum dy * (x - mean)) per slice; part[(p*C + c)*2 + {0,1}]. */
+ * the last two terms being the paths through the batch mean and the batch variance. The saved
+ * mean is a float, 5e-4 off at 1e4, so it serves as the shift K and stage 1 also sums x - K to
+ * recover the exact mean K + d: part[(p*C + c)*3 + {0,1,2}] = (sum dy, sum dy*(x - K),
+ * sum (x - K)), and sum dy*(x - mean) = sum dy*(x - K) - d * sum dy. */
 
 __kernel void bn_bwd_reduce_serial(__global const float *restrict x,
                                    __global const float *restrict dy,
@@ -189,21 +199,23 @@ __kernel void bn_bwd_reduce_serial(__global const float *restrict x,
     if (c >= C)
         return;
     uint n0 = p * rows, n1 = min(N, n0 + rows);
-    float mean = save_mean[c], sdy = 0.0f, sdx = 0.0f;
+    float K = save_mean[c], sdy = 0.0f, sdx = 0.0f, sx = 0.0f;
     for (uint n = n0; n < n1; ++n) {
         uint base = (n * C + c) * S;
         for (uint s = 0; s < S; ++s) {
-            float g = dy[base + s];
+            float g = dy[base + s], d = x[base + s] - K;
             sdy += g;
-            sdx += g * (x[base + s] - mean);
+            sdx += g * d;
+            sx += d;
         }
     }
-    uint o = (p * C + c) * 2u;
+    uint o = (p * C + c) * 3u;
     part[o] = sdy;
     part[o + 1u] = sdx;
+    part[o + 2u] = sx;
 }
 
-/* scratch: 2 * local size floats. */
+/* scratch: 4 * local size floats. */
 __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
                                    __global const float *restrict dy,
                                    __global const float *restrict save_mean,
@@ -213,8 +225,8 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
     uint p = (uint)get_group_id(0), c = (uint)get_global_id(1);
     uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
     uint m0 = p * chunk, m1 = min(M, m0 + chunk);
-    float mean = save_mean[c];
-    float2 acc = (float2)(0.0f);
+    float K = save_mean[c];
+    float4 acc = (float4)(0.0f);
     uint m = m0 + lid;
     if (m < m1) {
         uint n = m / S, s = m - n * S;
@@ -222,9 +234,10 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
         uint cs = c * S;
         for (; m < m1; m += L) {
             uint idx = n * CS + cs + s;
-            float g = dy[idx];
+            float g = dy[idx], d = x[idx] - K;
             acc.x += g;
-            acc.y += g * (x[idx] - mean);
+            acc.y += g * d;
+            acc.z += d;
             s += ds;
             n += dn;
             if (s >= S) {
@@ -233,17 +246,18 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
             }
         }
     }
-    acc = clnn_group_sum2(acc, scratch);
+    acc = clnn_group_sum4(acc, scratch);
     if (lid == 0u) {
-        uint o = (p * C + c) * 2u;
+        uint o = (p * C + c) * 3u;
         part[o] = acc.x;
         part[o + 1u] = acc.y;
+        part[o + 2u] = acc.z;
     }
 }
 
 /* Stage 2: sums the slices, writes dgamma/dbeta (blended as param_beta * old + new when
  * param_beta != 0; overwritten otherwise, so old NaN never leaks in), and the coefficients of dx:
- * coef = [mean | gamma*invstd | sum(dy)/M | invstd * sum(dy*xhat)/M]. */
+ * coef = [K | d | gamma*invstd | sum(dy)/M | invstd * sum(dy*xhat)/M]. */
 __kernel void bn_bwd_finalize(__global const float *restrict part, uint P, uint C, float M,
                               __global const float *restrict save_mean,
                               __global const float *restrict save_invstd,
@@ -254,25 +268,27 @@ __kernel void bn_bwd_finalize(__global const float *restrict part, uint P, uint 
     uint c = (uint)get_global_id(0);
     if (c >= C)
         return;
-    float sdy = 0.0f, sdx = 0.0f;
+    float sdy = 0.0f, sdk = 0.0f, sx = 0.0f;
     for (uint p = 0; p < P; ++p) {
-        uint o = (p * C + c) * 2u;
+        uint o = (p * C + c) * 3u;
         sdy += part[o];
-        sdx += part[o + 1u];
+        sdk += part[o + 1u];
+        sx += part[o + 2u];
     }
-    float invstd = save_invstd[c];
-    float sdxhat = sdx * invstd;
+    float d = sx / M, invstd = save_invstd[c];
+    float sdxhat = (sdk - d * sdy) * invstd;
     if (flags & BN_DBETA)
         dbeta[c] = param_beta != 0.0f ? param_beta * dbeta[c] + sdy : sdy;
     if (flags & BN_DGAMMA)
         dgamma[c] = param_beta != 0.0f ? param_beta * dgamma[c] + sdxhat : sdxhat;
     coef[c] = save_mean[c];
-    coef[C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
-    coef[2u * C + c] = sdy / M;
-    coef[3u * C + c] = invstd * sdxhat / M;
+    coef[C + c] = d;
+    coef[2u * C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
+    coef[3u * C + c] = sdy / M;
+    coef[4u * C + c] = invstd * sdxhat / M;
 }
 
-/* dx = a * (dy - k1 - (x - mean) * k2) with coef = [mean | a | k1 | k2]; dx may alias dy. */
+/* dx = a * (dy - k1 - ((x - K) - d) * k2) with coef = [K | d | a | k1 | k2]; dx may alias dy. */
 __kernel void bn_bwd_apply_planes(__global const float *x, __global const float *dy,
                                   __global float *dx, __global const float *restrict coef,
                                   uint C, uint S)
@@ -282,7 +298,8 @@ __kernel void bn_bwd_apply_planes(__global const float *x, __global const float 
         return;
     uint base = (n * C + c) * S;
     float4 xv = clnn_load4(x + base, i, S), g = clnn_load4(dy + base, i, S);
-    float4 r = coef[C + c] * (g - coef[2u * C + c] - (xv - coef[c]) * coef[3u * C + c]);
+    float4 r = coef[2u * C + c] *
+               (g - coef[3u * C + c] - ((xv - coef[c]) - coef[C + c]) * coef[4u * C + c]);
     clnn_store4(r, dx + base, i, S);
 }
 
@@ -294,9 +311,10 @@ __kernel void bn_bwd_apply_cols(__global const float *x, __global const float *d
     if (i * 4u >= C || n >= N)
         return;
     float4 xv = clnn_load4(x + n * C, i, C), g = clnn_load4(dy + n * C, i, C);
-    float4 r = clnn_load4(coef + C, i, C) *
-               (g - clnn_load4(coef + 2u * C, i, C) -
-                (xv - clnn_load4(coef, i, C)) * clnn_load4(coef + 3u * C, i, C));
+    float4 r = clnn_load4(coef + 2u * C, i, C) *
+               (g - clnn_load4(coef + 3u * C, i, C) -
+                ((xv - clnn_load4(coef, i, C)) - clnn_load4(coef + C, i, C)) *
+                    clnn_load4(coef + 4u * C, i, C));
     clnn_store4(r, dx + n * C, i, C);
 }
 
@@ -311,15 +329,15 @@ __kernel void ln_forward(__global const float *x, __global float *y, __global co
 {
     uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
     __global const float *xr = x + r * D;
-    float cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+    /* Shifted by the row's first value K, as batch norm; mean = K + d. */
+    float K = xr[0], cnt = 0.0f, d = 0.0f, m2 = 0.0f;
     for (uint j = lid; j < D; j += L)
-        clnn_welford_add(xr[j], &cnt, &mean, &m2);
-    clnn_group_welford(&cnt, &mean, &m2, scratch);
-    /* clnn_group_welford leaves the group's result in every work-item. */
+        clnn_welford_add(xr[j] - K, &cnt, &d, &m2);
+    clnn_group_welford(&cnt, &d, &m2, scratch);
     float invstd = 1.0f / sqrt(m2 / cnt + eps);
     __global float *yr = y + r * D;
     for (uint j = lid; j < D; j += L) {
-        float v = (xr[j] - mean) * invstd;
+        float v = ((xr[j] - K) - d) * invstd;
         if (flags & BN_GAMMA)
             v *= gamma[j];
         if (flags & BN_BETA)
@@ -327,34 +345,42 @@ __kernel void ln_forward(__global const float *x, __global float *y, __global co
         yr[j] = v;
     }
     if (lid == 0u && (flags & LN_SAVE)) {
-        save_mean[r] = mean;
+        save_mean[r] = K + d;
         save_invstd[r] = invstd;
     }
 }
 
-/* dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, per row. dx may alias
- * dy. scratch: 2 * local size floats. */
+/* dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, per row. As in batch
+ * norm, the saved (rounded) mean is a shift K and the row's exact mean K + d is recovered from
+ * sum(x - K); d goes to resid[r] for ln_param_partial. dx may alias dy. scratch: 4 * local size
+ * floats. */
 __kernel void ln_backward_dx(__global const float *x, __global const float *dy,
                              __global const float *gamma, uint flags,
                              __global const float *restrict save_mean,
                              __global const float *restrict save_invstd, __global float *dx,
-                             uint D, __local float *scratch)
+                             __global float *restrict resid, uint D, __local float *scratch)
 {
     uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
     __global const float *xr = x + r * D, *gr = dy + r * D;
-    float mean = save_mean[r], invstd = save_invstd[r];
-    float2 acc = (float2)(0.0f);
+    float K = save_mean[r], invstd = save_invstd[r];
+    float4 acc = (float4)(0.0f);
     for (uint j = lid; j < D; j += L) {
-        float g = (flags & BN_GAMMA) ? gr[j] * gamma[j] : gr[j];
+        float g = (flags & BN_GAMMA) ? gr[j] * gamma[j] : gr[j], v = xr[j] - K;
         acc.x += g;
-        acc.y += g * (xr[j] - mean) * invstd;
+        acc.y += g * v;
+        acc.z += v;
     }
-    acc = clnn_group_sum2(acc, scratch);
-    float k1 = acc.x / (float)D, k2 = acc.y / (float)D;
+    acc = clnn_group_sum4(acc, scratch);
+    float d = acc.z / (float)D;
+    float k1 = acc.x / (float)D, k2 = (acc.y - d * acc.x) * invstd / (float)D;
+    if (lid == 0u)
+        resid[r] = d;
     __global float *dr = dx + r * D;
+    if (!(flags & DX_WRITE))
+        return;
     for (uint j = lid; j < D; j += L) {
         float g = (flags & BN_GAMMA) ? gr[j] * gamma[j] : gr[j];
-        dr[j] = invstd * (g - k1 - (xr[j] - mean) * invstd * k2);
+        dr[j] = invstd * (g - k1 - ((xr[j] - K) - d) * invstd * k2);
     }
 }
 
@@ -364,6 +390,7 @@ __kernel void ln_param_partial(__global const float *restrict x,
                                __global const float *restrict dy,
                                __global const float *restrict save_mean,
                                __global const float *restrict save_invstd,
+                               __global const float *restrict resid,
                                __global float *restrict part, uint R, uint D, uint rows)
 {
     uint j = (uint)get_global_id(0), p = (uint)get_global_id(1);
@@ -374,7 +401,7 @@ __kernel void ln_param_partial(__global const float *restrict x,
     for (uint r = r0; r < r1; ++r) {
         float g = dy[r * D + j];
         sdy += g;
-        sdx += g * (x[r * D + j] - save_mean[r]) * save_invstd[r];
+        sdx += g * ((x[r * D + j] - save_mean[r]) - resid[r]) * save_invstd[r];
     }
     uint o = (p * D + j) * 2u;
     part[o] = sdy;

@@ -7,7 +7,10 @@
 #ifndef CLNN_KERNELS_REDUCE_H
 #define CLNN_KERNELS_REDUCE_H
 
-/* Adds one value to a running (count, mean, M2) triple (Welford 1962). */
+/* Adds one value to a running (count, mean, M2) triple (Welford 1962). Callers feed values
+ * shifted by a sample of the same data (x - K), so that the running mean stays of the order of
+ * the spread: a float mean of order 1e4 would stop moving once the updates fall below half an
+ * ulp (about 5e-4), which for a spread of 1e-2 would bias the variance. */
 static inline void clnn_welford_add(float x, float *n, float *mean, float *m2)
 {
     *n += 1.0f;
@@ -63,22 +66,19 @@ static inline float clnn_group_sum(float v, __local float *scratch)
     return total;
 }
 
-/* Two sums at once (one pass of barriers): scratch holds 2 * get_local_size(0) floats. */
-static inline float2 clnn_group_sum2(float2 v, __local float *scratch)
+/* Four sums at once (one pass of barriers): scratch holds 4 * get_local_size(0) floats. */
+static inline float4 clnn_group_sum4(float4 v, __local float *scratch)
 {
     uint lid = (uint)get_local_id(0), size = (uint)get_local_size(0);
-    __local float *a = scratch, *b = scratch + size;
-    a[lid] = v.x;
-    b[lid] = v.y;
+    __local float4 *a = (__local float4 *)scratch;
+    a[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint s = clnn_tree_start(size); s > 0u; s >>= 1) {
-        if (lid < s && lid + s < size) {
+        if (lid < s && lid + s < size)
             a[lid] += a[lid + s];
-            b[lid] += b[lid + s];
-        }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    float2 total = (float2)(a[0], b[0]);
+    float4 total = a[0];
     barrier(CLK_LOCAL_MEM_FENCE);
     return total;
 }

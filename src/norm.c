@@ -29,6 +29,7 @@
 #define BN_DGAMMA 8u
 #define BN_DBETA 16u
 #define LN_SAVE 32u
+#define DX_WRITE 64u
 
 static size_t div_up(size_t a, size_t b)
 {
@@ -271,7 +272,7 @@ clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tenso
     bn_plan plan;
     bn_make_plan(ctx, &v, k_serial, k_planes, &plan);
     cl_mem part, coef;
-    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 3 * v.C, &part, &coef)) != CLNN_SUCCESS)
+    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
 
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, M = (cl_uint)v.M;
@@ -296,7 +297,8 @@ clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tenso
         cl_mem b = beta ? beta->buffer : save_mean->buffer;
         status = clnn_run_kernel_1d(
             ctx, k_final, "bn_finalize", v.C,
-            CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(eps), CLNN_ARG(momentum),
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(S),
+                      CLNN_ARG(eps), CLNN_ARG(momentum),
                       CLNN_ARG(flags), CLNN_ARG(rm), CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b),
                       CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer),
                       CLNN_ARG(coef)));
@@ -344,7 +346,7 @@ clnn_status clnn_batch_norm_forward_inference(clnn_context *ctx, const clnn_tens
         (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
         return status;
     cl_mem coef;
-    if ((status = scratch_buffer(ctx, 3 * v.C, &coef)) != CLNN_SUCCESS)
+    if ((status = scratch_buffer(ctx, 4 * v.C, &coef)) != CLNN_SUCCESS)
         return status;
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
     cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
@@ -416,7 +418,7 @@ clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
     bn_plan plan;
     bn_make_plan(ctx, &v, k_serial, k_planes, &plan);
     cl_mem part, coef;
-    if ((status = bn_scratch(ctx, 2 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
+    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 5 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, M = (cl_uint)v.M;
     cl_uint P = (cl_uint)plan.P, span = plan.span;
@@ -425,7 +427,7 @@ clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
                                  CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
                                            CLNN_ARG(save_mean->buffer), CLNN_ARG(part),
                                            CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(M), CLNN_ARG(span),
-                                           CLNN_LOCAL_ARG(2 * plan.local[0] * sizeof(float))));
+                                           CLNN_LOCAL_ARG(4 * plan.local[0] * sizeof(float))));
     } else {
         status = clnn_run_kernel(ctx, k_serial, "bn_bwd_reduce_serial", 2, plan.global, plan.local,
                                  CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
@@ -514,6 +516,50 @@ clnn_status clnn_layer_norm_forward(clnn_context *ctx, const clnn_tensor *x,
                                      CLNN_LOCAL_ARG(3 * L * sizeof(float))));
 }
 
+/* dgamma / dbeta of layer norm: column sums over rows, the serial form of the batch-norm
+ * reduction, then a per-column merge. */
+static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_final,
+                             const clnn_tensor *x, const clnn_tensor *dy,
+                             const clnn_tensor *save_mean, const clnn_tensor *save_invstd,
+                             cl_mem resid, size_t R, size_t D, clnn_tensor *dgamma,
+                             clnn_tensor *dbeta, float param_beta)
+{
+    clnn_status status;
+    cl_uint Du = (cl_uint)D, Ru = (cl_uint)R;
+    size_t gs = clnn_kernel_group_size(ctx, k_part);
+    size_t l0 = pow2_at_most(D, gs), l1 = gs / l0 ? gs / l0 : 1;
+    size_t P = div_up(NORM_GROUPS_PER_CU * compute_units(ctx) * gs, D);
+    size_t cap = div_up(R, NORM_MIN_PER_ITEM);
+    P = P > cap ? cap : P;
+    P = P > NORM_MAX_SLICES ? NORM_MAX_SLICES : P < 1 ? 1 : P;
+    size_t rows = div_up(R, P);
+    P = div_up(R, rows);
+    if (l1 > P)
+        l1 = pow2_at_most(P, l1);
+    P = round_up(P, l1);
+    cl_mem part;
+    if ((status = scratch_buffer(ctx, 2 * D * P, &part)) != CLNN_SUCCESS)
+        return status;
+    size_t local[2] = {l0, l1}, global[2] = {round_up(D, l0), P};
+    cl_uint rows_u = (cl_uint)rows, Pu = (cl_uint)P;
+    status = clnn_run_kernel(ctx, k_part, "ln_param_partial", 2, global, local,
+                             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                       CLNN_ARG(save_mean->buffer),
+                                       CLNN_ARG(save_invstd->buffer), CLNN_ARG(resid),
+                                       CLNN_ARG(part), CLNN_ARG(Ru), CLNN_ARG(Du),
+                                       CLNN_ARG(rows_u)));
+    if (status == CLNN_SUCCESS) {
+        cl_uint flags = (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
+        cl_mem dg = dgamma ? dgamma->buffer : part, db = dbeta ? dbeta->buffer : part;
+        status = clnn_run_kernel_1d(ctx, k_final, "ln_param_finalize", D,
+                                    CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(Pu), CLNN_ARG(Du),
+                                              CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
+                                              CLNN_ARG(param_beta)));
+    }
+    clReleaseMemObject(part);
+    return status;
+}
+
 clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                      const clnn_tensor *gamma, const clnn_tensor *save_mean,
                                      const clnn_tensor *save_invstd, clnn_tensor *dx,
@@ -547,51 +593,34 @@ clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
         (status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_param_partial", &k_part)) != CLNN_SUCCESS ||
         (status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_param_finalize", &k_final)) != CLNN_SUCCESS)
         return status;
-    cl_uint Du = (cl_uint)D, Ru = (cl_uint)R;
-    cl_mem g = gamma ? gamma->buffer : x->buffer;
-    if (dgamma || dbeta) {
-        /* Column sums over rows: the serial form of the batch-norm reduction. */
-        size_t gs = clnn_kernel_group_size(ctx, k_part);
-        size_t l0 = pow2_at_most(D, gs), l1 = gs / l0 ? gs / l0 : 1;
-        size_t P = div_up(NORM_GROUPS_PER_CU * compute_units(ctx) * gs, D);
-        size_t cap = div_up(R, NORM_MIN_PER_ITEM);
-        P = P > cap ? cap : P;
-        P = P > NORM_MAX_SLICES ? NORM_MAX_SLICES : P < 1 ? 1 : P;
-        size_t rows = div_up(R, P);
-        P = div_up(R, rows);
-        if (l1 > P)
-            l1 = pow2_at_most(P, l1);
-        P = round_up(P, l1);
-        cl_mem part;
-        if ((status = scratch_buffer(ctx, 2 * D * P, &part)) != CLNN_SUCCESS)
-            return status;
-        size_t local[2] = {l0, l1}, global[2] = {round_up(D, l0), P};
-        cl_uint rows_u = (cl_uint)rows, Pu = (cl_uint)P;
-        status = clnn_run_kernel(ctx, k_part, "ln_param_partial", 2, global, local,
-                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
-                                           CLNN_ARG(save_mean->buffer),
-                                           CLNN_ARG(save_invstd->buffer), CLNN_ARG(part),
-                                           CLNN_ARG(Ru), CLNN_ARG(Du), CLNN_ARG(rows_u)));
-        if (status == CLNN_SUCCESS) {
-            cl_uint flags = (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
-            cl_mem dg = dgamma ? dgamma->buffer : part, db = dbeta ? dbeta->buffer : part;
-            status = clnn_run_kernel_1d(ctx, k_final, "ln_param_finalize", D,
-                                        CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(Pu), CLNN_ARG(Du),
-                                                  CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
-                                                  CLNN_ARG(param_beta)));
-        }
-        clReleaseMemObject(part);
-        if (status != CLNN_SUCCESS)
-            return status;
-    }
-    if (!dx)
+    if (!dx && !dgamma && !dbeta)
         return CLNN_SUCCESS;
+    cl_uint Du = (cl_uint)D;
+    cl_mem g = gamma ? gamma->buffer : x->buffer;
+    /* ln_backward_dx also writes each row's mean residual d (see norm.cl), which the parameter
+     * gradients need. It runs first; when dx is dy and parameter gradients are wanted, a first
+     * run writes only d, so that dy is still intact for them. */
+    cl_mem resid;
+    if ((status = scratch_buffer(ctx, R, &resid)) != CLNN_SUCCESS)
+        return status;
     size_t L = pow2_at_most(D, clnn_kernel_group_size(ctx, k_dx));
-    size_t global = R * L;
-    cl_uint flags = gamma ? BN_GAMMA : 0;
-    return clnn_run_kernel(ctx, k_dx, "ln_backward_dx", 1, &global, &L,
-                           CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(g),
-                                     CLNN_ARG(flags), CLNN_ARG(save_mean->buffer),
-                                     CLNN_ARG(save_invstd->buffer), CLNN_ARG(dx->buffer),
-                                     CLNN_ARG(Du), CLNN_LOCAL_ARG(2 * L * sizeof(float))));
+    size_t global_dx = R * L;
+    int want_params = dgamma || dbeta;
+    int dx_last = dx && dx == dy && want_params;
+    for (int pass = 0; pass < (dx_last ? 2 : 1) && status == CLNN_SUCCESS; ++pass) {
+        int write_dx = dx && (!dx_last || pass == 1);
+        cl_uint flags = (gamma ? BN_GAMMA : 0) | (write_dx ? DX_WRITE : 0);
+        cl_mem out = dx ? dx->buffer : resid;
+        status = clnn_run_kernel(ctx, k_dx, "ln_backward_dx", 1, &global_dx, &L,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(g),
+                                           CLNN_ARG(flags), CLNN_ARG(save_mean->buffer),
+                                           CLNN_ARG(save_invstd->buffer), CLNN_ARG(out),
+                                           CLNN_ARG(resid), CLNN_ARG(Du),
+                                           CLNN_LOCAL_ARG(4 * L * sizeof(float))));
+        if (pass == 0 && want_params && status == CLNN_SUCCESS)
+            status = ln_params(ctx, k_part, k_final, x, dy, save_mean, save_invstd, resid, R, D,
+                               dgamma, dbeta, param_beta);
+    }
+    clReleaseMemObject(resid);
+    return status;
 }
