@@ -15,6 +15,8 @@
 #define PW_PARTIAL 4u
 /* Work-groups per compute unit of the pointwise losses' first stage. */
 #define LOSS_GROUPS_PER_CU 8
+/* Work-group size of the row kernels on CPU devices. */
+#define LOSS_CPU_ROW_GROUP 16
 
 const char *clnn_reduction_name(clnn_reduction reduction)
 {
@@ -65,6 +67,10 @@ static clnn_status run_rows(clnn_context *ctx, cl_kernel k, const char *name, si
                             clnn_kernel_arg *args)
 {
     size_t L = pow2_at_most(C, clnn_kernel_group_size(ctx, k));
+    /* On CPUs a work-group runs as loops between barriers: a smaller group means fewer barriers
+     * per row and the row still fills the vector lanes. */
+    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU && L > LOSS_CPU_ROW_GROUP)
+        L = LOSS_CPU_ROW_GROUP;
     size_t global = N * L;
     args[arg_count - 1] = CLNN_LOCAL_ARG(scratch_floats_per_item * L * sizeof(float));
     return clnn_run_kernel(ctx, k, name, 1, &global, &L, arg_count, args);
