@@ -35,5 +35,6 @@
 #include "clnn/init.h"
 #include "clnn/optim.h"
 #include "clnn/clip.h"
+#include "clnn/dense.h"
 
 #endif /* CLNN_H */
