@@ -594,8 +594,9 @@ static int find_user_tuning(const clnn_device_info *info, clnn_tuning *t, char *
         set_text(file, sizeof file, "%s/%s", dir, names[i]);
         if (!found) {
             if (load_file(file, t, message, sizeof message) != CLNN_SUCCESS) {
-                append(notes, notes_size, "skipped ");
-                append(notes, notes_size, message);
+                char note[CLNN_MESSAGE_SIZE + 16];
+                set_text(note, sizeof note, "skipped %s", message);
+                append(notes, notes_size, note);
             } else if (tuning_matches(t, info)) {
                 set_text(path, path_size, "%s", file);
                 found = 1;
