@@ -126,10 +126,10 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
         size_t n4 = (tensors[i]->count + 3) / 4;
         size_t groups = (n4 + per_group - 1) / per_group;
         size_t global = groups * local;
-        cl_uint n = (cl_uint)tensors[i]->count;
+        cl_uint n = (cl_uint)tensors[i]->count, per_item = NORM_ITEMS_PER_THREAD;
         status = clnn_run_kernel(ctx, partial, "clnn_norm_partial", 1, &global, &local,
                                  CLNN_ARGS(CLNN_ARG(tensors[i]->buffer), CLNN_ARG(n),
-                                           CLNN_ARG(partials), CLNN_ARG(first), CLNN_ARG(kind),
+                                           CLNN_ARG(per_item), CLNN_ARG(partials), CLNN_ARG(first), CLNN_ARG(kind),
                                            CLNN_LOCAL_ARG(local * 4 * sizeof(cl_float))));
         first += (cl_uint)groups;
     }
@@ -161,8 +161,8 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
         return status;
 
     if (type == CLNN_NORM_L2) {
-        /* Undo the range scalings in double: 2^80 squared is 2^160. */
-        double ss = (double)result[0] * 0x1p-160 + (double)result[1] + (double)result[2] * 0x1p160;
+        /* The scaled sum s * 2^(2e), formed in double, where it cannot overflow. */
+        double ss = ldexp((double)result[0], 2 * (int)result[1]);
         *total_norm = (float)sqrt(ss);
     } else {
         *total_norm = result[1] != 0.0f ? NAN : result[0];
