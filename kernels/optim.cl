@@ -134,8 +134,8 @@ __kernel void clnn_adam_step(__global float *restrict param, __global const floa
 /* Adagrad. s += d^2; p -= clr * d / (sqrt(s) + eps), clr = lr / (1 + (t-1)*lr_decay) from the
  * host. */
 __kernel void clnn_adagrad_step(__global float *restrict param, __global const float *restrict grad,
-                                __global float *restrict sum, uint n, float clr,
-                                float weight_decay, float eps, uint flags)
+                                __global float *restrict sum, uint n, float clr, float weight_decay,
+                                float eps, uint flags)
 {
     uint i = (uint)get_global_id(0);
     if (i * 4u >= n)

@@ -47,8 +47,8 @@ static clnn_status check_list(clnn_tensor *const *tensors, size_t count, const c
         for (size_t j = 0; j < i; ++j)
             if (tensors[j] == tensors[i])
                 return clnn_error(c, CLNN_ERR_INVALID_ARGUMENT,
-                                  "%s: tensors[%zu] and tensors[%zu] are the same tensor",
-                                  function, j, i);
+                                  "%s: tensors[%zu] and tensors[%zu] are the same tensor", function,
+                                  j, i);
     }
     *ctx = c;
     return CLNN_SUCCESS;
@@ -61,9 +61,9 @@ static clnn_status run_elementwise(clnn_context *ctx, clnn_tensor *const *tensor
     clnn_status status = clnn_get_kernel(ctx, "clip.cl", NULL, name, &kernel);
     for (size_t i = 0; status == CLNN_SUCCESS && i < count; ++i) {
         cl_uint n = (cl_uint)tensors[i]->count;
-        status = clnn_run_kernel_1d(ctx, kernel, name, (tensors[i]->count + 3) / 4,
-                                    CLNN_ARGS(CLNN_ARG(tensors[i]->buffer), CLNN_ARG(n),
-                                              CLNN_ARG(value)));
+        status = clnn_run_kernel_1d(
+            ctx, kernel, name, (tensors[i]->count + 3) / 4,
+            CLNN_ARGS(CLNN_ARG(tensors[i]->buffer), CLNN_ARG(n), CLNN_ARG(value)));
     }
     return status;
 }
@@ -127,10 +127,11 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
         size_t groups = (n4 + per_group - 1) / per_group;
         size_t global = groups * local;
         cl_uint n = (cl_uint)tensors[i]->count, per_item = NORM_ITEMS_PER_THREAD;
-        status = clnn_run_kernel(ctx, partial, "clnn_norm_partial", 1, &global, &local,
-                                 CLNN_ARGS(CLNN_ARG(tensors[i]->buffer), CLNN_ARG(n),
-                                           CLNN_ARG(per_item), CLNN_ARG(partials), CLNN_ARG(first), CLNN_ARG(kind),
-                                           CLNN_LOCAL_ARG(local * 4 * sizeof(cl_float))));
+        status =
+            clnn_run_kernel(ctx, partial, "clnn_norm_partial", 1, &global, &local,
+                            CLNN_ARGS(CLNN_ARG(tensors[i]->buffer), CLNN_ARG(n), CLNN_ARG(per_item),
+                                      CLNN_ARG(partials), CLNN_ARG(first), CLNN_ARG(kind),
+                                      CLNN_LOCAL_ARG(local * 4 * sizeof(cl_float))));
         first += (cl_uint)groups;
     }
     cl_float result[4];
@@ -143,10 +144,10 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
     if (status == CLNN_SUCCESS) {
         cl_uint partial_count = (cl_uint)total_groups;
         size_t global = local_final;
-        status = clnn_run_kernel(
-            ctx, final, "clnn_norm_final", 1, &global, &local_final,
-            CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(partial_count), CLNN_ARG(kind),
-                      CLNN_ARG(result_buf), CLNN_LOCAL_ARG(local_final * 4 * sizeof(cl_float))));
+        status = clnn_run_kernel(ctx, final, "clnn_norm_final", 1, &global, &local_final,
+                                 CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(partial_count),
+                                           CLNN_ARG(kind), CLNN_ARG(result_buf),
+                                           CLNN_LOCAL_ARG(local_final * 4 * sizeof(cl_float))));
     }
     if (status == CLNN_SUCCESS) {
         err = clEnqueueReadBuffer(ctx->queue, result_buf, CL_TRUE, 0, sizeof result, result, 0,

@@ -48,12 +48,12 @@ struct clnn_optimizer {
     clnn_optimizer_options options;
     uint64_t step;
     size_t count;
-    clnn_tensor **params;       /* borrowed */
+    clnn_tensor **params; /* borrowed */
     size_t slots;
     state_role roles[MAX_SLOTS];
-    int slot_of[ROLE_COUNT];    /* slot index of a role, -1 when absent */
-    clnn_tensor **state;        /* state[param * slots + slot], owned */
-    cl_kernel kernel;           /* owned by the context's kernel cache */
+    int slot_of[ROLE_COUNT]; /* slot index of a role, -1 when absent */
+    clnn_tensor **state;     /* state[param * slots + slot], owned */
+    cl_kernel kernel;        /* owned by the context's kernel cache */
     const char *kernel_name;
 };
 
@@ -225,7 +225,9 @@ clnn_status clnn_optimizer_create(clnn_context *ctx, const clnn_optimizer_option
         return status;
     if (!options || !params || !optimizer)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_optimizer_create: %s is NULL",
-                          !options ? "options" : !params ? "params" : "optimizer");
+                          !options  ? "options"
+                          : !params ? "params"
+                                    : "optimizer");
     if (count == 0)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_optimizer_create: count is 0; an optimiser needs parameters");
@@ -319,12 +321,11 @@ static clnn_status launch(clnn_optimizer *opt, size_t i, const clnn_tensor *grad
         cl_float alpha = (cl_float)o->alpha, one_minus_alpha = (cl_float)(1.0 - o->alpha);
         cl_float momentum = (cl_float)o->momentum;
         flags |= (buf ? OPT_MOMENTUM : 0u) | (ga ? OPT_CENTERED : 0u);
-        return clnn_run_kernel_1d(
-            ctx, opt->kernel, opt->kernel_name, items,
-            CLNN_ARGS(CLNN_ARG(p), CLNN_ARG(g), CLNN_ARG(sq), CLNN_ARG(buf), CLNN_ARG(ga),
-                      CLNN_ARG(n), CLNN_ARG(lr), CLNN_ARG(wd), CLNN_ARG(alpha),
-                      CLNN_ARG(one_minus_alpha), CLNN_ARG(eps), CLNN_ARG(momentum),
-                      CLNN_ARG(flags)));
+        return clnn_run_kernel_1d(ctx, opt->kernel, opt->kernel_name, items,
+                                  CLNN_ARGS(CLNN_ARG(p), CLNN_ARG(g), CLNN_ARG(sq), CLNN_ARG(buf),
+                                            CLNN_ARG(ga), CLNN_ARG(n), CLNN_ARG(lr), CLNN_ARG(wd),
+                                            CLNN_ARG(alpha), CLNN_ARG(one_minus_alpha),
+                                            CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags)));
     }
     case CLNN_OPTIMIZER_ADAM:
     case CLNN_OPTIMIZER_ADAMW: {
@@ -361,11 +362,11 @@ static clnn_status launch(clnn_optimizer *opt, size_t i, const clnn_tensor *grad
     }
 }
 
-clnn_status clnn_optimizer_step(clnn_optimizer *optimizer, clnn_tensor *const *grads,
-                                size_t count)
+clnn_status clnn_optimizer_step(clnn_optimizer *optimizer, clnn_tensor *const *grads, size_t count)
 {
     if (!optimizer)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_optimizer_step: optimizer is NULL");
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_optimizer_step: optimizer is NULL");
     clnn_context *ctx = optimizer->ctx;
     clnn_status status = clnn_check_pointer(ctx, grads, "grads");
     if (status != CLNN_SUCCESS)
@@ -491,7 +492,9 @@ clnn_status clnn_optimizer_find_state(const clnn_optimizer *optimizer, const cha
     if (!optimizer || !name || !slot)
         return clnn_error(optimizer ? optimizer->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_optimizer_find_state: %s is NULL",
-                          !optimizer ? "optimizer" : !name ? "name" : "slot");
+                          !optimizer ? "optimizer"
+                          : !name    ? "name"
+                                     : "slot");
     for (size_t s = 0; s < optimizer->slots; ++s)
         if (!strcmp(role_names[optimizer->roles[s]], name)) {
             *slot = s;
@@ -518,13 +521,15 @@ clnn_status clnn_optimizer_get_state(const clnn_optimizer *optimizer, size_t par
     return CLNN_SUCCESS;
 }
 
-/* ---- learning-rate schedules ------------------------------------------------------------------ */
+/* ---- learning-rate schedules ------------------------------------------------------------------
+ */
 
 clnn_status clnn_lr_schedule_init(clnn_lr_schedule *schedule, clnn_lr_schedule_kind kind,
                                   double base_lr)
 {
     if (!schedule)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_lr_schedule_init: schedule is NULL");
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_lr_schedule_init: schedule is NULL");
     if ((unsigned)kind >= CLNN_LR_SCHEDULE_KIND_COUNT)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_lr_schedule_init: unknown schedule kind %d", (int)kind);
@@ -553,7 +558,8 @@ static double main_schedule(const clnn_lr_schedule *s, uint64_t t)
     case CLNN_LR_COSINE:
         /* t mod 2*t_max gives the same cosine and keeps the argument exact for huge t. */
         return s->eta_min + (s->base_lr - s->eta_min) *
-                                (1.0 + cos(3.14159265358979323846 * (double)(t % (2 * s->t_max)) / (double)s->t_max)) /
+                                (1.0 + cos(3.14159265358979323846 * (double)(t % (2 * s->t_max)) /
+                                           (double)s->t_max)) /
                                 2.0;
     default:
         return s->base_lr;
@@ -585,8 +591,7 @@ clnn_status clnn_lr_schedule_value(const clnn_lr_schedule *schedule, uint64_t st
     else if ((unsigned)s->warmup_mode >= CLNN_LR_WARMUP_MODE_COUNT)
         bad = "warmup_mode (unknown)";
     if (bad)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_lr_schedule_value: field %s",
-                          bad);
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_lr_schedule_value: field %s", bad);
 
     double value;
     uint64_t n = s->warmup_steps;
@@ -595,8 +600,8 @@ clnn_status clnn_lr_schedule_value(const clnn_lr_schedule *schedule, uint64_t st
     } else {
         /* LinearLR's closed form with end_factor 1: f0 + (1 - f0) * min(t, N) / N. */
         uint64_t w = step < n ? step : n;
-        double factor = s->warmup_start_factor +
-                        (1.0 - s->warmup_start_factor) * (double)w / (double)n;
+        double factor =
+            s->warmup_start_factor + (1.0 - s->warmup_start_factor) * (double)w / (double)n;
         if (s->warmup_mode == CLNN_LR_WARMUP_MULTIPLY)
             value = factor * main_schedule(s, step);
         else

@@ -87,11 +87,7 @@ static void test_norms_odd_sizes(void **state)
     static const struct {
         size_t count, n[5];
     } cases[] = {
-        {1, {1}},
-        {1, {7}},
-        {1, {1000003}},
-        {5, {1, 7, 1000003, 4096, 33}},
-        {3, {2, 3, 5}},
+        {1, {1}}, {1, {7}}, {1, {1000003}}, {5, {1, 7, 1000003, 4096, 33}}, {3, {2, 3, 5}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         list l;
@@ -154,8 +150,8 @@ static void test_clip_scales(void **state)
         list_make(&l, 4, n, 0.5);
         double ref = ref_norm(&l, (clnn_norm_type)type);
         float max_norm = (float)(ref / 3.0), norm = -1.0f;
-        CLNN_ASSERT_OK(clnn_clip_by_global_norm(l.t, l.count, max_norm, (clnn_norm_type)type,
-                                                &norm));
+        CLNN_ASSERT_OK(
+            clnn_clip_by_global_norm(l.t, l.count, max_norm, (clnn_norm_type)type, &norm));
         double r = ref;
         clnn_test_assert_close("total norm returned by clip", &norm, &r, 1,
                                type == CLNN_NORM_L2 ? 1e-5 : 0.0, 0.0);
@@ -226,10 +222,10 @@ static void test_non_finite(void **state)
         float value;
         int expect_nan_l2, expect_nan_inf;
     } cases[] = {
-        {0, 999999, NAN, 1, 1},       /* NaN late in the big tensor */
-        {1, 3, INFINITY, 0, 0},       /* +Inf: norm +Inf */
-        {2, 0, -INFINITY, 0, 0},      /* -Inf: norm +Inf */
-        {0, 0, INFINITY, 1, 1},       /* and a NaN added below */
+        {0, 999999, NAN, 1, 1},  /* NaN late in the big tensor */
+        {1, 3, INFINITY, 0, 0},  /* +Inf: norm +Inf */
+        {2, 0, -INFINITY, 0, 0}, /* -Inf: norm +Inf */
+        {0, 0, INFINITY, 1, 1},  /* and a NaN added below */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         for (int type = 0; type < CLNN_NORM_TYPE_COUNT; ++type) {
@@ -240,9 +236,9 @@ static void test_non_finite(void **state)
                 l.host[1][6] = NAN;
             list_upload(&l);
             float norm = 0.0f;
-            CLNN_ASSERT_STATUS(clnn_clip_by_global_norm(l.t, l.count, 0.5f, (clnn_norm_type)type,
-                                                        &norm),
-                               CLNN_ERR_NON_FINITE);
+            CLNN_ASSERT_STATUS(
+                clnn_clip_by_global_norm(l.t, l.count, 0.5f, (clnn_norm_type)type, &norm),
+                CLNN_ERR_NON_FINITE);
             int want_nan = type == CLNN_NORM_L2 ? cases[c].expect_nan_l2 : cases[c].expect_nan_inf;
             if (want_nan)
                 assert_true(isnan(norm));
@@ -325,9 +321,9 @@ static void test_argument_errors(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_norms_odd_sizes),    cmocka_unit_test(test_norm_extreme_ranges),
-    cmocka_unit_test(test_clip_scales),        cmocka_unit_test(test_clip_no_op_and_zero),
-    cmocka_unit_test(test_non_finite),         cmocka_unit_test(test_clip_by_value),
+    cmocka_unit_test(test_norms_odd_sizes), cmocka_unit_test(test_norm_extreme_ranges),
+    cmocka_unit_test(test_clip_scales),     cmocka_unit_test(test_clip_no_op_and_zero),
+    cmocka_unit_test(test_non_finite),      cmocka_unit_test(test_clip_by_value),
     cmocka_unit_test(test_argument_errors),
 };
 

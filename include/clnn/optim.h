@@ -42,8 +42,8 @@ extern "C" {
 typedef enum clnn_optimizer_kind {
     CLNN_OPTIMIZER_SGD,     /**< b = momentum*b + (1-dampening)*g (b = g on the first step);
                                  p -= lr * (nesterov ? g + momentum*b : b), or lr*g without momentum */
-    CLNN_OPTIMIZER_RMSPROP, /**< s = alpha*s + (1-alpha)*g^2; a = sqrt(s - centered ? ga^2 : 0) + eps;
-                                 p -= lr*g/a, or with momentum b = momentum*b + g/a, p -= lr*b */
+    CLNN_OPTIMIZER_RMSPROP, /**< s = alpha*s + (1-alpha)*g^2; a = sqrt(s - centered ? ga^2 : 0) +
+                               eps; p -= lr*g/a, or with momentum b = momentum*b + g/a, p -= lr*b */
     CLNN_OPTIMIZER_ADAM,    /**< m = lerp(m, g, 1-beta1); v = beta2*v + (1-beta2)*g^2;
                                  p -= lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps) */
     CLNN_OPTIMIZER_ADAMW,   /**< p *= 1 - lr*weight_decay, then Adam without L2 decay */
@@ -61,20 +61,20 @@ CLNN_API const char *clnn_optimizer_kind_string(clnn_optimizer_kind kind);
  * torch.optim's defaults for a kind. */
 typedef struct clnn_optimizer_options {
     clnn_optimizer_kind kind;
-    double lr;          /**< learning rate, >= 0 (SGD 1e-3, RMSprop 1e-2, Adam(W) 1e-3,
-                             Adagrad 1e-2) */
+    double lr;           /**< learning rate, >= 0 (SGD 1e-3, RMSprop 1e-2, Adam(W) 1e-3,
+                              Adagrad 1e-2) */
     double weight_decay; /**< >= 0; L2 (added to the gradient) except AdamW's decoupled decay
                              (AdamW 1e-2, others 0) */
     double momentum;     /**< SGD, RMSprop: >= 0 (default 0) */
     double dampening;    /**< SGD: finite (default 0) */
-    int nesterov;       /**< SGD: non-zero for Nesterov momentum; needs momentum > 0 and
-                             dampening == 0 */
+    int nesterov;        /**< SGD: non-zero for Nesterov momentum; needs momentum > 0 and
+                              dampening == 0 */
     double alpha;        /**< RMSprop: smoothing constant, >= 0 (default 0.99) */
-    int centered;       /**< RMSprop: non-zero to normalise by the estimated variance */
+    int centered;        /**< RMSprop: non-zero to normalise by the estimated variance */
     double eps;          /**< >= 0: RMSprop 1e-8, Adam(W) 1e-8, Adagrad 1e-10 */
     double beta1;        /**< Adam(W): in [0, 1) (default 0.9) */
     double beta2;        /**< Adam(W): in [0, 1) (default 0.999) */
-    int amsgrad;        /**< Adam(W): non-zero to use the running maximum of v */
+    int amsgrad;         /**< Adam(W): non-zero to use the running maximum of v */
     double lr_decay;     /**< Adagrad: >= 0 (default 0) */
     double initial_accumulator_value; /**< Adagrad: >= 0 (default 0) */
 } clnn_optimizer_options;
@@ -103,8 +103,7 @@ typedef struct clnn_optimizer clnn_optimizer;
  * @param count (input) at least 1.
  * @param optimizer (output) the new optimiser; unchanged on failure.
  */
-CLNN_API clnn_status clnn_optimizer_create(clnn_context *ctx,
-                                           const clnn_optimizer_options *options,
+CLNN_API clnn_status clnn_optimizer_create(clnn_context *ctx, const clnn_optimizer_options *options,
                                            clnn_tensor *const *params, size_t count,
                                            clnn_optimizer **optimizer);
 
@@ -211,12 +210,12 @@ typedef enum clnn_lr_warmup_mode {
 /** A schedule: plain data, set up with clnn_lr_schedule_init() then adjusted. */
 typedef struct clnn_lr_schedule {
     clnn_lr_schedule_kind kind;
-    double base_lr;        /**< >= 0 */
-    uint64_t step_size;    /**< CLNN_LR_STEP: >= 1 */
-    double gamma;          /**< CLNN_LR_STEP: >= 0 (default 0.1) */
-    uint64_t t_max;        /**< CLNN_LR_COSINE: >= 1 */
-    double eta_min;        /**< CLNN_LR_COSINE: finite (default 0) */
-    uint64_t warmup_steps; /**< N: 0 for no warm-up */
+    double base_lr;             /**< >= 0 */
+    uint64_t step_size;         /**< CLNN_LR_STEP: >= 1 */
+    double gamma;               /**< CLNN_LR_STEP: >= 0 (default 0.1) */
+    uint64_t t_max;             /**< CLNN_LR_COSINE: >= 1 */
+    double eta_min;             /**< CLNN_LR_COSINE: finite (default 0) */
+    uint64_t warmup_steps;      /**< N: 0 for no warm-up */
     double warmup_start_factor; /**< f0, in (0, 1] as LinearLR requires (default 1/3) */
     clnn_lr_warmup_mode warmup_mode;
 } clnn_lr_schedule;

@@ -7,8 +7,8 @@
 
 int optim_ref_state_init(optim_ref_state *s, size_t n, const clnn_optimizer_options *o)
 {
-    double **arrays[] = {&s->momentum_buffer, &s->square_avg, &s->grad_avg, &s->exp_avg,
-                         &s->exp_avg_sq, &s->max_exp_avg_sq, &s->sum};
+    double **arrays[] = {&s->momentum_buffer, &s->square_avg,     &s->grad_avg, &s->exp_avg,
+                         &s->exp_avg_sq,      &s->max_exp_avg_sq, &s->sum};
     memset(s, 0, sizeof *s);
     for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; ++a)
         if (!(*arrays[a] = calloc(n, sizeof(double)))) {
