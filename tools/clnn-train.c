@@ -1,0 +1,798 @@
+/*
+ * clnn-train: trains an MLP on an IDX dataset (Fashion-MNIST by default) on the default OpenCL
+ * device, with a live progress bar, per-epoch evaluation, checkpoints after every epoch and on
+ * Ctrl-C / SIGTERM, --resume, CSV output and gradient-health diagnostics.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "tool_common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LAYERS CLNN_MLP_MAX_HIDDEN
+
+typedef struct options {
+    const char *device, *data, *checkpoint, *csv;
+    size_t layers[MAX_LAYERS];
+    size_t layer_count;
+    clnn_activation activation;
+    int batch_norm;
+    float dropout;
+    clnn_init_kind init;
+    clnn_optimizer_options optimizer;
+    clnn_lr_schedule_kind schedule;
+    uint64_t step_size, warmup;
+    double gamma, eta_min;
+    size_t batch, epochs, limit_train, limit_test;
+    float clip;
+    uint64_t seed;
+    int resume, diagnostics, quiet;
+    int normalize; /* 0: per-pixel mean/std, 1: one mean/std over every pixel, 2: x / 255 */
+    uint64_t stop_after; /* testing: act as if interrupted after this many steps (0: never) */
+} options;
+
+/* What a checkpoint's user bytes hold: where training stands. */
+typedef struct progress {
+    char magic[8];    /* "CLNNTRN1" */
+    uint64_t epoch;   /* the epoch in progress (0-based) */
+    uint64_t batch;   /* batches of it already done */
+    double loss_sum;  /* sum of the batch losses of this epoch so far */
+    double best_accuracy;
+    uint64_t best_epoch;
+    double seconds;   /* training time of this epoch so far */
+} progress;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int signal)
+{
+    stop_signal = signal;
+}
+
+/* ---- option parsing ---------------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: clnn-train [options]\n"
+"Trains an MLP on an IDX dataset (default: Fashion-MNIST from Debian's dataset-fashion-mnist).\n"
+"\n"
+"model\n"
+"  --layers W1,W2,...    hidden layer widths (default 512,256)\n"
+"  --activation NAME     hidden activation (default relu): identity sigmoid tanh relu relu6\n"
+"                        hardtanh leaky_relu elu selu celu gelu gelu_tanh silu swish\n"
+"                        softplus mish hardsigmoid hardswish softsign\n"
+"  --batch-norm | --no-batch-norm   batch normalisation before each activation (default on)\n"
+"  --dropout P           dropout after each hidden activation, 0 <= P < 1 (default 0)\n"
+"  --init NAME           weights: kaiming_normal (default) kaiming_uniform xavier_normal\n"
+"                        xavier_uniform lecun_normal lecun_uniform orthogonal normal uniform\n"
+"training\n"
+"  --optimizer NAME      sgd rmsprop adam (default) adamw adagrad\n"
+"  --lr X                learning rate (default: the optimiser's PyTorch default; adam 1e-3)\n"
+"  --momentum X  --weight-decay X  --beta1 X  --beta2 X  --eps X  --nesterov  --amsgrad\n"
+"  --schedule NAME       constant (default) step cosine\n"
+"  --step-size N         step schedule: epochs between decays (default 3)\n"
+"  --gamma X             step schedule: decay factor (default 0.1)\n"
+"  --eta-min X           cosine schedule: final rate (default 0)\n"
+"  --warmup N            linear warm-up over N steps (default 0)\n"
+"  --batch N             batch size (default 256)\n"
+"  --epochs N            epochs (default 10)\n"
+"  --clip X              clip the global gradient norm to X (default: off)\n"
+"  --seed N              weights, dropout and shuffling (default 1)\n"
+"data and output\n"
+"  --data DIR            IDX files (train-/t10k-images/labels, .gz or not)\n"
+"  --limit-train N       use the first N training samples (default all)\n"
+"  --limit-test N        use the first N test samples (default all)\n"
+"  --device SELECTOR     OpenCL device: P:D, an index, or part of a name\n"
+"  --checkpoint PATH     checkpoint file (default clnn-train.ckpt), written after each epoch\n"
+"                        and on Ctrl-C / SIGTERM\n"
+"  --resume              continue from the checkpoint\n"
+"  --csv FILE            one row per epoch: epoch,train_loss,test_loss,test_accuracy,\n"
+"                        epoch_seconds,samples_per_second\n"
+"  --diagnostics         gradient-health table after each epoch\n"
+"  --quiet               no progress bar\n"
+"  --stop-after N        stop as if interrupted after N training steps in all (for testing\n"
+"                        --resume)\n"
+"  --help                this text\n");
+}
+
+static int bad_value(const char *option, const char *value, const char *expected)
+{
+    fprintf(stderr, "clnn-train: %s '%s' is not valid: expected %s (see --help)\n", option, value,
+            expected);
+    return -1;
+}
+
+static int parse_size(const char *option, const char *s, size_t min, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-' || v < min || v > max) {
+        char expected[96];
+        snprintf(expected, sizeof expected, "an integer from %zu to %zu", min, max);
+        return bad_value(option, s, expected);
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_double(const char *option, const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v < min || v > max) {
+        char expected[96];
+        snprintf(expected, sizeof expected, "a number from %g to %g", min, max);
+        return bad_value(option, s, expected);
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_layers(const char *s, options *o)
+{
+    o->layer_count = 0;
+    if (strcmp(s, "none") == 0)
+        return 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || errno || v == 0 || v > 1000000 || (*end && *end != ',') ||
+            o->layer_count == MAX_LAYERS)
+            return bad_value("--layers", s, "comma-separated widths such as 512,256 (or none)");
+        o->layers[o->layer_count++] = (size_t)v;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+static int parse_init(const char *s, clnn_init_kind *out)
+{
+    static const clnn_init_kind allowed[] = {
+        CLNN_INIT_KAIMING_NORMAL, CLNN_INIT_KAIMING_UNIFORM, CLNN_INIT_XAVIER_NORMAL,
+        CLNN_INIT_XAVIER_UNIFORM, CLNN_INIT_LECUN_NORMAL,    CLNN_INIT_LECUN_UNIFORM,
+        CLNN_INIT_ORTHOGONAL,     CLNN_INIT_NORMAL,          CLNN_INIT_UNIFORM};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; ++i)
+        if (strcmp(s, clnn_init_kind_name(allowed[i])) == 0) {
+            *out = allowed[i];
+            return 0;
+        }
+    return bad_value("--init", s,
+                     "kaiming_normal, kaiming_uniform, xavier_normal, xavier_uniform, "
+                     "lecun_normal, lecun_uniform, orthogonal, normal or uniform");
+}
+
+static int parse_optimizer(const char *s, clnn_optimizer_kind *out)
+{
+    for (int k = 0; k < CLNN_OPTIMIZER_KIND_COUNT; ++k)
+        if (strcmp(s, clnn_optimizer_kind_string((clnn_optimizer_kind)k)) == 0) {
+            *out = (clnn_optimizer_kind)k;
+            return 0;
+        }
+    return bad_value("--optimizer", s, "sgd, rmsprop, adam, adamw or adagrad");
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->layers[0] = 512;
+    o->layers[1] = 256;
+    o->layer_count = 2;
+    o->activation = CLNN_ACTIVATION_RELU;
+    o->batch_norm = 1;
+    o->init = CLNN_INIT_KAIMING_NORMAL;
+    clnn_optimizer_options_init(&o->optimizer, CLNN_OPTIMIZER_ADAM);
+    o->schedule = CLNN_LR_CONSTANT;
+    o->step_size = 3;
+    o->gamma = 0.1;
+    o->batch = 256;
+    o->epochs = 10;
+    o->seed = 1;
+    o->checkpoint = "clnn-train.ckpt";
+
+    /* The optimiser is chosen first so that its defaults can be overridden in any order. */
+    for (int i = 1; i + 1 < argc; ++i)
+        if (strcmp(argv[i], "--optimizer") == 0) {
+            clnn_optimizer_kind kind;
+            if (parse_optimizer(argv[i + 1], &kind) != 0)
+                return -1;
+            clnn_optimizer_options_init(&o->optimizer, kind);
+        }
+
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double d;
+        size_t n;
+        int r = 0;
+#define VALUE()                                                                                    \
+    do {                                                                                           \
+        if (!v) {                                                                                  \
+            fprintf(stderr, "clnn-train: %s needs a value (see --help)\n", a);                     \
+            return -1;                                                                             \
+        }                                                                                          \
+        ++i;                                                                                       \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--layers")) {
+            VALUE();
+            r = parse_layers(v, o);
+        } else if (!strcmp(a, "--activation")) {
+            VALUE();
+            if (clnn_activation_from_name(v, &o->activation) != CLNN_SUCCESS) {
+                char names[512] = "one of:";
+                for (int k = 0; k < CLNN_ACTIVATION_COUNT; ++k) {
+                    size_t used = strlen(names);
+                    snprintf(names + used, sizeof names - used, " %s",
+                             clnn_activation_name((clnn_activation)k));
+                }
+                r = bad_value(a, v, names);
+            }
+        } else if (!strcmp(a, "--batch-norm")) {
+            o->batch_norm = 1;
+        } else if (!strcmp(a, "--no-batch-norm")) {
+            o->batch_norm = 0;
+        } else if (!strcmp(a, "--dropout")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 0.999999, &d);
+            o->dropout = (float)d;
+        } else if (!strcmp(a, "--init")) {
+            VALUE();
+            r = parse_init(v, &o->init);
+        } else if (!strcmp(a, "--optimizer")) {
+            VALUE(); /* handled above */
+        } else if (!strcmp(a, "--lr")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 1e3, &o->optimizer.lr);
+        } else if (!strcmp(a, "--momentum")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 1.0, &o->optimizer.momentum);
+        } else if (!strcmp(a, "--weight-decay")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 1e3, &o->optimizer.weight_decay);
+        } else if (!strcmp(a, "--beta1")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 0.999999, &o->optimizer.beta1);
+        } else if (!strcmp(a, "--beta2")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 0.999999999, &o->optimizer.beta2);
+        } else if (!strcmp(a, "--eps")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 1.0, &o->optimizer.eps);
+        } else if (!strcmp(a, "--nesterov")) {
+            o->optimizer.nesterov = 1;
+        } else if (!strcmp(a, "--amsgrad")) {
+            o->optimizer.amsgrad = 1;
+        } else if (!strcmp(a, "--schedule")) {
+            VALUE();
+            if (!strcmp(v, "constant"))
+                o->schedule = CLNN_LR_CONSTANT;
+            else if (!strcmp(v, "step"))
+                o->schedule = CLNN_LR_STEP;
+            else if (!strcmp(v, "cosine"))
+                o->schedule = CLNN_LR_COSINE;
+            else
+                r = bad_value(a, v, "constant, step or cosine");
+        } else if (!strcmp(a, "--step-size")) {
+            VALUE();
+            r = parse_size(a, v, 1, 1000000, &n);
+            o->step_size = n;
+        } else if (!strcmp(a, "--gamma")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 1.0, &o->gamma);
+        } else if (!strcmp(a, "--eta-min")) {
+            VALUE();
+            r = parse_double(a, v, 0.0, 1e3, &o->eta_min);
+        } else if (!strcmp(a, "--warmup")) {
+            VALUE();
+            r = parse_size(a, v, 0, 100000000, &n);
+            o->warmup = n;
+        } else if (!strcmp(a, "--batch")) {
+            VALUE();
+            r = parse_size(a, v, 2, 65536, &o->batch);
+        } else if (!strcmp(a, "--epochs")) {
+            VALUE();
+            r = parse_size(a, v, 1, 100000, &o->epochs);
+        } else if (!strcmp(a, "--clip")) {
+            VALUE();
+            r = parse_double(a, v, 1e-12, 1e12, &d);
+            o->clip = (float)d;
+        } else if (!strcmp(a, "--seed")) {
+            VALUE();
+            r = parse_size(a, v, 0, (size_t)-1, &n);
+            o->seed = n;
+        } else if (!strcmp(a, "--data")) {
+            VALUE();
+            o->data = v;
+        } else if (!strcmp(a, "--limit-train")) {
+            VALUE();
+            r = parse_size(a, v, 2, (size_t)1 << 31, &o->limit_train);
+        } else if (!strcmp(a, "--limit-test")) {
+            VALUE();
+            r = parse_size(a, v, 1, (size_t)1 << 31, &o->limit_test);
+        } else if (!strcmp(a, "--device")) {
+            VALUE();
+            o->device = v;
+        } else if (!strcmp(a, "--checkpoint")) {
+            VALUE();
+            o->checkpoint = v;
+        } else if (!strcmp(a, "--resume")) {
+            o->resume = 1;
+        } else if (!strcmp(a, "--csv")) {
+            VALUE();
+            o->csv = v;
+        } else if (!strcmp(a, "--diagnostics")) {
+            o->diagnostics = 1;
+        } else if (!strcmp(a, "--normalize")) {
+            VALUE();
+            if (!strcmp(v, "pixel"))
+                o->normalize = 0;
+            else if (!strcmp(v, "global"))
+                o->normalize = 1;
+            else if (!strcmp(v, "scale"))
+                o->normalize = 2;
+            else
+                r = bad_value(a, v, "pixel, global or scale");
+        } else if (!strcmp(a, "--stop-after")) {
+            VALUE();
+            r = parse_size(a, v, 1, (size_t)-1, &n);
+            o->stop_after = n;
+        } else if (!strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else {
+            fprintf(stderr, "clnn-train: unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+#undef VALUE
+        if (r != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- output ------------------------------------------------------------------------------------- */
+
+static void format_duration(double seconds, char *buf, size_t size)
+{
+    if (!isfinite(seconds) || seconds < 0)
+        snprintf(buf, size, "--:--");
+    else if (seconds < 3600)
+        snprintf(buf, size, "%02d:%02d", (int)seconds / 60, (int)seconds % 60);
+    else
+        snprintf(buf, size, "%d:%02d:%02d", (int)seconds / 3600, (int)seconds / 60 % 60,
+                 (int)seconds % 60);
+}
+
+/* One line, redrawn in place: [#####.....]  42%  12345 samples/s  loss 0.4321  ETA 00:07 */
+static void draw_progress(size_t epoch, size_t epochs, size_t done, size_t total, double samples,
+                          double elapsed, double running_loss)
+{
+    const int width = 30;
+    double fraction = total ? (double)done / (double)total : 1.0;
+    int filled = (int)(fraction * width);
+    char bar[64], eta[32];
+    for (int i = 0; i < width; ++i)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    double rate = elapsed > 0 ? samples / elapsed : 0.0;
+    format_duration(fraction > 0 ? elapsed / fraction - elapsed : NAN, eta, sizeof eta);
+    printf("\repoch %zu/%zu [%s] %3.0f%%  %7.0f samples/s  loss %.4f  ETA %s ", epoch, epochs,
+           bar, 100.0 * fraction, rate, running_loss, eta);
+    fflush(stdout);
+}
+
+static void print_health(const clnn_mlp_health *h)
+{
+    printf("  gradient health (one batch):\n");
+    printf("  %-7s %11s %11s %8s %12s %12s %12s\n", "layer", "act mean", "act std", "dead",
+           "|W|", "|dL/dW|", "update/|W|");
+    for (size_t l = 0; l < h->layer_count; ++l) {
+        const clnn_mlp_layer_health *x = &h->layers[l];
+        char name[16];
+        if (l + 1 == h->layer_count)
+            snprintf(name, sizeof name, "output");
+        else
+            snprintf(name, sizeof name, "%zu", l + 1);
+        printf("  %-7s %11.4g %11.4g %7.1f%% %12.4g %12.4g %12.3g\n", name,
+               (double)x->activation_mean, (double)x->activation_std,
+               100.0 * (double)x->dead_fraction, (double)x->weight_norm,
+               (double)x->weight_grad_norm, (double)x->update_ratio);
+    }
+    printf("  first/last gradient norm ratio %.3g: %s%s%s\n", (double)h->grad_norm_ratio,
+           h->vanishing ? "VANISHING " : "", h->exploding ? "EXPLODING " : "",
+           !h->vanishing && !h->exploding ? "healthy" : "");
+}
+
+/* ---- training ------------------------------------------------------------------------------------ */
+
+static int fail(const char *what, clnn_status status)
+{
+    fprintf(stderr, "clnn-train: %s: %s\n  %s\n", what, clnn_status_string(status),
+            clnn_context_last_error(NULL));
+    return 1;
+}
+
+/* Loss and accuracy of the model on a dataset, in batches. */
+static clnn_status evaluate(clnn_mlp *mlp, const clnn_dataset *data, size_t batch, float *x,
+                            int32_t *y, double *loss, double *accuracy)
+{
+    double total = 0.0;
+    size_t correct = 0;
+    for (size_t start = 0; start < data->count; start += batch) {
+        size_t rows = 0, right = 0;
+        double sum = 0.0;
+        clnn_status status = clnn_dataset_gather(data, NULL, data->count, start, batch, x, y, &rows);
+        if (status == CLNN_SUCCESS)
+            status = clnn_mlp_evaluate(mlp, x, y, rows, &sum, &right);
+        if (status != CLNN_SUCCESS)
+            return status;
+        total += sum;
+        correct += right;
+    }
+    *loss = total / (double)data->count;
+    *accuracy = (double)correct / (double)data->count;
+    return CLNN_SUCCESS;
+}
+
+static int load_data(const options *o, clnn_dataset *train, clnn_dataset *test)
+{
+    clnn_status status = clnn_dataset_load_idx_dir(o->data, "train", 0, train);
+    if (status != CLNN_SUCCESS)
+        return fail("loading the training set", status);
+    status = clnn_dataset_load_idx_dir(o->data, "test", train->classes, test);
+    if (status != CLNN_SUCCESS) {
+        clnn_dataset_release(train);
+        return fail("loading the test set", status);
+    }
+    clnn_dataset slice;
+    if (o->limit_train && o->limit_train < train->count) {
+        status = clnn_dataset_slice(train, 0, o->limit_train, &slice);
+        if (status == CLNN_SUCCESS) {
+            clnn_dataset_release(train);
+            *train = slice;
+        }
+    }
+    if (status == CLNN_SUCCESS && o->limit_test && o->limit_test < test->count) {
+        status = clnn_dataset_slice(test, 0, o->limit_test, &slice);
+        if (status == CLNN_SUCCESS) {
+            clnn_dataset_release(test);
+            *test = slice;
+        }
+    }
+    /* Per-pixel mean and standard deviation of the training set, applied to both sets. */
+    float *mean = NULL, *std = NULL;
+    if (status == CLNN_SUCCESS) {
+        mean = malloc(train->features * sizeof *mean);
+        std = malloc(train->features * sizeof *std);
+        if (!mean || !std)
+            status = CLNN_ERR_HOST_MEMORY;
+    }
+    if (status == CLNN_SUCCESS && o->normalize == 0)
+        status = clnn_dataset_feature_stats(train, CLNN_DATA_STD_EPSILON_PIXELS, mean, std,
+                                            train->features);
+    if (status == CLNN_SUCCESS && o->normalize == 1) {
+        double sum = 0, squares = 0, n = (double)train->count * (double)train->features;
+        for (size_t i = 0; i < train->count * train->features; ++i)
+            sum += train->x[i];
+        double m = sum / n;
+        for (size_t i = 0; i < train->count * train->features; ++i)
+            squares += (train->x[i] - m) * (train->x[i] - m);
+        for (size_t j = 0; j < train->features; ++j) {
+            mean[j] = (float)m;
+            std[j] = (float)sqrt(squares / n);
+        }
+    }
+    if (status == CLNN_SUCCESS && o->normalize == 2)
+        for (size_t j = 0; j < train->features; ++j) {
+            mean[j] = 0.0f;
+            std[j] = CLNN_DATA_PIXEL_SCALE;
+        }
+    if (status == CLNN_SUCCESS)
+        status = clnn_dataset_normalize(train, mean, std, train->features);
+    if (status == CLNN_SUCCESS)
+        status = clnn_dataset_normalize(test, mean, std, test->features);
+    free(mean);
+    free(std);
+    if (status != CLNN_SUCCESS) {
+        clnn_dataset_release(train);
+        clnn_dataset_release(test);
+        return fail("preparing the data", status);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const double process_start = tool_now();
+    int first_step = 1;
+    options o;
+    if (parse_options(argc, argv, &o) != 0)
+        return 2;
+
+    clnn_dataset train = {0}, test = {0};
+    if (load_data(&o, &train, &test) != 0)
+        return 1;
+
+    int code = 1;
+    clnn_context *ctx = NULL;
+    clnn_mlp *mlp = NULL;
+    FILE *csv = NULL;
+    float *x = NULL;
+    int32_t *y = NULL;
+    size_t *perm = NULL;
+
+    clnn_context_options context_options;
+    clnn_context_options_init(&context_options);
+    context_options.device = o.device;
+    clnn_status status = clnn_context_create(&ctx, &context_options);
+    if (status != CLNN_SUCCESS) {
+        code = fail("opening the OpenCL device", status);
+        goto done;
+    }
+    clnn_device_info device;
+    clnn_context_get_device_info(ctx, &device);
+
+    clnn_mlp_spec spec;
+    clnn_mlp_spec_init(&spec, train.features, (size_t)train.classes);
+    for (size_t l = 0; l < o.layer_count; ++l) {
+        status = clnn_mlp_spec_add_layer(&spec, o.layers[l], o.activation, o.batch_norm,
+                                         o.dropout);
+        if (status != CLNN_SUCCESS) {
+            code = fail("building the model", status);
+            goto done;
+        }
+    }
+    clnn_init_params_default(o.init, &spec.weight_init);
+    if (o.init == CLNN_INIT_KAIMING_NORMAL || o.init == CLNN_INIT_KAIMING_UNIFORM) {
+        /* He et al.: the gain of the activation in use. */
+        spec.weight_init.nonlinearity = o.activation == CLNN_ACTIVATION_LEAKY_RELU
+                                            ? CLNN_NONLINEARITY_LEAKY_RELU
+                                        : o.activation == CLNN_ACTIVATION_TANH
+                                            ? CLNN_NONLINEARITY_TANH
+                                        : o.activation == CLNN_ACTIVATION_SELU
+                                            ? CLNN_NONLINEARITY_SELU
+                                        : o.activation == CLNN_ACTIVATION_SIGMOID
+                                            ? CLNN_NONLINEARITY_SIGMOID
+                                            : CLNN_NONLINEARITY_RELU;
+        if (o.activation == CLNN_ACTIVATION_LEAKY_RELU)
+            spec.weight_init.slope = spec.hidden[0].activation.negative_slope;
+    }
+    spec.seed = o.seed;
+
+    clnn_mlp_train_options train_options;
+    clnn_mlp_train_options_init(&train_options);
+    train_options.optimizer = o.optimizer;
+    train_options.clip_norm = o.clip;
+    status = clnn_mlp_create(ctx, &spec, &train_options, o.batch, &mlp);
+    if (status != CLNN_SUCCESS) {
+        code = fail("creating the model", status);
+        goto done;
+    }
+
+    /* A last partial batch of one sample cannot train batch norm: it is left out then. */
+    size_t remainder = train.count % o.batch;
+    size_t batches = train.count / o.batch + (remainder > 1 || (remainder == 1 && !o.batch_norm));
+    clnn_lr_schedule schedule;
+    status = clnn_lr_schedule_init(&schedule, o.schedule, o.optimizer.lr);
+    schedule.step_size = o.step_size * batches; /* --step-size counts epochs */
+    schedule.gamma = o.gamma;
+    schedule.t_max = o.epochs * batches;
+    schedule.eta_min = o.eta_min;
+    schedule.warmup_steps = o.warmup;
+    double lr = o.optimizer.lr;
+    if (status == CLNN_SUCCESS)
+        status = clnn_lr_schedule_value(&schedule, 0, &lr); /* checks the fields */
+    if (status != CLNN_SUCCESS) {
+        code = fail("setting up the learning-rate schedule", status);
+        goto done;
+    }
+
+    progress state;
+    memset(&state, 0, sizeof state);
+    memcpy(state.magic, "CLNNTRN1", 8);
+    if (o.resume) {
+        progress saved;
+        size_t saved_size = 0;
+        status = clnn_mlp_load(mlp, o.checkpoint, &saved, sizeof saved, &saved_size);
+        if (status != CLNN_SUCCESS) {
+            code = fail("resuming from the checkpoint", status);
+            goto done;
+        }
+        if (saved_size != sizeof saved || memcmp(saved.magic, "CLNNTRN1", 8) != 0) {
+            fprintf(stderr, "clnn-train: %s was not written by clnn-train\n", o.checkpoint);
+            goto done;
+        }
+        state = saved;
+    }
+
+    size_t parameters = 0;
+    clnn_mlp_parameter_count(mlp, &parameters);
+    printf("clnn-train %s on %s (%s)\n", clnn_version_string(), device.device_name,
+           device.platform_name);
+    printf("data      %zu training and %zu test samples of %zu features, %d classes\n",
+           train.count, test.count, train.features, train.classes);
+    printf("model     %zu", train.features);
+    for (size_t l = 0; l < o.layer_count; ++l)
+        printf("-%zu", o.layers[l]);
+    printf("-%d, %s%s%s, %s init, %zu parameters\n", train.classes,
+           clnn_activation_name(o.activation), o.batch_norm ? ", batch norm" : "",
+           o.dropout > 0 ? ", dropout" : "", clnn_init_kind_name(o.init), parameters);
+    printf("training  %s lr %g, batch %zu, %zu epoch%s%s\n",
+           clnn_optimizer_kind_string(o.optimizer.kind), o.optimizer.lr, o.batch, o.epochs,
+           o.epochs == 1 ? "" : "s",
+           o.resume ? " (resumed)" : "");
+    if (o.resume)
+        printf("resumed   from %s at epoch %llu, batch %llu\n", o.checkpoint,
+               (unsigned long long)state.epoch + 1, (unsigned long long)state.batch);
+    fflush(stdout);
+
+    if (o.csv) {
+        csv = fopen(o.csv, o.resume ? "a" : "w");
+        if (!csv) {
+            fprintf(stderr, "clnn-train: cannot write %s: %s\n", o.csv, strerror(errno));
+            goto done;
+        }
+        if (!o.resume)
+            fprintf(csv, "epoch,train_loss,test_loss,test_accuracy,epoch_seconds,"
+                         "samples_per_second\n");
+    }
+
+    x = malloc(o.batch * train.features * sizeof *x);
+    y = malloc(o.batch * sizeof *y);
+    perm = malloc(train.count * sizeof *perm);
+    if (!x || !y || !perm) {
+        fprintf(stderr, "clnn-train: out of memory\n");
+        goto done;
+    }
+
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+
+    int live = isatty(STDOUT_FILENO) && !o.quiet;
+    for (; state.epoch < o.epochs; ++state.epoch, state.batch = 0, state.loss_sum = 0,
+                                   state.seconds = 0) {
+        status = clnn_shuffle_permutation(o.seed, state.epoch, train.count, perm);
+        if (status != CLNN_SUCCESS) {
+            code = fail("shuffling", status);
+            goto done;
+        }
+        double start = tool_now() - state.seconds;
+        size_t samples = 0;
+        for (; state.batch < batches && !stop_signal; ++state.batch) {
+            size_t rows = 0;
+            status = clnn_dataset_gather(&train, perm, train.count, state.batch * o.batch, o.batch,
+                                         x, y, &rows);
+            uint64_t step = 0;
+            clnn_mlp_get_step(mlp, &step);
+            if (status == CLNN_SUCCESS)
+                status = clnn_lr_schedule_value(&schedule, step, &lr);
+            if (status == CLNN_SUCCESS)
+                status = clnn_mlp_set_lr(mlp, lr);
+            clnn_mlp_step_info info;
+            if (status == CLNN_SUCCESS) {
+                if (o.diagnostics && state.batch + 1 == batches) {
+                    clnn_mlp_health health;
+                    status = clnn_mlp_train_step_health(mlp, x, y, rows, NULL, &info, &health);
+                    if (status == CLNN_SUCCESS) {
+                        if (live)
+                            printf("\n");
+                        print_health(&health);
+                    }
+                } else {
+                    status = clnn_mlp_train_step(mlp, x, y, rows, &info);
+                }
+            }
+            if (status != CLNN_SUCCESS) {
+                if (live)
+                    printf("\n");
+                code = fail("training", status);
+                goto done;
+            }
+            if (first_step) {
+                /* From the start of the process to the first step done: data loading, device
+                 * set-up and kernel builds (cached after the first run). */
+                clnn_context_finish(ctx);
+                if (live)
+                    printf("\r%*s\r", 100, "");
+                printf("cold start: %.3f s (process start to first training step)\n",
+                       tool_now() - process_start);
+                first_step = 0;
+            }
+            if (info.skipped)
+                fprintf(stderr, "\nclnn-train: step %llu skipped: the gradient norm is %g\n",
+                        (unsigned long long)step, (double)info.grad_norm);
+            state.loss_sum += info.loss;
+            samples += rows;
+            if (o.stop_after && step + 1 >= o.stop_after)
+                stop_signal = SIGINT;
+            if (live && (state.batch % 8 == 0 || state.batch + 1 == batches))
+                draw_progress(state.epoch + 1, o.epochs, state.batch + 1, batches,
+                              (double)samples, tool_now() - start,
+                              state.loss_sum / (double)(state.batch + 1));
+        }
+        state.seconds = tool_now() - start;
+        if (stop_signal) {
+            if (live)
+                printf("\n");
+            status = clnn_mlp_save(mlp, o.checkpoint, &state, sizeof state);
+            if (status != CLNN_SUCCESS) {
+                code = fail("saving the checkpoint", status);
+                goto done;
+            }
+            printf("interrupted by %s: checkpoint saved to %s (epoch %llu, batch %llu); "
+                   "continue with --resume\n",
+                   stop_signal == SIGINT ? "SIGINT" : "SIGTERM", o.checkpoint,
+                   (unsigned long long)state.epoch + 1, (unsigned long long)state.batch);
+            code = 128 + (int)stop_signal;
+            goto done;
+        }
+
+        double train_loss = state.loss_sum / (double)batches;
+        double test_loss = 0, accuracy = 0;
+        status = evaluate(mlp, &test, o.batch, x, y, &test_loss, &accuracy);
+        if (status != CLNN_SUCCESS) {
+            if (live)
+                printf("\n");
+            code = fail("evaluating", status);
+            goto done;
+        }
+        if (accuracy > state.best_accuracy) {
+            state.best_accuracy = accuracy;
+            state.best_epoch = state.epoch + 1;
+        }
+        if (live)
+            printf("\r%*s\r", 100, "");
+        printf("epoch %zu/%zu  train loss %.4f  test loss %.4f  test accuracy %.2f%%  %.1f s  "
+               "(%.0f samples/s)\n",
+               (size_t)state.epoch + 1, o.epochs, train_loss, test_loss, 100.0 * accuracy,
+               state.seconds, (double)train.count / state.seconds);
+        fflush(stdout);
+        if (csv) {
+            fprintf(csv, "%llu,%.6f,%.6f,%.6f,%.4f,%.1f\n", (unsigned long long)state.epoch + 1,
+                    train_loss, test_loss, accuracy, state.seconds,
+                    (double)train.count / state.seconds);
+            fflush(csv);
+        }
+        /* The checkpoint points at the start of the next epoch. */
+        progress next = state;
+        next.epoch++;
+        next.batch = 0;
+        next.loss_sum = 0;
+        next.seconds = 0;
+        status = clnn_mlp_save(mlp, o.checkpoint, &next, sizeof next);
+        if (status != CLNN_SUCCESS) {
+            code = fail("saving the checkpoint", status);
+            goto done;
+        }
+    }
+    printf("best test accuracy %.2f%% (epoch %llu); checkpoint: %s\n",
+           100.0 * state.best_accuracy, (unsigned long long)state.best_epoch, o.checkpoint);
+    code = 0;
+
+done:
+    if (csv)
+        fclose(csv);
+    free(x);
+    free(y);
+    free(perm);
+    clnn_mlp_destroy(mlp);
+    clnn_context_destroy(ctx);
+    clnn_dataset_release(&train);
+    clnn_dataset_release(&test);
+    return code;
+}
