@@ -80,6 +80,56 @@ static inline float4 clnn_act_where(int4 c, float4 a, float4 b) /* c ? a : b, la
     return select(b, a, c);
 }
 
+/* e^x - 1 without cancellation: the degree-8 Taylor polynomial where |x| < 0.5 (truncation
+ * below 2e-8 relative), exp(x) - 1 elsewhere (there the subtraction loses under 2 bits). POCL's
+ * expm1 and tanh are several times slower than its exp, and these kernels must keep up with
+ * memory. */
+static inline float4 clnn_act_expm1(float4 x)
+{
+    float4 p = fma(x, (float4)(1.0f / 40320.0f), (float4)(1.0f / 5040.0f));
+    p = fma(p, x, 1.0f / 720.0f);
+    p = fma(p, x, 1.0f / 120.0f);
+    p = fma(p, x, 1.0f / 24.0f);
+    p = fma(p, x, 1.0f / 6.0f);
+    p = fma(p, x, 0.5f);
+    p = fma(p, x, 1.0f);
+    return clnn_act_where(fabs(x) < 0.5f, p * x, exp(x) - 1.0f);
+}
+
+/* tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1, sign restored: no overflow, no cancellation. */
+static inline float4 clnn_act_tanh(float4 x)
+{
+    float4 m = clnn_act_expm1(-2.0f * fabs(x));
+    return copysign(-m / (2.0f + m), x);
+}
+
+/* erfc(|x| / sqrt 2) by the Chebyshev-fitted form of Numerical Recipes (erfcc, fractional error
+ * below 1.2e-7): t exp(-z^2 + c(t)), z = |x| / sqrt 2, t = 1 / (1 + z/2). The exponent is kept
+ * exact to float precision: z^2 = x^2 / 2 = (h + l) / 2 (fma), and c - z^2 as a TwoSum pair, so
+ * exp's argument is never rounded (POCL's own erfc rounds z^2 and loses ~z^2 ulp, 100 ulp at
+ * x = -10). Beyond |x| = 17 erfc is 0 in float. */
+static inline float4 clnn_act_erfc_scaled(float4 x)
+{
+    float4 ax = fmin(fabs(x), 17.0f);
+    float4 z = ax * CLNN_ACT_SQRT1_2;
+    float4 t = 1.0f / fma(0.5f, z, 1.0f);
+    float4 c = fma(t, (float4)(0.17087277f), (float4)(-0.82215223f));
+    c = fma(c, t, 1.48851587f);
+    c = fma(c, t, -1.13520398f);
+    c = fma(c, t, 0.27886807f);
+    c = fma(c, t, -0.18628806f);
+    c = fma(c, t, 0.09678418f);
+    c = fma(c, t, 0.37409196f);
+    c = fma(c, t, 1.00002368f);
+    c = fma(c, t, -1.26551223f);
+    float4 hh = ax * ax;
+    float4 h = 0.5f * hh, l = 0.5f * fma(ax, ax, -hh);
+    float4 s = c - h;
+    float4 bb = s - c;
+    float4 err = (c - (s - bb)) + (-h - bb);
+    return t * exp(s) * (1.0f + (err - l));
+}
+
 /* sigmoid(t) and, in *sn, sigmoid(-t) = 1 - sigmoid(t), both without cancellation or overflow:
  * only exp(-|t|), which lies in [0, 1], is ever formed. sigmoid(-100) is a subnormal, not 0. */
 static inline float4 clnn_act_sigmoid_pair(float4 t, float4 *sn)
@@ -109,10 +159,11 @@ static inline float4 clnn_act_tanh_softplus(float4 x, float4 *n_out)
 }
 
 /* Phi(x) = 0.5 erfc(-x / sqrt 2): the complement avoids the cancellation of 1 + erf(x / sqrt 2)
- * for negative x (1 + erf loses every digit below x = -5.4 in float). */
+ * for negative x (1 + erf loses every digit below x = -5.4 in float); 1 - Phi(-x) for x >= 0. */
 static inline float4 clnn_act_phi(float4 x)
 {
-    return 0.5f * erfc(-x * CLNN_ACT_SQRT1_2);
+    float4 e = 0.5f * clnn_act_erfc_scaled(x);
+    return clnn_act_where(x < 0.0f, e, 1.0f - e);
 }
 
 /* tanh-GELU: 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). */
@@ -132,7 +183,7 @@ static inline float4 clnn_act_forward_raw4(float4 x, float4 p)
     return clnn_act_sigmoid_pair(x, &sn);
 #elif CLNN_ACTIVATION == CLNN_ACT_TANH
     (void)p;
-    return tanh(x);
+    return clnn_act_tanh(x);
 #elif CLNN_ACTIVATION == CLNN_ACT_RELU
     (void)p;
     return clnn_act_where(x < 0.0f, (float4)(0.0f), x);
@@ -144,12 +195,12 @@ static inline float4 clnn_act_forward_raw4(float4 x, float4 p)
 #elif CLNN_ACTIVATION == CLNN_ACT_LEAKY_RELU
     return clnn_act_where(x > 0.0f, x, x * p.s0);
 #elif CLNN_ACTIVATION == CLNN_ACT_ELU
-    return clnn_act_where(x > 0.0f, x, p.s0 * expm1(x));
+    return clnn_act_where(x > 0.0f, x, p.s0 * clnn_act_expm1(x));
 #elif CLNN_ACTIVATION == CLNN_ACT_SELU
     (void)p;
-    return CLNN_ACT_SELU_SCALE * clnn_act_where(x > 0.0f, x, CLNN_ACT_SELU_ALPHA * expm1(x));
+    return CLNN_ACT_SELU_SCALE * clnn_act_where(x > 0.0f, x, CLNN_ACT_SELU_ALPHA * clnn_act_expm1(x));
 #elif CLNN_ACTIVATION == CLNN_ACT_CELU
-    return clnn_act_where(x > 0.0f, x, p.s0 * expm1(x / p.s0));
+    return clnn_act_where(x > 0.0f, x, p.s0 * clnn_act_expm1(x / p.s0));
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU
     (void)p;
     return clnn_act_gate(x, clnn_act_phi(x));
