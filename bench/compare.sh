@@ -128,7 +128,7 @@ if [ -x "$clnn" ]; then
         echo "== clnn-train, device '$device', $phase kernel caches ($n epoch(s))"
         t0=$(now)
         if CLNN_CACHE_DIR="$cache_clnn" POCL_CACHE_DIR="$cache_pocl" \
-                "$clnn" --device "$device" --epochs "$n" --batch 256 --seed "$seed" \
+                "$clnn" --device "$device" --epochs "$n" --batch 256 --seed "$seed" --schedule constant \
                 --csv "$out/clnn-$phase.csv" "${data_args[@]}" \
                 2>&1 | tee "$out/clnn-$phase.log" | sed -u 's/^/   [clnn] /'; then
             t1=$(now)
