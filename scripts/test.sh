@@ -14,7 +14,8 @@ if [ "${1:-}" = "--sanitize" ]; then
   export CLNN_BUILD_DIR=${CLNN_BUILD_DIR:-$root/build-sanitize}
   export CC=clang
   export CLNN_BUILD_TYPE=RelWithDebInfo
-  "$root/scripts/build.sh" -DCLNN_SANITIZE=ON
+  # Kernels do not change with the host's sanitizers: reuse the main build's kernel caches.
+  "$root/scripts/build.sh" -DCLNN_SANITIZE=ON -DCLNN_TEST_CACHE_DIR="$root/build"
   export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=0:halt_on_error=1"}
   export LSAN_OPTIONS=${LSAN_OPTIONS:-"suppressions=$root/tests/lsan.supp:print_suppressions=0"}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"}

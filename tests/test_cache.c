@@ -236,10 +236,26 @@ static void test_concurrent_writers(void **state)
     envp[n] = NULL;
     char *argv[] = {"/proc/self/exe", NULL};
 
+    /* Each child gets its own POCL kernel cache: POCL's cache is not safe for processes that
+     * build at once (pocl/pocl#1480), and it is clnn's cache under test here. */
+    char pocl_env[2][320];
+    for (int i = 0; i < 2; ++i)
+        snprintf(pocl_env[i], sizeof pocl_env[i], "POCL_CACHE_DIR=%s/pocl-%d", dir, i);
+    char *child_envp[2][260];
+    for (int i = 0; i < 2; ++i) {
+        size_t m = 0;
+        for (size_t k = 0; k < n; ++k)
+            if (strncmp(envp[k], "POCL_CACHE_DIR=", 15) != 0)
+                child_envp[i][m++] = envp[k];
+        child_envp[i][m++] = pocl_env[i];
+        child_envp[i][m] = NULL;
+    }
+
     for (int round = 0; round < 2; ++round) {
         pid_t pids[2];
         for (int i = 0; i < 2; ++i)
-            assert_int_equal(posix_spawn(&pids[i], "/proc/self/exe", NULL, NULL, argv, envp), 0);
+            assert_int_equal(
+                posix_spawn(&pids[i], "/proc/self/exe", NULL, NULL, argv, child_envp[i]), 0);
         for (int i = 0; i < 2; ++i) {
             int status = 0;
             assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);

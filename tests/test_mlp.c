@@ -249,17 +249,30 @@ static void test_learns_synthetic_problem(void **state)
     CLNN_ASSERT_OK(clnn_mlp_spec_add_layer(&spec, 32, CLNN_ACTIVATION_RELU, 1, 0.1f));
     CLNN_ASSERT_OK(clnn_mlp_spec_add_layer(&spec, 16, CLNN_ACTIVATION_GELU, 0, 0.0f));
     clnn_mlp *mlp = make_mlp(&spec, NULL, B);
+    /* Loss and accuracy over all N samples, in batches of B. */
     double before = 0, after = 0;
     size_t correct = 0;
-    CLNN_ASSERT_OK(clnn_mlp_evaluate(mlp, x, labels, B, &before, NULL));
-    for (int epoch = 0; epoch < 8; ++epoch)
+    for (int start = 0; start < N; start += B) {
+        double sum = 0;
+        CLNN_ASSERT_OK(clnn_mlp_evaluate(mlp, x + start * D, labels + start, B, &sum, NULL));
+        before += sum;
+    }
+    for (int epoch = 0; epoch < 25; ++epoch)
         for (int start = 0; start < N; start += B)
             CLNN_ASSERT_OK(clnn_mlp_train_step(mlp, x + start * D, labels + start, B, NULL));
-    CLNN_ASSERT_OK(clnn_mlp_evaluate(mlp, x, labels, B, &after, &correct));
-    /* Blobs 2 standard deviations apart per dimension are nearly separable. */
-    if (!(after < 0.3 * before) || correct < 0.9 * B)
-        fail_msg("loss %.4f -> %.4f, %zu of %d correct: the model did not learn", before / B,
-                 after / B, correct, B);
+    for (int start = 0; start < N; start += B) {
+        double sum = 0;
+        size_t right = 0;
+        CLNN_ASSERT_OK(clnn_mlp_evaluate(mlp, x + start * D, labels + start, B, &sum, &right));
+        after += sum;
+        correct += right;
+    }
+    /* Centres 2 N(0, 1) apart per dimension in 10 dimensions are about 9 standard deviations
+     * apart: the classes are separable, and 200 Adam steps reach well above 95% on any draw
+     * seen; 85% leaves room for unlucky draws of nearby centres while chance is 25%. */
+    if (!(after < 0.3 * before) || correct < 0.85 * N)
+        fail_msg("loss %.4f -> %.4f, %zu of %d correct: the model did not learn", before / N,
+                 after / N, correct, N);
     free(x);
     clnn_mlp_destroy(mlp);
 }

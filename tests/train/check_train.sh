@@ -49,7 +49,7 @@ for d in "${devices[@]}"; do
   "$train" --device "$d" "${small[@]}" --epochs 2 --csv "$dir/b.csv" --checkpoint "$dir/b.ckpt" \
     --stop-after 30 >"$dir/b.out" 2>&1
   code=$?
-  [ "$code" -eq 130 ] || fail "device $d: --stop-after exited $code, expected 130"
+  [ "$code" -eq 130 ] || { fail "device $d: --stop-after exited $code, expected 130"; cat "$dir/b.out"; }
   grep -q "continue with --resume" "$dir/b.out" || fail "device $d: no resume hint printed"
   "$train" --device "$d" "${small[@]}" --epochs 2 --csv "$dir/b.csv" --checkpoint "$dir/b.ckpt" \
     --resume >>"$dir/b.out" 2>&1 || fail "device $d: --resume failed: $(tail -3 "$dir/b.out")"
@@ -65,7 +65,7 @@ for d in "${devices[@]}"; do
   kill -INT "$pid"
   wait "$pid"
   code=$?
-  [ "$code" -eq 130 ] || fail "device $d: SIGINT exit code $code, expected 130"
+  [ "$code" -eq 130 ] || { fail "device $d: SIGINT exit code $code, expected 130"; cat "$dir/c.out"; }
   [ -s "$dir/c.ckpt" ] || fail "device $d: no checkpoint after SIGINT"
   "$train" --device "$d" "${small[@]}" --epochs 1 --checkpoint "$dir/c.ckpt" --resume \
     >>"$dir/c.out" 2>&1 || fail "device $d: resume after SIGINT failed: $(tail -3 "$dir/c.out")"
