@@ -13,26 +13,39 @@
  */
 #include "activation.h"
 
-/* y = f(x), 4 elements per work-item. */
+/* 1 when every work-item of the group lies below n in dimension 0, so none needs a bounds test.
+ * The test is the same for the whole group: POCL's CPU drivers then still vectorise the kernel
+ * across work-items, which a per-item `if (i < n)` around the work stops (2x slower). */
+#define CLNN_ACT_GROUP_INSIDE(n) ((uint)(get_group_id(0) + 1u) * (uint)get_local_size(0) <= (n))
+
+/* y = f(x), one element per work-item. */
 __kernel void clnn_activation_forward(__global const float *x, __global float *y, uint n, float4 p)
 {
     uint i = (uint)get_global_id(0);
-    if (i * 4u >= n)
-        return;
-    clnn_store4(clnn_act_forward4(clnn_load4(x, i, n), p), y, i, n);
+    if (CLNN_ACT_GROUP_INSIDE(n))
+        y[i] = clnn_act_forward(x[i], p);
+    else if (i < n)
+        y[i] = clnn_act_forward(x[i], p);
 }
+
+/* dx = [beta dx +] dy * d, beta tested once (the old dx is not read when beta == 0). */
+#define CLNN_ACT_BACKWARD_BODY(D)                                                                  \
+    do {                                                                                           \
+        if (beta != 0.0f)                                                                          \
+            dx[i] = fma(beta, dx[i], dy[i] * (D));                                                 \
+        else                                                                                       \
+            dx[i] = dy[i] * (D);                                                                   \
+    } while (0)
 
 /* dx = [beta dx +] dy f'(x). */
 __kernel void clnn_activation_backward(__global const float *x, __global const float *dy,
                                 __global float *dx, uint n, float beta, float4 p)
 {
     uint i = (uint)get_global_id(0);
-    if (i * 4u >= n)
-        return;
-    float4 g = clnn_load4(dy, i, n) * clnn_act_grad4(clnn_load4(x, i, n), p);
-    if (beta != 0.0f)
-        g = fma((float4)(beta), clnn_load4(dx, i, n), g);
-    clnn_store4(g, dx, i, n);
+    if (CLNN_ACT_GROUP_INSIDE(n))
+        CLNN_ACT_BACKWARD_BODY(clnn_act_grad(x[i], p));
+    else if (i < n)
+        CLNN_ACT_BACKWARD_BODY(clnn_act_grad(x[i], p));
 }
 
 #if CLNN_ACT_HAS_GRAD_FROM_Y
@@ -41,29 +54,103 @@ __kernel void clnn_activation_backward_from_y(__global const float *y, __global 
                                        __global float *dx, uint n, float beta, float4 p)
 {
     uint i = (uint)get_global_id(0);
-    if (i * 4u >= n)
-        return;
-    float4 g = clnn_load4(dy, i, n) * clnn_act_grad_from_y4(clnn_load4(y, i, n), p);
-    if (beta != 0.0f)
-        g = fma((float4)(beta), clnn_load4(dx, i, n), g);
-    clnn_store4(g, dx, i, n);
+    if (CLNN_ACT_GROUP_INSIDE(n))
+        CLNN_ACT_BACKWARD_BODY(clnn_act_grad_from_y(y[i], p));
+    else if (i < n)
+        CLNN_ACT_BACKWARD_BODY(clnn_act_grad_from_y(y[i], p));
 }
 #endif
 
 /* Fused bias + activation on a (rows, cols) matrix: z = x + b (b broadcast over rows), y = f(z),
- * z stored too when store_z. Work-item (j, r) handles columns 4j..4j+3 of row r. */
+ * z stored too when store_z. Work-item (j, r) handles element (r, j); the local size is (L, 1). */
 __kernel void clnn_activation_bias_forward(__global const float *x, __global const float *b,
                                     __global float *z, int store_z, __global float *y, uint rows,
                                     uint cols, float4 p)
 {
     uint j = (uint)get_global_id(0), r = (uint)get_global_id(1);
-    if (j * 4u >= cols || r >= rows)
-        return;
-    uint off = r * cols;
-    float4 v = clnn_load4(x + off, j, cols) + clnn_load4(b, j, cols);
-    if (store_z)
-        clnn_store4(v, z + off, j, cols);
-    clnn_store4(clnn_act_forward4(v, p), y + off, j, cols);
+    (void)rows;
+    uint i = r * cols + j;
+    if (CLNN_ACT_GROUP_INSIDE(cols)) {
+        float v = x[i] + b[j];
+        if (store_z)
+            z[i] = v;
+        y[i] = clnn_act_forward(v, p);
+    } else if (j < cols) {
+        float v = x[i] + b[j];
+        if (store_z)
+            z[i] = v;
+        y[i] = clnn_act_forward(v, p);
+    }
+}
+
+/* Compensated (Kahan) accumulation: *sum + *comp holds the running total to about one ulp
+ * whatever the number of terms. */
+static inline void clnn_act_kahan_add(float *sum, float *comp, float v)
+{
+    float t = v - *comp;
+    float s = *sum + t;
+    *comp = (s - *sum) - t;
+    *sum = s;
+}
+
+/* Backward of the fused bias + activation on (rows, cols), stage 1:
+ *   g = dy * f'(z), dx = [beta dx +] g, and the sum of g over rows r0 .. r0 + per - 1,
+ * where z = saved (+ b when has_b), or f'(z) comes from the output y = saved when from_y.
+ * Work-item (j, q) takes column j of row block q (rows q * per ..): it writes that sum to
+ * out[q * cols + j] (a partial sum, added up by clnn_activation_column_sum) or, when direct (one
+ * row block), db[j] = [db_beta db[j] +] sum itself. The local size is (L, 1). The barrier in the
+ * row loop makes POCL run the rows outermost, so a group streams through whole row segments
+ * (vectorised across work-items) instead of each work-item walking down its column. */
+__kernel void clnn_activation_bias_backward(__global const float *saved, __global const float *b,
+                                     int has_b, int from_y, __global const float *dy,
+                                     __global float *dx, float beta, __global float *out,
+                                     int direct, float db_beta, uint rows, uint cols, uint per,
+                                     float4 p)
+{
+    uint j = (uint)get_global_id(0), q = (uint)get_global_id(1);
+    int inside = CLNN_ACT_GROUP_INSIDE(cols);
+    uint jc = min(j, cols - 1u);
+    float bias = has_b ? b[jc] : 0.0f;
+    uint r0 = q * per, r1 = min(rows, r0 + per);
+    float sum = 0.0f, comp = 0.0f;
+    for (uint r = r0; r < r1; ++r) {
+        uint i = r * cols + j;
+        if (inside || j < cols) {
+            float d;
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+            d = from_y ? clnn_act_grad_from_y(saved[i], p) : clnn_act_grad(saved[i] + bias, p);
+#else
+            (void)from_y;
+            d = clnn_act_grad(saved[i] + bias, p);
+#endif
+            float g = dy[i] * d;
+            clnn_act_kahan_add(&sum, &comp, g);
+            dx[i] = beta != 0.0f ? fma(beta, dx[i], g) : g;
+        }
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+    if (j < cols) {
+        if (!direct)
+            out[q * cols + j] = sum;
+        else
+            out[j] = db_beta != 0.0f ? fma(db_beta, out[j], sum) : sum;
+    }
+}
+
+/* out[j] = [beta out[j] +] sum over q < parts of partials[q * cols + j] (compensated); local
+ * size (L, 1), the barrier keeps POCL streaming through rows as above. */
+__kernel void clnn_activation_column_sum(__global const float *partials, uint parts, uint cols,
+                                  __global float *out, float beta)
+{
+    uint j = (uint)get_global_id(0);
+    uint jc = min(j, cols - 1u);
+    float sum = 0.0f, comp = 0.0f;
+    for (uint q = 0; q < parts; ++q) {
+        clnn_act_kahan_add(&sum, &comp, partials[q * cols + jc]);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+    if (j < cols)
+        out[j] = beta != 0.0f ? fma(beta, out[j], sum) : sum;
 }
 
 /* Sums the work-group's values in scratch[0 .. size) into scratch[0], pairwise (deterministic);
@@ -77,63 +164,6 @@ static inline void clnn_act_group_sum(__local float *scratch, uint lid, uint siz
             scratch[lid] += scratch[lid + upper];
         barrier(CLK_LOCAL_MEM_FENCE);
         size = upper;
-    }
-}
-
-/* Backward of the fused bias + activation on (rows, cols):
- *   g = dy * f'(z), dx = [beta dx +] g, db = [db_beta db +] sum over rows of g,
- * where z = saved (+ b when has_b), or f'(z) comes from the output y = saved when from_y.
- * Work-group (LX, LY) owns columns 4*LX*group .. and every row: work-item (lx, ly) walks rows
- * ly, ly + LY, ... of its 4 columns, then the LY partial sums are reduced in local memory, so db
- * needs no second pass and no scratch buffer. scratch holds LX * LY float4. */
-__kernel void clnn_activation_bias_backward(__global const float *saved, __global const float *b,
-                                     int has_b, int from_y, __global const float *dy,
-                                     __global float *dx, float beta, __global float *db,
-                                     float db_beta, uint rows, uint cols, float4 p,
-                                     __local float4 *scratch)
-{
-    uint j = (uint)get_global_id(0);
-    uint lx = (uint)get_local_id(0), ly = (uint)get_local_id(1);
-    uint nx = (uint)get_local_size(0), ny = (uint)get_local_size(1);
-    float4 acc = (float4)(0.0f);
-    if (j * 4u < cols) {
-        float4 bias = has_b ? clnn_load4(b, j, cols) : (float4)(0.0f);
-        for (uint r = ly; r < rows; r += ny) {
-            uint off = r * cols;
-            float4 s = clnn_load4(saved + off, j, cols);
-            float4 d;
-#if CLNN_ACT_HAS_GRAD_FROM_Y
-            if (from_y)
-                d = clnn_act_grad_from_y4(s, p);
-            else
-                d = clnn_act_grad4(s + bias, p);
-#else
-            (void)from_y;
-            d = clnn_act_grad4(s + bias, p);
-#endif
-            float4 g = clnn_load4(dy + off, j, cols) * d;
-            acc += g;
-            if (beta != 0.0f)
-                g = fma((float4)(beta), clnn_load4(dx + off, j, cols), g);
-            clnn_store4(g, dx + off, j, cols);
-        }
-    }
-    /* Tree over ly for each lx, deterministic. */
-    scratch[ly * nx + lx] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    uint size = ny;
-    while (size > 1u) {
-        uint upper = (size + 1u) / 2u;
-        if (ly < size - upper)
-            scratch[ly * nx + lx] += scratch[(ly + upper) * nx + lx];
-        barrier(CLK_LOCAL_MEM_FENCE);
-        size = upper;
-    }
-    if (ly == 0u && j * 4u < cols) {
-        float4 sum = scratch[lx];
-        if (db_beta != 0.0f)
-            sum = fma((float4)(db_beta), clnn_load4(db, j, cols), sum);
-        clnn_store4(sum, db, j, cols);
     }
 }
 

@@ -311,7 +311,7 @@ clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_activation_des
         return s;
     cl_uint n = (cl_uint)x->count;
     cl_float4 p = clnn_activation_kernel_params(desc);
-    return clnn_run_kernel_1d(ctx, k, "clnn_activation_forward", (x->count + 3) / 4,
+    return clnn_run_kernel_1d(ctx, k, "clnn_activation_forward", x->count,
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(n),
                                         CLNN_ARG(p)));
 }
@@ -347,7 +347,7 @@ static clnn_status elementwise_backward(clnn_context *ctx, const char *fn,
     cl_uint n = (cl_uint)in->count;
     cl_float b = beta;
     cl_float4 p = clnn_activation_kernel_params(desc);
-    return clnn_run_kernel_1d(ctx, k, name, (in->count + 3) / 4,
+    return clnn_run_kernel_1d(ctx, k, name, in->count,
                               CLNN_ARGS(CLNN_ARG(in->buffer), CLNN_ARG(dy->buffer),
                                         CLNN_ARG(dx->buffer), CLNN_ARG(n), CLNN_ARG(b),
                                         CLNN_ARG(p)));
@@ -395,6 +395,97 @@ static clnn_status check_bias(clnn_context *ctx, const char *fn, const clnn_tens
     return CLNN_SUCCESS;
 }
 
+/* Work-group size along a row of `cols` elements: the kernel's size, halved while the group
+ * would still cover the row (small rows waste fewer work-items). */
+static size_t row_group_size(size_t wg, size_t cols)
+{
+    while (wg % 2 == 0 && wg / 2 >= cols)
+        wg /= 2;
+    return wg;
+}
+
+/* The largest work-group the kernel allows, up to `cap`, kept a multiple of its preferred
+ * multiple: the row-streaming kernels (a barrier per row) gain from wide groups on CPUs. */
+static size_t wide_group_size(clnn_context *ctx, cl_kernel kernel, size_t cap)
+{
+    size_t limit = 0, multiple = 0;
+    if (clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof limit,
+                                 &limit, NULL) != CL_SUCCESS ||
+        limit == 0)
+        return clnn_kernel_group_size(ctx, kernel);
+    if (clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                                 sizeof multiple, &multiple, NULL) != CL_SUCCESS ||
+        multiple == 0)
+        multiple = 1;
+    size_t size = pow2_floor(limit < cap ? limit : cap);
+    if (size >= multiple && size % multiple != 0)
+        size -= size % multiple;
+    return size;
+}
+
+/* Bias gradient as column sums in two stages: clnn_activation_bias_backward sums row blocks into
+ * a partial-sum buffer (or db directly when one block suffices), clnn_activation_column_sum adds
+ * the blocks up. Blocks are chosen so that about 8 work-groups per compute unit (at least 64)
+ * run, each block at least 16 rows. */
+static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation_desc *desc,
+                                        cl_kernel k, const clnn_tensor *saved,
+                                        clnn_activation_saved what, const clnn_tensor *bias,
+                                        const clnn_tensor *dy, float beta, clnn_tensor *dx,
+                                        float bias_beta, clnn_tensor *dbias)
+{
+    cl_kernel ks;
+    clnn_status s = get_kernel(ctx, desc, "clnn_activation_column_sum", &ks);
+    if (s != CLNN_SUCCESS)
+        return s;
+    size_t rows = saved->dims[0], cols = saved->dims[1];
+    size_t lx = row_group_size(wide_group_size(ctx, k, 1024), cols);
+    size_t col_groups = (cols + lx - 1) / lx;
+    size_t target = 8 * (size_t)ctx->info.compute_units;
+    if (target < 64)
+        target = 64;
+    size_t blocks = (target + col_groups - 1) / col_groups;
+    size_t max_blocks = (rows + 15) / 16;
+    if (blocks > max_blocks)
+        blocks = max_blocks;
+    if (blocks < 1)
+        blocks = 1;
+    size_t per = (rows + blocks - 1) / blocks;
+    blocks = (rows + per - 1) / per;
+    int direct = blocks == 1;
+    cl_mem partials = NULL;
+    if (!direct) {
+        cl_int err;
+        partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, blocks * cols * sizeof(cl_float),
+                                  NULL, &err);
+        if (err != CL_SUCCESS)
+            return clnn_cl_error(ctx, err, "clCreateBuffer(bias gradient partial sums)");
+    }
+    size_t local[2] = {lx, 1};
+    size_t global[2] = {col_groups * lx, blocks};
+    cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
+    cl_mem out = direct ? dbias->buffer : partials;
+    cl_int has_b = bias != NULL, from_y = what == CLNN_ACTIVATION_SAVED_OUTPUT, direct_arg = direct;
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, per_arg = (cl_uint)per, parts = (cl_uint)blocks;
+    cl_float b1 = beta, b2 = bias_beta;
+    cl_float4 p = clnn_activation_kernel_params(desc);
+    s = clnn_run_kernel(ctx, k, "clnn_activation_bias_backward", 2, global, local,
+                        CLNN_ARGS(CLNN_ARG(saved->buffer), CLNN_ARG(bbuf), CLNN_ARG(has_b),
+                                  CLNN_ARG(from_y), CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer),
+                                  CLNN_ARG(b1), CLNN_ARG(out), CLNN_ARG(direct_arg), CLNN_ARG(b2),
+                                  CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(per_arg), CLNN_ARG(p)));
+    if (s == CLNN_SUCCESS && !direct) {
+        size_t sx = row_group_size(wide_group_size(ctx, ks, 1024), cols);
+        size_t sglobal[2] = {round_up(cols, sx), 1}, slocal[2] = {sx, 1};
+        s = clnn_run_kernel(ctx, ks, "clnn_activation_column_sum", 2, sglobal, slocal,
+                            CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts), CLNN_ARG(c),
+                                      CLNN_ARG(dbias->buffer), CLNN_ARG(b2)));
+    }
+    /* The queue keeps the buffer alive until the kernels using it have finished. */
+    if (partials)
+        clReleaseMemObject(partials);
+    return s;
+}
+
 clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activation_desc *desc,
                                          const clnn_tensor *x, const clnn_tensor *bias,
                                          clnn_tensor *z, clnn_tensor *y)
@@ -430,14 +521,10 @@ clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activatio
         s = get_kernel(ctx, desc, "clnn_activation_bias_forward", &k);
     if (s != CLNN_SUCCESS)
         return s;
-    size_t rows = x->dims[0], cols = x->dims[1], chunks = (cols + 3) / 4;
-    size_t wg = clnn_kernel_group_size(ctx, k);
-    size_t lx = pow2_ceil(chunks) < wg ? pow2_ceil(chunks) : pow2_floor(wg);
-    size_t ly = pow2_floor(wg / lx);
-    if (ly > pow2_ceil(rows))
-        ly = pow2_ceil(rows);
-    size_t local[2] = {lx, ly};
-    size_t global[2] = {round_up(chunks, lx), round_up(rows, ly)};
+    size_t rows = x->dims[0], cols = x->dims[1];
+    size_t lx = row_group_size(clnn_kernel_group_size(ctx, k), cols);
+    size_t local[2] = {lx, 1};
+    size_t global[2] = {round_up(cols, lx), rows};
     cl_mem zbuf = z ? z->buffer : y->buffer;
     cl_int store_z = z != NULL;
     cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
@@ -506,32 +593,7 @@ clnn_status clnn_bias_activation_backward(clnn_context *ctx, const clnn_activati
     if (s != CLNN_SUCCESS)
         return s;
 
-    /* Work-group (nx column chunks of 4) x (ny row lanes); one group row covers all rows. */
-    size_t rows = saved->dims[0], cols = saved->dims[1], chunks = (cols + 3) / 4;
-    size_t wg = pow2_floor(clnn_kernel_group_size(ctx, k));
-    while (wg > 1 && wg * sizeof(cl_float4) > ctx->info.local_mem_bytes / 2)
-        wg /= 2;
-    size_t nx = 16;
-    if (nx > wg)
-        nx = wg;
-    if (nx > pow2_ceil(chunks))
-        nx = pow2_ceil(chunks);
-    size_t ny = wg / nx;
-    if (ny > pow2_ceil(rows))
-        ny = pow2_ceil(rows);
-    size_t local[2] = {nx, ny};
-    size_t global[2] = {round_up(chunks, nx), ny};
-    cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
-    cl_int has_b = bias != NULL, from_y = what == CLNN_ACTIVATION_SAVED_OUTPUT;
-    cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
-    cl_float b1 = beta, b2 = bias_beta;
-    cl_float4 p = clnn_activation_kernel_params(desc);
-    return clnn_run_kernel(
-        ctx, k, "clnn_activation_bias_backward", 2, global, local,
-        CLNN_ARGS(CLNN_ARG(saved->buffer), CLNN_ARG(bbuf), CLNN_ARG(has_b), CLNN_ARG(from_y),
-                  CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(b1),
-                  CLNN_ARG(dbias->buffer), CLNN_ARG(b2), CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(p),
-                  CLNN_LOCAL_ARG(nx * ny * sizeof(cl_float4))));
+    return bias_backward_launch(ctx, desc, k, saved, what, bias, dy, beta, dx, bias_beta, dbias);
 }
 
 /* ---- PReLU ------------------------------------------------------------------------------------ */

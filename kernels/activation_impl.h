@@ -1,0 +1,333 @@
+/*
+ * The activation functions for one type: included by activation.h only, twice, with CLNN_ACT_T
+ * (float or float4), CLNN_ACT_I (the matching int type) and CLNN_ACT_N(name) (the function name
+ * for that type) defined. No include guard, on purpose.
+ */
+/* c ? a : b, lane-wise. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_where)(CLNN_ACT_I c, CLNN_ACT_T a, CLNN_ACT_T b)
+{
+    return select(b, a, c);
+}
+
+/* e^x - 1 without cancellation: the degree-8 Taylor polynomial where |x| < 0.5 (truncation
+ * below 2e-8 relative), exp(x) - 1 elsewhere (there the subtraction loses under 2 bits). POCL's
+ * expm1 and tanh are several times slower than its exp, and these kernels must keep up with
+ * memory. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_expm1)(CLNN_ACT_T x)
+{
+    CLNN_ACT_T p = fma(x, (CLNN_ACT_T)(1.0f / 40320.0f), (CLNN_ACT_T)(1.0f / 5040.0f));
+    p = fma(p, x, 1.0f / 720.0f);
+    p = fma(p, x, 1.0f / 120.0f);
+    p = fma(p, x, 1.0f / 24.0f);
+    p = fma(p, x, 1.0f / 6.0f);
+    p = fma(p, x, 0.5f);
+    p = fma(p, x, 1.0f);
+    return CLNN_ACT_N(clnn_act_where)(fabs(x) < 0.5f, p * x, exp(x) - 1.0f);
+}
+
+/* tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1, sign restored: no overflow, no cancellation. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_tanh)(CLNN_ACT_T x)
+{
+    CLNN_ACT_T m = CLNN_ACT_N(clnn_act_expm1)(-2.0f * fabs(x));
+    return copysign(-m / (2.0f + m), x);
+}
+
+/* erfc(|x| / sqrt 2) by the Chebyshev-fitted form of Numerical Recipes (erfcc, fractional error
+ * below 1.2e-7): t exp(-z^2 + c(t)), z = |x| / sqrt 2, t = 1 / (1 + z/2). The exponent is kept
+ * exact to float precision: z^2 = x^2 / 2 = (h + l) / 2 (fma), and c - z^2 as a TwoSum pair, so
+ * exp's argument is never rounded (POCL's own erfc rounds z^2 and loses ~z^2 ulp, 100 ulp at
+ * x = -10). Beyond |x| = 17 erfc is 0 in float. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_erfc_scaled)(CLNN_ACT_T x)
+{
+    CLNN_ACT_T ax = fmin(fabs(x), 17.0f);
+    CLNN_ACT_T z = ax * CLNN_ACT_SQRT1_2;
+    CLNN_ACT_T t = 1.0f / fma(0.5f, z, 1.0f);
+    CLNN_ACT_T c = fma(t, (CLNN_ACT_T)(0.17087277f), (CLNN_ACT_T)(-0.82215223f));
+    c = fma(c, t, 1.48851587f);
+    c = fma(c, t, -1.13520398f);
+    c = fma(c, t, 0.27886807f);
+    c = fma(c, t, -0.18628806f);
+    c = fma(c, t, 0.09678418f);
+    c = fma(c, t, 0.37409196f);
+    c = fma(c, t, 1.00002368f);
+    c = fma(c, t, -1.26551223f);
+    CLNN_ACT_T hh = ax * ax;
+    CLNN_ACT_T h = 0.5f * hh, l = 0.5f * fma(ax, ax, -hh);
+    CLNN_ACT_T s = c - h;
+    CLNN_ACT_T bb = s - c;
+    CLNN_ACT_T err = (c - (s - bb)) + (-h - bb);
+    return t * exp(s) * (1.0f + (err - l));
+}
+
+/* log(1 + e) for e in [0, 1] (softplus's tail). POCL's log and log1p do not vectorise across
+ * work-items and run 20x slower than its exp. 1 + e = 2^k (1 + f) with f = e (k = 0, e < 1/2) or
+ * f = (e - 1) / 2 (k = 1; exact), so f in [-1/4, 1/2); log(1 + f) = 2 atanh(s), s = f / (2 + f),
+ * |s| <= 1/5, whose series to s^13 is within 2e-10 relative; k ln 2 added in two parts. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_T e)
+{
+    CLNN_ACT_I big = e >= 0.5f;
+    CLNN_ACT_T f = CLNN_ACT_N(clnn_act_where)(big, 0.5f * (e - 1.0f), e);
+    CLNN_ACT_T k = CLNN_ACT_N(clnn_act_where)(big, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(0.0f));
+    CLNN_ACT_T s = f / (2.0f + f);
+    CLNN_ACT_T z = s * s;
+    CLNN_ACT_T q = fma(z, (CLNN_ACT_T)(1.0f / 13.0f), (CLNN_ACT_T)(1.0f / 11.0f));
+    q = fma(q, z, 1.0f / 9.0f);
+    q = fma(q, z, 1.0f / 7.0f);
+    q = fma(q, z, 1.0f / 5.0f);
+    q = fma(q, z, 1.0f / 3.0f);
+    CLNN_ACT_T lf = fma(2.0f * s * z, q, 2.0f * s);
+    return fma(k, (CLNN_ACT_T)(0.693145752f), fma(k, (CLNN_ACT_T)(1.42860677e-6f), lf));
+}
+
+/* sigmoid(t) and, in *sn, sigmoid(-t) = 1 - sigmoid(t), both without cancellation or overflow:
+ * only exp(-|t|), which lies in [0, 1], is ever formed. sigmoid(-100) is a subnormal, not 0. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_sigmoid_pair)(CLNN_ACT_T t, CLNN_ACT_T *sn)
+{
+    CLNN_ACT_T e = exp(-fabs(t));
+    CLNN_ACT_T r = 1.0f / (1.0f + e);
+    CLNN_ACT_T er = e * r;
+    CLNN_ACT_I pos = t >= 0.0f;
+    *sn = CLNN_ACT_N(clnn_act_where)(pos, er, r);
+    return CLNN_ACT_N(clnn_act_where)(pos, r, er);
+}
+
+/* x * s where s in [0, 1] is a gate that saturates: exactly 0 where the gate is 0, so that
+ * -Inf * 0 gives -0 (the limit) rather than NaN. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_gate)(CLNN_ACT_T x, CLNN_ACT_T s)
+{
+    return CLNN_ACT_N(clnn_act_where)(s == 0.0f, copysign((CLNN_ACT_T)(0.0f), x), x * s);
+}
+
+/* tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); exactly 1 in float beyond x = 20. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_tanh_softplus)(CLNN_ACT_T x, CLNN_ACT_T *n_out)
+{
+    CLNN_ACT_T e = exp(fmin(x, 20.0f));
+    CLNN_ACT_T n = e * (e + 2.0f);
+    *n_out = n;
+    return CLNN_ACT_N(clnn_act_where)(x > 20.0f, (CLNN_ACT_T)(1.0f), n / (n + 2.0f));
+}
+
+/* Phi(x) = 0.5 erfc(-x / sqrt 2): the complement avoids the cancellation of 1 + erf(x / sqrt 2)
+ * for negative x (1 + erf loses every digit below x = -5.4 in float); 1 - Phi(-x) for x >= 0. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_phi)(CLNN_ACT_T x)
+{
+    CLNN_ACT_T e = 0.5f * CLNN_ACT_N(clnn_act_erfc_scaled)(x);
+    return CLNN_ACT_N(clnn_act_where)(x < 0.0f, e, 1.0f - e);
+}
+
+/* tanh-GELU: 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_gelu_tanh_2u)(CLNN_ACT_T x)
+{
+    return (2.0f * CLNN_ACT_SQRT_2_OVER_PI) * x * fma((CLNN_ACT_T)(CLNN_ACT_GELU_CUBIC), x * x, 1.0f);
+}
+
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_forward_raw)(CLNN_ACT_T x, float4 p)
+{
+#if CLNN_ACTIVATION == CLNN_ACT_IDENTITY
+    (void)p;
+    return x;
+#elif CLNN_ACTIVATION == CLNN_ACT_SIGMOID
+    (void)p;
+    CLNN_ACT_T sn;
+    return CLNN_ACT_N(clnn_act_sigmoid_pair)(x, &sn);
+#elif CLNN_ACTIVATION == CLNN_ACT_TANH
+    (void)p;
+    return CLNN_ACT_N(clnn_act_tanh)(x);
+#elif CLNN_ACTIVATION == CLNN_ACT_RELU
+    (void)p;
+    return CLNN_ACT_N(clnn_act_where)(x < 0.0f, (CLNN_ACT_T)(0.0f), x);
+#elif CLNN_ACTIVATION == CLNN_ACT_RELU6
+    (void)p;
+    return CLNN_ACT_N(clnn_act_where)(x < 0.0f, (CLNN_ACT_T)(0.0f), CLNN_ACT_N(clnn_act_where)(x > 6.0f, (CLNN_ACT_T)(6.0f), x));
+#elif CLNN_ACTIVATION == CLNN_ACT_HARDTANH
+    return CLNN_ACT_N(clnn_act_where)(x < p.s0, (CLNN_ACT_T)(p.s0), CLNN_ACT_N(clnn_act_where)(x > p.s1, (CLNN_ACT_T)(p.s1), x));
+#elif CLNN_ACTIVATION == CLNN_ACT_LEAKY_RELU
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, x, x * p.s0);
+#elif CLNN_ACTIVATION == CLNN_ACT_ELU
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, x, p.s0 * CLNN_ACT_N(clnn_act_expm1)(x));
+#elif CLNN_ACTIVATION == CLNN_ACT_SELU
+    (void)p;
+    return CLNN_ACT_SELU_SCALE * CLNN_ACT_N(clnn_act_where)(x > 0.0f, x, CLNN_ACT_SELU_ALPHA * CLNN_ACT_N(clnn_act_expm1)(x));
+#elif CLNN_ACTIVATION == CLNN_ACT_CELU
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, x, p.s0 * CLNN_ACT_N(clnn_act_expm1)(x / p.s0));
+#elif CLNN_ACTIVATION == CLNN_ACT_GELU
+    (void)p;
+    return CLNN_ACT_N(clnn_act_gate)(x, CLNN_ACT_N(clnn_act_phi)(x));
+#elif CLNN_ACTIVATION == CLNN_ACT_GELU_TANH
+    (void)p;
+    CLNN_ACT_T sn;
+    return CLNN_ACT_N(clnn_act_gate)(x, CLNN_ACT_N(clnn_act_sigmoid_pair)(CLNN_ACT_N(clnn_act_gelu_tanh_2u)(x), &sn));
+#elif CLNN_ACTIVATION == CLNN_ACT_SILU
+    (void)p;
+    CLNN_ACT_T sn;
+    return CLNN_ACT_N(clnn_act_gate)(x, CLNN_ACT_N(clnn_act_sigmoid_pair)(x, &sn));
+#elif CLNN_ACTIVATION == CLNN_ACT_SWISH
+    CLNN_ACT_T sn;
+    return CLNN_ACT_N(clnn_act_gate)(x, CLNN_ACT_N(clnn_act_sigmoid_pair)(p.s0 * x, &sn));
+#elif CLNN_ACTIVATION == CLNN_ACT_SOFTPLUS
+    /* (1/beta) log(1 + e^t), t = beta x, as max(t, 0) + log1p(e^-|t|): no overflow for any t;
+     * linear (x itself) where t > threshold, PyTorch's rule. */
+    CLNN_ACT_T t = p.s0 * x;
+    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(exp(-fabs(t)))) / p.s0;
+    return CLNN_ACT_N(clnn_act_where)(t > p.s1, x, sp);
+#elif CLNN_ACTIVATION == CLNN_ACT_MISH
+    (void)p;
+    CLNN_ACT_T n;
+    return CLNN_ACT_N(clnn_act_gate)(x, CLNN_ACT_N(clnn_act_tanh_softplus)(x, &n));
+#elif CLNN_ACTIVATION == CLNN_ACT_HARDSIGMOID
+    (void)p;
+    /* PyTorch: relu6(x + 3) / 6. */
+    return clamp(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+#elif CLNN_ACTIVATION == CLNN_ACT_HARDSWISH
+    (void)p;
+    /* PyTorch: x relu6(x + 3) / 6; x itself above 3 (x * 6 / 6 would overflow near
+     * FLT_MAX); 0 below -3 (where -Inf * 0 would give NaN). */
+    return CLNN_ACT_N(clnn_act_where)(x > 3.0f, x,
+                          CLNN_ACT_N(clnn_act_where)(x < -3.0f, (CLNN_ACT_T)(0.0f), x * (x + 3.0f) / 6.0f));
+#elif CLNN_ACTIVATION == CLNN_ACT_SOFTSIGN
+    (void)p;
+    /* 1 + |x| never overflows short of Inf, whose limit is +-1 (Inf / Inf would be NaN). */
+    return CLNN_ACT_N(clnn_act_where)(isinf(x), copysign((CLNN_ACT_T)(1.0f), x), x / (1.0f + fabs(x)));
+#endif
+}
+
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
+{
+#if CLNN_ACTIVATION == CLNN_ACT_IDENTITY
+    (void)p, (void)x;
+    return (CLNN_ACT_T)(1.0f);
+#elif CLNN_ACTIVATION == CLNN_ACT_SIGMOID
+    (void)p;
+    CLNN_ACT_T sn;
+    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(x, &sn);
+    return s * sn;
+#elif CLNN_ACTIVATION == CLNN_ACT_TANH
+    (void)p;
+    /* 1 - tanh^2 = sech^2 = 4e / (1 + e)^2, e = exp(-2|x|): exact where 1 - tanh^2 cancels. */
+    CLNN_ACT_T e = exp(-2.0f * fabs(x));
+    CLNN_ACT_T d = 1.0f + e;
+    return 4.0f * e / (d * d);
+#elif CLNN_ACTIVATION == CLNN_ACT_RELU
+    (void)p;
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(0.0f));
+#elif CLNN_ACTIVATION == CLNN_ACT_RELU6
+    (void)p;
+    return CLNN_ACT_N(clnn_act_where)((x > 0.0f) & (x < 6.0f), (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(0.0f));
+#elif CLNN_ACTIVATION == CLNN_ACT_HARDTANH
+    return CLNN_ACT_N(clnn_act_where)((x > p.s0) & (x < p.s1), (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(0.0f));
+#elif CLNN_ACTIVATION == CLNN_ACT_LEAKY_RELU
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(p.s0));
+#elif CLNN_ACTIVATION == CLNN_ACT_ELU
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), p.s0 * exp(x));
+#elif CLNN_ACTIVATION == CLNN_ACT_SELU
+    (void)p;
+    return CLNN_ACT_SELU_SCALE * CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), CLNN_ACT_SELU_ALPHA * exp(x));
+#elif CLNN_ACTIVATION == CLNN_ACT_CELU
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), exp(x / p.s0));
+#elif CLNN_ACTIVATION == CLNN_ACT_GELU
+    (void)p;
+    /* Phi(x) + x phi(x). x^2 = h + l exactly (fma), so exp(-x^2/2) keeps full precision where
+     * x^2 is large; beyond |x| = 1e4 the result is exactly 0 or 1 in float, and clamping there
+     * keeps Inf from forming Inf * 0. */
+    CLNN_ACT_T xc = clamp(x, -1e4f, 1e4f);
+    CLNN_ACT_T h = xc * xc;
+    CLNN_ACT_T l = fma(xc, xc, -h);
+    CLNN_ACT_T pdf = CLNN_ACT_INV_SQRT_2PI * exp(-0.5f * h) * fma(-0.5f, l, 1.0f);
+    return fma(xc, pdf, CLNN_ACT_N(clnn_act_phi)(xc));
+#elif CLNN_ACTIVATION == CLNN_ACT_GELU_TANH
+    (void)p;
+    /* d/dx [x s(2u)] = s + x s (1 - s) 2u'; 2u' = 2 sqrt(2/pi) (1 + 3c x^2). Saturated (exact 0
+     * or 1 in float) beyond |x| = 1e4; clamping there avoids Inf * 0. */
+    CLNN_ACT_T xc = clamp(x, -1e4f, 1e4f);
+    CLNN_ACT_T sn;
+    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(CLNN_ACT_N(clnn_act_gelu_tanh_2u)(xc), &sn);
+    CLNN_ACT_T du = (2.0f * CLNN_ACT_SQRT_2_OVER_PI) * fma((CLNN_ACT_T)(3.0f * CLNN_ACT_GELU_CUBIC), xc * xc, 1.0f);
+    return fma(xc * s, sn * du, s);
+#elif CLNN_ACTIVATION == CLNN_ACT_SILU || CLNN_ACTIVATION == CLNN_ACT_SWISH
+    /* d/dx [x s(t)], t = beta x: s (1 + t (1 - s)). Beyond |t| = 200 the value is exactly 0 or 1
+     * in float; clamping there avoids Inf * 0. */
+#if CLNN_ACTIVATION == CLNN_ACT_SILU
+    (void)p;
+    CLNN_ACT_T t = clamp(x, -200.0f, 200.0f);
+#else
+    CLNN_ACT_T t = clamp(p.s0 * x, -200.0f, 200.0f);
+#endif
+    CLNN_ACT_T sn;
+    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(t, &sn);
+    return s * fma(t, sn, 1.0f);
+#elif CLNN_ACTIVATION == CLNN_ACT_SOFTPLUS
+    /* PyTorch: 1 where beta x > threshold, else sigmoid(beta x). */
+    CLNN_ACT_T t = p.s0 * x;
+    CLNN_ACT_T sn;
+    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(t, &sn);
+    return CLNN_ACT_N(clnn_act_where)(t > p.s1, (CLNN_ACT_T)(1.0f), s);
+#elif CLNN_ACTIVATION == CLNN_ACT_MISH
+    (void)p;
+    /* d/dx [x tanh(sp(x))] = tanh(sp) + x sech^2(sp) sigmoid(x), with
+     * sech^2(sp) = 1 - (n/(n+2))^2 = 4(n+1)/(n+2)^2 formed without cancellation. Beyond
+     * x = 20 the value is exactly 1 in float; below -1e4 exactly 0. */
+    CLNN_ACT_T xc = fmax(x, -1e4f);
+    CLNN_ACT_T n;
+    CLNN_ACT_T tsp = CLNN_ACT_N(clnn_act_tanh_softplus)(xc, &n);
+    CLNN_ACT_T d = n + 2.0f;
+    CLNN_ACT_T sech2 = 4.0f * (n + 1.0f) / (d * d);
+    CLNN_ACT_T sn;
+    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(xc, &sn);
+    return CLNN_ACT_N(clnn_act_where)(xc > 20.0f, (CLNN_ACT_T)(1.0f), fma(xc * sech2, s, tsp));
+#elif CLNN_ACTIVATION == CLNN_ACT_HARDSIGMOID
+    (void)p;
+    return CLNN_ACT_N(clnn_act_where)((x > -3.0f) & (x < 3.0f), (CLNN_ACT_T)(1.0f / 6.0f), (CLNN_ACT_T)(0.0f));
+#elif CLNN_ACTIVATION == CLNN_ACT_HARDSWISH
+    (void)p;
+    /* PyTorch's boundaries: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above. */
+    return CLNN_ACT_N(clnn_act_where)(x < -3.0f, (CLNN_ACT_T)(0.0f),
+                          CLNN_ACT_N(clnn_act_where)(x <= 3.0f, x / 3.0f + 0.5f, (CLNN_ACT_T)(1.0f)));
+#elif CLNN_ACTIVATION == CLNN_ACT_SOFTSIGN
+    (void)p;
+    /* (1/d)^2 rather than 1/d^2: d^2 overflows for |x| > 1.8e19 while the result is still a
+     * (subnormal) number. */
+    CLNN_ACT_T r = 1.0f / (1.0f + fabs(x));
+    return r * r;
+#endif
+}
+
+/* f(x); NaN in gives NaN out whatever the kind's formula does with it (clamp, select). */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_forward)(CLNN_ACT_T x, float4 p)
+{
+    return CLNN_ACT_N(clnn_act_where)(isnan(x), x, CLNN_ACT_N(clnn_act_forward_raw)(x, p));
+}
+
+/* f'(x); NaN for a NaN x. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad)(CLNN_ACT_T x, float4 p)
+{
+    return CLNN_ACT_N(clnn_act_where)(isnan(x), x, CLNN_ACT_N(clnn_act_grad_raw)(x, p));
+}
+
+
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+/* f'(x) from y = f(x) (oneDNN's use_dst_for_bwd): relu, leaky_relu (negative_slope >= 0),
+ * sigmoid, tanh, elu (alpha >= 0), identity. NaN for a NaN y. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_from_y)(CLNN_ACT_T y, float4 p)
+{
+#if CLNN_ACTIVATION == CLNN_ACT_IDENTITY
+    (void)p;
+    CLNN_ACT_T d = (CLNN_ACT_T)(1.0f);
+#elif CLNN_ACTIVATION == CLNN_ACT_SIGMOID
+    (void)p;
+    CLNN_ACT_T d = y * (1.0f - y);
+#elif CLNN_ACTIVATION == CLNN_ACT_TANH
+    (void)p;
+    CLNN_ACT_T d = (1.0f - y) * (1.0f + y);
+#elif CLNN_ACTIVATION == CLNN_ACT_RELU
+    (void)p;
+    CLNN_ACT_T d = CLNN_ACT_N(clnn_act_where)(y > 0.0f, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(0.0f));
+#elif CLNN_ACTIVATION == CLNN_ACT_LEAKY_RELU
+    CLNN_ACT_T d = CLNN_ACT_N(clnn_act_where)(y > 0.0f, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(p.s0));
+#elif CLNN_ACTIVATION == CLNN_ACT_ELU
+    /* y = alpha (e^x - 1) for x <= 0, so alpha e^x = y + alpha (PyTorch's is_result rule). */
+    CLNN_ACT_T d = CLNN_ACT_N(clnn_act_where)(y > 0.0f, (CLNN_ACT_T)(1.0f), y + p.s0);
+#endif
+    return CLNN_ACT_N(clnn_act_where)(isnan(y), y, d);
+}
+#endif
+
