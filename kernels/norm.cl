@@ -54,6 +54,12 @@ static inline void bn_fold_block(float *n, float *mean, float *m2, float b, floa
     clnn_chan_merge(n, mean, m2, b, mb, fmax(s2 - s1 * mb, 0.0f));
 }
 
+static inline float bn_sum8(float8 v)
+{
+    float4 a = v.lo + v.hi;
+    return (a.x + a.y) + (a.z + a.w);
+}
+
 /* Stage 1, serial form: work-item (c, p) reduces samples [p*rows, (p+1)*rows) of channel c,
  * `blk` samples per block. Adjacent work-items read adjacent channels (contiguous when S = 1).
  * part[(p*C + c)*3 + {0,1,2}] = (count, mean, M2) of x - K, K = x[n=0, c, s=0]. */
@@ -85,18 +91,20 @@ __kernel void bn_stats_serial(__global const float *restrict x, __global float *
 }
 
 /* Stage 1, planes form: work-group (g, c), g = pn * Ps + ps, reduces samples
- * [pn*rows, (pn+1)*rows) x positions [ps*schunk, (ps+1)*schunk) of channel c. Its work-items
- * walk consecutive positions of each plane (contiguous addresses), `blk` samples per block, and
- * merge in local memory. scratch: 3 * local size floats. */
+ * [pn*rows, (pn+1)*rows) x positions [ps*schunk, (ps+1)*schunk) of channel c, `blk` samples per
+ * block, and merges in local memory. Work-item i takes runs of `run` consecutive positions
+ * starting at i*run, every L*run: run = 1 on GPUs (adjacent work-items read adjacent addresses),
+ * a long run on CPUs, where a work-group's items execute one after another and each must walk
+ * contiguous memory for the prefetchers. scratch: 3 * local size floats. */
 __kernel void bn_stats_planes(__global const float *restrict x, __global float *restrict part,
-                              uint C, uint S, uint N, uint rows, uint Ps, uint schunk, uint blk,
-                              __local float *scratch)
+                              uint C, uint S, uint N, uint rows, uint Ps, uint schunk, uint run,
+                              uint blk, __local float *scratch)
 {
     uint g = (uint)get_group_id(0), c = (uint)get_global_id(1);
     uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
     uint pn = g / Ps, ps = g - pn * Ps;
     uint n0 = pn * rows, n1 = min(N, n0 + rows);
-    uint s0 = ps * schunk + lid, s1 = min(S, ps * schunk + schunk);
+    uint s0 = ps * schunk + lid * run, s1 = min(S, ps * schunk + schunk), step = L * run;
     __global const float *xc = x + c * S;
     uint CS = C * S;
     float K = xc[0], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
@@ -105,11 +113,24 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
         float a1 = 0.0f, a2 = 0.0f, b = 0.0f;
         for (uint n = nb; n < ne; ++n) {
             __global const float *row = xc + n * CS;
-            for (uint s = s0; s < s1; s += L) {
-                float v = row[s] - K;
-                a1 += v;
-                a2 += v * v;
-                b += 1.0f;
+            for (uint sb = s0; sb < s1; sb += step) {
+                uint se = min(s1, sb + run), s = sb;
+                /* Long runs (CPUs): 8 independent lanes, not one chain of dependent adds. */
+                float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f);
+                for (; s + 8u <= se; s += 8u) {
+                    float8 v = vload8(0, row + s) - K;
+                    v1 += v;
+                    v2 += v * v;
+                }
+                b += (float)(s - sb);
+                a1 += bn_sum8(v1);
+                a2 += bn_sum8(v2);
+                for (; s < se; ++s) {
+                    float v = row[s] - K;
+                    a1 += v;
+                    a2 += v * v;
+                    b += 1.0f;
+                }
             }
         }
         bn_fold_block(&cnt, &mean, &m2, b, a1, a2);
@@ -277,7 +298,7 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
                                    __global const float *restrict dy,
                                    __global const float *restrict pre,
                                    __global float *restrict part, uint C, uint S, uint N,
-                                   uint rows, uint Ps, uint schunk, float4 act,
+                                   uint rows, uint Ps, uint schunk, uint run, float4 act,
                                    __local float *scratch)
 {
     (void)act; /* read only with an activation */
@@ -285,17 +306,37 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
     uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
     uint pn = g / Ps, ps = g - pn * Ps;
     uint n0 = pn * rows, n1 = min(N, n0 + rows);
-    uint s0 = ps * schunk + lid, s1 = min(S, ps * schunk + schunk);
+    uint s0 = ps * schunk + lid * run, s1 = min(S, ps * schunk + schunk), step = L * run;
     uint CS = C * S, cs = c * S;
     float K = pre[c], sdy = 0.0f, sdx = 0.0f, sx = 0.0f;
     for (uint n = n0; n < n1; ++n) {
         __global const float *xr = x + n * CS + cs, *gr = dy + n * CS + cs;
-        for (uint s = s0; s < s1; s += L) {
-            float d = xr[s] - K;
-            float gv = BN_BWD_GRAD(gr[s], d, c, C, pre, act);
-            sdy += gv;
-            sdx += gv * d;
-            sx += d;
+        for (uint sb = s0; sb < s1; sb += step) {
+            uint se = min(s1, sb + run), s = sb;
+            float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f), v3 = (float8)(0.0f);
+            for (; s + 8u <= se; s += 8u) {
+                float8 d = vload8(0, xr + s) - K;
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+                float8 z = (d - pre[C + c]) * pre[2u * C + c] + pre[3u * C + c];
+                float8 gv = vload8(0, gr + s) *
+                            (float8)(clnn_act_grad4(z.lo, act), clnn_act_grad4(z.hi, act));
+#else
+                float8 gv = vload8(0, gr + s);
+#endif
+                v1 += gv;
+                v2 += gv * d;
+                v3 += d;
+            }
+            sdy += bn_sum8(v1);
+            sdx += bn_sum8(v2);
+            sx += bn_sum8(v3);
+            for (; s < se; ++s) {
+                float d = xr[s] - K;
+                float gv = BN_BWD_GRAD(gr[s], d, c, C, pre, act);
+                sdy += gv;
+                sdx += gv * d;
+                sx += d;
+            }
         }
     }
     float4 acc = clnn_group_sum4((float4)(sdy, sdx, sx, 0.0f), scratch);

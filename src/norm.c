@@ -121,6 +121,9 @@ static cl_uint compute_units(const clnn_context *ctx)
 
 /* Values a work-item sums between two Chan merges (the stats kernels' blocks). */
 #define NORM_BLOCK 64
+/* Work-group size of the planes form on CPUs: few work-items, each walking long contiguous runs
+ * (a CPU runs a group's items one after another). */
+#define NORM_CPU_GROUP 16
 
 typedef struct bn_plan {
     int planes;       /* 1: planes form, 0: serial form */
@@ -129,6 +132,7 @@ typedef struct bn_plan {
     cl_uint Ps;       /* planes: position slices per sample slice (P = Pn * Ps) */
     cl_uint schunk;   /* planes: positions per slice */
     cl_uint blk;      /* samples per block of the stats kernels */
+    cl_uint run;      /* planes: consecutive positions per work-item run */
     size_t global[2], local[2];
 } bn_plan;
 
@@ -142,6 +146,9 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         size_t L = pow2_at_most(v->S, gs_planes);
         if (L > v->S) /* pow2_at_most rounds up: keep every work-item busy */
             L >>= 1;
+        int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+        if (cpu && L > NORM_CPU_GROUP)
+            L = NORM_CPU_GROUP;
         if (L < 1)
             L = 1;
         size_t P = div_up(NORM_GROUPS_PER_CU * cu, v->C);
@@ -161,6 +168,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         Ps = div_up(v->S, schunk);
         size_t per_row = div_up(schunk, L);
         size_t blk = NORM_BLOCK / per_row;
+        plan->run = cpu ? (cl_uint)per_row : 1;
         plan->planes = 1;
         plan->P = Pn * Ps;
         plan->rows = (cl_uint)rows;
@@ -196,6 +204,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         plan->P = P;
         plan->rows = (cl_uint)rows;
         plan->Ps = 1;
+        plan->run = 1;
         plan->schunk = (cl_uint)v->S;
         plan->blk = (cl_uint)(blk < 1 ? 1 : blk);
         plan->local[0] = l0;
@@ -288,11 +297,12 @@ static clnn_status bn_run_stats(clnn_context *ctx, const bn_shape *v, const bn_p
 {
     cl_uint C = (cl_uint)v->C, S = (cl_uint)v->S, N = (cl_uint)v->N;
     cl_uint rows = plan->rows, Ps = plan->Ps, schunk = plan->schunk, blk = plan->blk;
+    cl_uint run = plan->run;
     if (plan->planes)
         return clnn_run_kernel(ctx, k_planes, "bn_stats_planes", 2, plan->global, plan->local,
                                CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S),
                                          CLNN_ARG(N), CLNN_ARG(rows), CLNN_ARG(Ps),
-                                         CLNN_ARG(schunk), CLNN_ARG(blk),
+                                         CLNN_ARG(schunk), CLNN_ARG(run), CLNN_ARG(blk),
                                          CLNN_LOCAL_ARG(3 * plan->local[0] * sizeof(float))));
     return clnn_run_kernel(ctx, k_serial, "bn_stats_serial", 2, plan->global, plan->local,
                            CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S),
@@ -555,6 +565,7 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
         return status;
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
     cl_uint P = (cl_uint)plan.P, rows = plan.rows, Ps = plan.Ps, schunk = plan.schunk;
+    cl_uint run = plan.run;
     cl_uint gflags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
     cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
     cl_mem b = beta ? beta->buffer : save_mean->buffer;
@@ -576,7 +587,7 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
                 ctx, k[1], "bn_bwd_reduce_planes", 2, plan.global, plan.local,
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(pre),
                           CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(rows),
-                          CLNN_ARG(Ps), CLNN_ARG(schunk), CLNN_ARG(a.p),
+                          CLNN_ARG(Ps), CLNN_ARG(schunk), CLNN_ARG(run), CLNN_ARG(a.p),
                           CLNN_LOCAL_ARG(4 * plan.local[0] * sizeof(float))));
         else
             status = clnn_run_kernel(
