@@ -8,23 +8,25 @@
  * has two forms chosen by the host:
  *  - "serial": one work-item per (channel, slice of samples) walks its samples in order; adjacent
  *    work-items read adjacent channels, so accesses are contiguous when S is small (S = 1: 2-D).
- *  - "planes": one work-group per (slice of the N*S positions, channel); its work-items stride
- *    through the contiguous planes and merge in local memory (large S, few channels).
+ *  - "planes": one work-group per (slice of samples x slice of positions, channel); its
+ *    work-items walk consecutive positions of each plane and merge in local memory (large S).
  * Means and variances are (count, mean, M2) triples of the values shifted by K, the channel's
- * first value (x - K is exact for values near K), accumulated with Welford's update and merged
- * with Chan's formula, never E[x^2] - E[x]^2, so a mean of 1e4 with a spread of 1e-2 keeps its
- * variance. The mean is kept as K + d (d the small shifted mean) and the elementwise passes
- * compute y = ((x - K) - d) * scale + shift: a float mean of 1e4 alone is only good to 5e-4,
- * which would be 5% of such a spread, and folding the mean into the shift would cancel. A fused activation can
- * be added by defining CLNN_BN_EPILOGUE(v) (a scalar function applied to each output) at build
- * time, e.g. from kernels/activation.h; by default it is the identity.
+ * first value (x - K is exact for values near K). The inner loops only add x - K and its square
+ * (no division, no branch, so POCL vectorises them across work-items); every block of a few
+ * dozen values becomes a triple merged with Chan's formula, never E[x^2] - E[x]^2 over the whole
+ * channel, so a mean of 1e4 with a spread of 1e-2 keeps its variance. The mean is kept as K + d
+ * (d the small shifted mean) and the elementwise passes compute y = ((x - K) - d) * scale +
+ * shift: a float mean of 1e4 alone is only good to 5e-4, which would be 5% of such a spread,
+ * and folding the mean into the shift would cancel.
+ *
+ * Fused activation: the program is built with -DCLNN_ACTIVATION=<kind> (kernels/activation.h;
+ * identity without it) and the kernels take its parameters as a float4 `act`: the forward
+ * passes write f(BN(x)), the backward multiplies dy by f'(z) at z = BN(x), recomputed from x and
+ * the saved statistics, before its reductions.
  */
 #include "common.h"
 #include "reduce.h"
-
-#ifndef CLNN_BN_EPILOGUE
-#define CLNN_BN_EPILOGUE(v) (v)
-#endif
+#include "activation.h"
 
 /* flags of bn_finalize / bn_coef_inference / bn_bwd_finalize / ln_* */
 #define BN_RUNNING 1u
@@ -35,22 +37,52 @@
 #define LN_SAVE 32u
 #define DX_WRITE 64u
 
+/* Values per work-item and block in layer norm's statistics. */
+#define LN_BLOCK 32u
+
 /* ---- batch norm, training forward: statistics ------------------------------------------------ */
 
-/* Stage 1, serial form: work-item (c, p) reduces samples [p*rows, (p+1)*rows) of channel c.
+/* Folds a block of b values with shifted sums s1 = sum(x - K), s2 = sum((x - K)^2) into the
+ * running triple (one division per block; the loops that feed it stay division-free). Blocks
+ * hold at most a few hundred values, so the float sums lose only a few ulp, and since K is a
+ * value of the same data, s2 - s1^2/b cancels only by the factor (1 + (mean - K)^2 / var). */
+static inline void bn_fold_block(float *n, float *mean, float *m2, float b, float s1, float s2)
+{
+    if (b == 0.0f)
+        return;
+    float mb = s1 / b;
+    clnn_chan_merge(n, mean, m2, b, mb, fmax(s2 - s1 * mb, 0.0f));
+}
+
+static inline float bn_sum8(float8 v)
+{
+    float4 a = v.lo + v.hi;
+    return (a.x + a.y) + (a.z + a.w);
+}
+
+/* Stage 1, serial form: work-item (c, p) reduces samples [p*rows, (p+1)*rows) of channel c,
+ * `blk` samples per block. Adjacent work-items read adjacent channels (contiguous when S = 1).
  * part[(p*C + c)*3 + {0,1,2}] = (count, mean, M2) of x - K, K = x[n=0, c, s=0]. */
 __kernel void bn_stats_serial(__global const float *restrict x, __global float *restrict part,
-                              uint C, uint S, uint N, uint rows)
+                              uint C, uint S, uint N, uint rows, uint blk)
 {
     uint c = (uint)get_global_id(0), p = (uint)get_global_id(1);
     if (c >= C)
         return;
     uint n0 = p * rows, n1 = min(N, n0 + rows);
     float K = x[c * S], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
-    for (uint n = n0; n < n1; ++n) {
-        __global const float *row = x + (n * C + c) * S;
-        for (uint s = 0; s < S; ++s)
-            clnn_welford_add(row[s] - K, &cnt, &mean, &m2);
+    for (uint nb = n0; nb < n1; nb += blk) {
+        uint ne = min(n1, nb + blk);
+        float s1 = 0.0f, s2 = 0.0f;
+        for (uint n = nb; n < ne; ++n) {
+            __global const float *row = x + (n * C + c) * S;
+            for (uint s = 0; s < S; ++s) {
+                float v = row[s] - K;
+                s1 += v;
+                s2 += v * v;
+            }
+        }
+        bn_fold_block(&cnt, &mean, &m2, (float)((ne - nb) * S), s1, s2);
     }
     uint o = (p * C + c) * 3u;
     part[o] = cnt;
@@ -58,34 +90,54 @@ __kernel void bn_stats_serial(__global const float *restrict x, __global float *
     part[o + 2u] = m2;
 }
 
-/* Stage 1, planes form: work-group (p, c) reduces positions [p*chunk, (p+1)*chunk) of the N*S
- * positions m = n*S + s of channel c. Work-items stride by the group size; (n, s) advance
- * incrementally, so no division runs per element. scratch: 3 * local size floats. */
+/* Stage 1, planes form: work-group (g, c), g = pn * Ps + ps, reduces samples
+ * [pn*rows, (pn+1)*rows) x positions [ps*schunk, (ps+1)*schunk) of channel c, `blk` samples per
+ * block, and merges in local memory. Work-item i takes runs of `run` consecutive positions
+ * starting at i*run, every L*run: run = 1 on GPUs (adjacent work-items read adjacent addresses),
+ * a long run on CPUs, where a work-group's items execute one after another and each must walk
+ * contiguous memory for the prefetchers. scratch: 3 * local size floats. */
 __kernel void bn_stats_planes(__global const float *restrict x, __global float *restrict part,
-                              uint C, uint S, uint M, uint chunk, __local float *scratch)
+                              uint C, uint S, uint N, uint rows, uint Ps, uint schunk, uint run,
+                              uint blk, __local float *scratch)
 {
-    uint p = (uint)get_group_id(0), c = (uint)get_global_id(1);
+    uint g = (uint)get_group_id(0), c = (uint)get_global_id(1);
     uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
-    uint m0 = p * chunk, m1 = min(M, m0 + chunk);
+    uint pn = g / Ps, ps = g - pn * Ps;
+    uint n0 = pn * rows, n1 = min(N, n0 + rows);
+    uint s0 = ps * schunk + lid * run, s1 = min(S, ps * schunk + schunk), step = L * run;
     __global const float *xc = x + c * S;
+    uint CS = C * S;
     float K = xc[0], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
-    uint m = m0 + lid;
-    if (m < m1) {
-        uint n = m / S, s = m - n * S;
-        uint dn = L / S, ds = L - dn * S, CS = C * S;
-        for (; m < m1; m += L) {
-            clnn_welford_add(xc[n * CS + s] - K, &cnt, &mean, &m2);
-            s += ds;
-            n += dn;
-            if (s >= S) {
-                s -= S;
-                ++n;
+    for (uint nb = n0; nb < n1; nb += blk) {
+        uint ne = min(n1, nb + blk);
+        float a1 = 0.0f, a2 = 0.0f, b = 0.0f;
+        for (uint n = nb; n < ne; ++n) {
+            __global const float *row = xc + n * CS;
+            for (uint sb = s0; sb < s1; sb += step) {
+                uint se = min(s1, sb + run), s = sb;
+                /* Long runs (CPUs): 8 independent lanes, not one chain of dependent adds. */
+                float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f);
+                for (; s + 8u <= se; s += 8u) {
+                    float8 v = vload8(0, row + s) - K;
+                    v1 += v;
+                    v2 += v * v;
+                }
+                b += (float)(s - sb);
+                a1 += bn_sum8(v1);
+                a2 += bn_sum8(v2);
+                for (; s < se; ++s) {
+                    float v = row[s] - K;
+                    a1 += v;
+                    a2 += v * v;
+                    b += 1.0f;
+                }
             }
         }
+        bn_fold_block(&cnt, &mean, &m2, b, a1, a2);
     }
     clnn_group_welford(&cnt, &mean, &m2, scratch);
     if (lid == 0u) {
-        uint o = (p * C + c) * 3u;
+        uint o = (g * C + c) * 3u;
         part[o] = cnt;
         part[o + 1u] = mean;
         part[o + 2u] = m2;
@@ -96,8 +148,7 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
  * variance), updates the running statistics as PyTorch does (running variance from the unbiased
  * variance M2 / (count - 1)), and writes the coefficients of the elementwise pass:
  * coef = [K | d | gamma * invstd | beta], C floats each (mean = K + d). Absent gamma/beta read as
- * 1/0; absent
- * buffers are replaced by a dummy the kernel never reads. */
+ * 1/0; absent buffers are replaced by a dummy the kernel never reads. */
 __kernel void bn_finalize(__global const float *restrict x, __global const float *restrict part,
                           uint P, uint C, uint S, float eps,
                           float momentum, uint flags, __global float *running_mean,
@@ -143,19 +194,11 @@ __kernel void bn_coef_inference(__global const float *restrict running_mean,
     coef[3u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
 }
 
-static inline float4 bn_epilogue4(float4 v)
-{
-    v.s0 = CLNN_BN_EPILOGUE(v.s0);
-    v.s1 = CLNN_BN_EPILOGUE(v.s1);
-    v.s2 = CLNN_BN_EPILOGUE(v.s2);
-    v.s3 = CLNN_BN_EPILOGUE(v.s3);
-    return v;
-}
-
-/* y = ((x - K) - d) * scale + shift over (N, C, S) with S > 1: work-item (i, c, n) handles
- * positions 4i..4i+3 of plane (n, c). In-place (y == x) is allowed. */
+/* y = f(((x - K) - d) * scale + shift) over (N, C, S) with S > 1: work-item (i, c, n) handles
+ * positions 4i..4i+3 of plane (n, c). f is the activation of the build (identity by default).
+ * In-place (y == x) is allowed. */
 __kernel void bn_apply_planes(__global const float *x, __global float *y,
-                              __global const float *restrict coef, uint C, uint S)
+                              __global const float *restrict coef, uint C, uint S, float4 act)
 {
     uint i = (uint)get_global_id(0), c = (uint)get_global_id(1), n = (uint)get_global_id(2);
     if (c >= C || i * 4u >= S)
@@ -163,12 +206,12 @@ __kernel void bn_apply_planes(__global const float *x, __global float *y,
     uint base = (n * C + c) * S;
     float4 v = clnn_load4(x + base, i, S);
     float4 r = ((v - coef[c]) - coef[C + c]) * coef[2u * C + c] + coef[3u * C + c];
-    clnn_store4(bn_epilogue4(r), y + base, i, S);
+    clnn_store4(clnn_act_forward4(r, act), y + base, i, S);
 }
 
 /* The same for S = 1 (2-D input): work-item (i, n) handles features 4i..4i+3 of sample n. */
 __kernel void bn_apply_cols(__global const float *x, __global float *y,
-                            __global const float *restrict coef, uint C, uint N)
+                            __global const float *restrict coef, uint C, uint N, float4 act)
 {
     uint i = (uint)get_global_id(0), n = (uint)get_global_id(1);
     if (i * 4u >= C || n >= N)
@@ -177,33 +220,68 @@ __kernel void bn_apply_cols(__global const float *x, __global float *y,
     float4 r = ((v - clnn_load4(coef, i, C)) - clnn_load4(coef + C, i, C)) *
                    clnn_load4(coef + 2u * C, i, C) +
                clnn_load4(coef + 3u * C, i, C);
-    clnn_store4(bn_epilogue4(r), y + n * C, i, C);
+    clnn_store4(clnn_act_forward4(r, act), y + n * C, i, C);
 }
 
 /* ---- batch norm, backward ------------------------------------------------------------------- */
 /* With xhat = (x - mean) * invstd and M = N*S values per channel:
- *   dbeta = sum(dy), dgamma = sum(dy * xhat),
- *   dx = gamma * invstd * (dy - sum(dy)/M - xhat * sum(dy * xhat)/M),
- * the last two terms being the paths through the batch mean and the batch variance. The saved
- * mean is a float, 5e-4 off at 1e4, so it serves as the shift K and stage 1 also sums x - K to
- * recover the exact mean K + d: part[(p*C + c)*3 + {0,1,2}] = (sum dy, sum dy*(x - K),
- * sum (x - K)), and sum dy*(x - mean) = sum dy*(x - K) - d * sum dy. */
+ *   dbeta = sum(g), dgamma = sum(g * xhat),
+ *   dx = gamma * invstd * (g - sum(g)/M - xhat * sum(g * xhat)/M),
+ * the last two terms being the paths through the batch mean and the batch variance, where
+ * g = dy for plain batch norm and g = dy * f'(z) for the fused y = f(z), z = xhat * gamma + beta
+ * (z recomputed from x and the saved statistics). The saved mean is a float, 5e-4 off at 1e4, so
+ * it serves as the shift K and stage 1 also sums x - K to recover the exact mean K + d:
+ * part[(p*C + c)*3 + {0,1,2}] = (sum g, sum g*(x - K), sum (x - K)), and
+ * sum g*(x - mean) = sum g*(x - K) - d * sum g. The fused form needs d before stage 1 (for z):
+ * the host first reduces x with the forward's statistics kernels and bn_bwd_prep writes
+ * pre = [K | d | gamma * invstd | beta]; the plain form passes save_mean as pre (only K is read). */
+
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+#define BN_BWD_GRAD(g, v, c, C, pre, act)                                                          \
+    ((g) * clnn_act_grad(((v) - pre[(C) + (c)]) * pre[2u * (C) + (c)] + pre[3u * (C) + (c)], act))
+#else
+#define BN_BWD_GRAD(g, v, c, C, pre, act) (g)
+#endif
+
+/* d = mean(x) - save_mean from the forward's stage-1 triples (shift K0 = x[n=0, c, s=0]), and
+ * pre = [save_mean | d | gamma * invstd | beta]. */
+__kernel void bn_bwd_prep(__global const float *restrict x, __global const float *restrict part,
+                          uint P, uint C, uint S, __global const float *restrict save_mean,
+                          __global const float *restrict save_invstd, __global const float *gamma,
+                          __global const float *beta, uint flags, __global float *restrict pre)
+{
+    uint c = (uint)get_global_id(0);
+    if (c >= C)
+        return;
+    float cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+    for (uint p = 0; p < P; ++p) {
+        uint o = (p * C + c) * 3u;
+        clnn_chan_merge(&cnt, &mean, &m2, part[o], part[o + 1u], part[o + 2u]);
+    }
+    float K = save_mean[c], invstd = save_invstd[c];
+    pre[c] = K;
+    pre[C + c] = (x[c * S] - K) + mean;
+    pre[2u * C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
+    pre[3u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
+}
 
 __kernel void bn_bwd_reduce_serial(__global const float *restrict x,
                                    __global const float *restrict dy,
-                                   __global const float *restrict save_mean,
+                                   __global const float *restrict pre,
                                    __global float *restrict part, uint C, uint S, uint N,
-                                   uint rows)
+                                   uint rows, float4 act)
 {
+    (void)act; /* read only with an activation */
     uint c = (uint)get_global_id(0), p = (uint)get_global_id(1);
     if (c >= C)
         return;
     uint n0 = p * rows, n1 = min(N, n0 + rows);
-    float K = save_mean[c], sdy = 0.0f, sdx = 0.0f, sx = 0.0f;
+    float K = pre[c], sdy = 0.0f, sdx = 0.0f, sx = 0.0f;
     for (uint n = n0; n < n1; ++n) {
         uint base = (n * C + c) * S;
         for (uint s = 0; s < S; ++s) {
-            float g = dy[base + s], d = x[base + s] - K;
+            float d = x[base + s] - K;
+            float g = BN_BWD_GRAD(dy[base + s], d, c, C, pre, act);
             sdy += g;
             sdx += g * d;
             sx += d;
@@ -215,40 +293,55 @@ __kernel void bn_bwd_reduce_serial(__global const float *restrict x,
     part[o + 2u] = sx;
 }
 
-/* scratch: 4 * local size floats. */
+/* Work-group (g, c) as in bn_stats_planes. scratch: 4 * local size floats. */
 __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
                                    __global const float *restrict dy,
-                                   __global const float *restrict save_mean,
-                                   __global float *restrict part, uint C, uint S, uint M,
-                                   uint chunk, __local float *scratch)
+                                   __global const float *restrict pre,
+                                   __global float *restrict part, uint C, uint S, uint N,
+                                   uint rows, uint Ps, uint schunk, uint run, float4 act,
+                                   __local float *scratch)
 {
-    uint p = (uint)get_group_id(0), c = (uint)get_global_id(1);
+    (void)act; /* read only with an activation */
+    uint g = (uint)get_group_id(0), c = (uint)get_global_id(1);
     uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
-    uint m0 = p * chunk, m1 = min(M, m0 + chunk);
-    float K = save_mean[c];
-    float4 acc = (float4)(0.0f);
-    uint m = m0 + lid;
-    if (m < m1) {
-        uint n = m / S, s = m - n * S;
-        uint dn = L / S, ds = L - dn * S, CS = C * S;
-        uint cs = c * S;
-        for (; m < m1; m += L) {
-            uint idx = n * CS + cs + s;
-            float g = dy[idx], d = x[idx] - K;
-            acc.x += g;
-            acc.y += g * d;
-            acc.z += d;
-            s += ds;
-            n += dn;
-            if (s >= S) {
-                s -= S;
-                ++n;
+    uint pn = g / Ps, ps = g - pn * Ps;
+    uint n0 = pn * rows, n1 = min(N, n0 + rows);
+    uint s0 = ps * schunk + lid * run, s1 = min(S, ps * schunk + schunk), step = L * run;
+    uint CS = C * S, cs = c * S;
+    float K = pre[c], sdy = 0.0f, sdx = 0.0f, sx = 0.0f;
+    for (uint n = n0; n < n1; ++n) {
+        __global const float *xr = x + n * CS + cs, *gr = dy + n * CS + cs;
+        for (uint sb = s0; sb < s1; sb += step) {
+            uint se = min(s1, sb + run), s = sb;
+            float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f), v3 = (float8)(0.0f);
+            for (; s + 8u <= se; s += 8u) {
+                float8 d = vload8(0, xr + s) - K;
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+                float8 z = (d - pre[C + c]) * pre[2u * C + c] + pre[3u * C + c];
+                float8 gv = vload8(0, gr + s) *
+                            (float8)(clnn_act_grad4(z.lo, act), clnn_act_grad4(z.hi, act));
+#else
+                float8 gv = vload8(0, gr + s);
+#endif
+                v1 += gv;
+                v2 += gv * d;
+                v3 += d;
+            }
+            sdy += bn_sum8(v1);
+            sdx += bn_sum8(v2);
+            sx += bn_sum8(v3);
+            for (; s < se; ++s) {
+                float d = xr[s] - K;
+                float gv = BN_BWD_GRAD(gr[s], d, c, C, pre, act);
+                sdy += gv;
+                sdx += gv * d;
+                sx += d;
             }
         }
     }
-    acc = clnn_group_sum4(acc, scratch);
+    float4 acc = clnn_group_sum4((float4)(sdy, sdx, sx, 0.0f), scratch);
     if (lid == 0u) {
-        uint o = (p * C + c) * 3u;
+        uint o = (g * C + c) * 3u;
         part[o] = acc.x;
         part[o + 1u] = acc.y;
         part[o + 2u] = acc.z;
@@ -257,13 +350,13 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
 
 /* Stage 2: sums the slices, writes dgamma/dbeta (blended as param_beta * old + new when
  * param_beta != 0; overwritten otherwise, so old NaN never leaks in), and the coefficients of dx:
- * coef = [K | d | gamma*invstd | sum(dy)/M | invstd * sum(dy*xhat)/M]. */
+ * coef = [K | d | gamma*invstd | sum(g)/M | invstd * sum(g*xhat)/M | beta]. */
 __kernel void bn_bwd_finalize(__global const float *restrict part, uint P, uint C, float M,
                               __global const float *restrict save_mean,
                               __global const float *restrict save_invstd,
-                              __global const float *gamma, __global float *dgamma,
-                              __global float *dbeta, uint flags, float param_beta,
-                              __global float *restrict coef)
+                              __global const float *gamma, __global const float *beta,
+                              __global float *dgamma, __global float *dbeta, uint flags,
+                              float param_beta, __global float *restrict coef)
 {
     uint c = (uint)get_global_id(0);
     if (c >= C)
@@ -286,35 +379,50 @@ __kernel void bn_bwd_finalize(__global const float *restrict part, uint P, uint 
     coef[2u * C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
     coef[3u * C + c] = sdy / M;
     coef[4u * C + c] = invstd * sdxhat / M;
+    coef[5u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
 }
 
-/* dx = a * (dy - k1 - ((x - K) - d) * k2) with coef = [K | d | a | k1 | k2]; dx may alias dy. */
+/* g as above from x (v = x - K) and dy, 4 lanes. */
+static inline float4 bn_bwd_grad4(float4 g, float4 v, float4 a, float4 b, float4 act)
+{
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    return g * clnn_act_grad4(v * a + b, act);
+#else
+    (void)v, (void)a, (void)b, (void)act;
+    return g;
+#endif
+}
+
+/* dx = a * (g - k1 - ((x - K) - d) * k2) with coef = [K | d | a | k1 | k2 | beta]; dx may alias
+ * dy. */
 __kernel void bn_bwd_apply_planes(__global const float *x, __global const float *dy,
                                   __global float *dx, __global const float *restrict coef,
-                                  uint C, uint S)
+                                  uint C, uint S, float4 act)
 {
     uint i = (uint)get_global_id(0), c = (uint)get_global_id(1), n = (uint)get_global_id(2);
     if (c >= C || i * 4u >= S)
         return;
     uint base = (n * C + c) * S;
     float4 xv = clnn_load4(x + base, i, S), g = clnn_load4(dy + base, i, S);
-    float4 r = coef[2u * C + c] *
-               (g - coef[3u * C + c] - ((xv - coef[c]) - coef[C + c]) * coef[4u * C + c]);
+    float4 v = (xv - coef[c]) - coef[C + c];
+    float a = coef[2u * C + c];
+    g = bn_bwd_grad4(g, v, (float4)(a), (float4)(coef[5u * C + c]), act);
+    float4 r = a * (g - coef[3u * C + c] - v * coef[4u * C + c]);
     clnn_store4(r, dx + base, i, S);
 }
 
 __kernel void bn_bwd_apply_cols(__global const float *x, __global const float *dy,
                                 __global float *dx, __global const float *restrict coef, uint C,
-                                uint N)
+                                uint N, float4 act)
 {
     uint i = (uint)get_global_id(0), n = (uint)get_global_id(1);
     if (i * 4u >= C || n >= N)
         return;
     float4 xv = clnn_load4(x + n * C, i, C), g = clnn_load4(dy + n * C, i, C);
-    float4 r = clnn_load4(coef + 2u * C, i, C) *
-               (g - clnn_load4(coef + 3u * C, i, C) -
-                ((xv - clnn_load4(coef, i, C)) - clnn_load4(coef + C, i, C)) *
-                    clnn_load4(coef + 4u * C, i, C));
+    float4 v = (xv - clnn_load4(coef, i, C)) - clnn_load4(coef + C, i, C);
+    float4 a = clnn_load4(coef + 2u * C, i, C);
+    g = bn_bwd_grad4(g, v, a, clnn_load4(coef + 5u * C, i, C), act);
+    float4 r = a * (g - clnn_load4(coef + 3u * C, i, C) - v * clnn_load4(coef + 4u * C, i, C));
     clnn_store4(r, dx + n * C, i, C);
 }
 
@@ -331,18 +439,26 @@ __kernel void ln_forward(__global const float *x, __global float *y, __global co
     __global const float *xr = x + r * D;
     /* Shifted by the row's first value K, as batch norm; mean = K + d. */
     float K = xr[0], cnt = 0.0f, d = 0.0f, m2 = 0.0f;
-    for (uint j = lid; j < D; j += L)
-        clnn_welford_add(xr[j] - K, &cnt, &d, &m2);
+    /* Blocks of LN_BLOCK values per work-item: shifted sums, folded as in batch norm. */
+    for (uint jb = lid; jb < D; jb += LN_BLOCK * L) {
+        uint je = min(D, jb + LN_BLOCK * L);
+        float s1 = 0.0f, s2 = 0.0f, b = 0.0f;
+        for (uint j = jb; j < je; j += L) {
+            float v = xr[j] - K;
+            s1 += v;
+            s2 += v * v;
+            b += 1.0f;
+        }
+        bn_fold_block(&cnt, &d, &m2, b, s1, s2);
+    }
     clnn_group_welford(&cnt, &d, &m2, scratch);
     float invstd = 1.0f / sqrt(m2 / cnt + eps);
     __global float *yr = y + r * D;
+    /* Absent gamma/beta are dummy buffers of at least D floats: read, then replaced by 1/0. */
+    int hg = (flags & BN_GAMMA) != 0u, hb = (flags & BN_BETA) != 0u;
     for (uint j = lid; j < D; j += L) {
-        float v = ((xr[j] - K) - d) * invstd;
-        if (flags & BN_GAMMA)
-            v *= gamma[j];
-        if (flags & BN_BETA)
-            v += beta[j];
-        yr[j] = v;
+        float gj = hg ? gamma[j] : 1.0f, bj = hb ? beta[j] : 0.0f;
+        yr[j] = ((xr[j] - K) - d) * invstd * gj + bj;
     }
     if (lid == 0u && (flags & LN_SAVE)) {
         save_mean[r] = K + d;

@@ -9,9 +9,11 @@
  * created per call and released as soon as it is queued (OpenCL keeps it alive until the kernels
  * that use it finish).
  */
+#include "activation_internal.h"
 #include "internal.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Work-groups per compute unit that stage 1 aims for. */
 #define NORM_GROUPS_PER_CU 8
@@ -117,19 +119,38 @@ static cl_uint compute_units(const clnn_context *ctx)
 
 /* ---- the reduction plan of batch-norm stage 1 ------------------------------------------------ */
 
+/* Values a work-item sums between two Chan merges (the stats kernels' blocks). */
+#define NORM_BLOCK 64
+/* Work-group size of the planes form on CPUs: few work-items, each walking long contiguous runs
+ * (a CPU runs a group's items one after another). */
+#define NORM_CPU_GROUP 16
+
 typedef struct bn_plan {
     int planes;       /* 1: planes form, 0: serial form */
     size_t P;         /* slices per channel (stage 2 merges this many) */
-    cl_uint span;     /* serial: samples per slice; planes: positions per slice */
+    cl_uint rows;     /* samples per slice */
+    cl_uint Ps;       /* planes: position slices per sample slice (P = Pn * Ps) */
+    cl_uint schunk;   /* planes: positions per slice */
+    cl_uint blk;      /* samples per block of the stats kernels */
+    cl_uint run;      /* planes: consecutive positions per work-item run */
     size_t global[2], local[2];
 } bn_plan;
 
-static void bn_make_plan(clnn_context *ctx, const bn_shape *v, cl_kernel serial, cl_kernel planes,
-                         bn_plan *plan)
+/* One plan serves the forward statistics and the backward reduction (both kernels of a form
+ * have the same shape); gs is the smaller of their queried work-group sizes. */
+static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
+                         size_t gs_planes, bn_plan *plan)
 {
     size_t cu = compute_units(ctx);
     if (v->S >= NORM_PLANES_MIN_S) {
-        size_t L = clnn_kernel_group_size(ctx, planes);
+        size_t L = pow2_at_most(v->S, gs_planes);
+        if (L > v->S) /* pow2_at_most rounds up: keep every work-item busy */
+            L >>= 1;
+        int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+        if (cpu && L > NORM_CPU_GROUP)
+            L = NORM_CPU_GROUP;
+        if (L < 1)
+            L = 1;
         size_t P = div_up(NORM_GROUPS_PER_CU * cu, v->C);
         size_t cap = div_up(v->M, L * NORM_MIN_PER_ITEM);
         if (P > cap)
@@ -138,17 +159,28 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, cl_kernel serial,
             P = NORM_MAX_SLICES;
         if (P < 1)
             P = 1;
-        size_t chunk = div_up(v->M, P);
-        P = div_up(v->M, chunk);
+        /* Split samples first (whole planes per group), then positions. */
+        size_t Pn = P < v->N ? P : v->N;
+        size_t rows = div_up(v->N, Pn);
+        Pn = div_up(v->N, rows);
+        size_t Ps = div_up(P, Pn);
+        size_t schunk = round_up(div_up(v->S, Ps), L);
+        Ps = div_up(v->S, schunk);
+        size_t per_row = div_up(schunk, L);
+        size_t blk = NORM_BLOCK / per_row;
+        plan->run = cpu ? (cl_uint)per_row : 1;
         plan->planes = 1;
-        plan->P = P;
-        plan->span = (cl_uint)chunk;
+        plan->P = Pn * Ps;
+        plan->rows = (cl_uint)rows;
+        plan->Ps = (cl_uint)Ps;
+        plan->schunk = (cl_uint)schunk;
+        plan->blk = (cl_uint)(blk < 1 ? 1 : blk);
         plan->local[0] = L;
         plan->local[1] = 1;
-        plan->global[0] = P * L;
+        plan->global[0] = plan->P * L;
         plan->global[1] = v->C;
     } else {
-        size_t gs = clnn_kernel_group_size(ctx, serial);
+        size_t gs = gs_serial;
         size_t l0 = pow2_at_most(v->C, gs);
         size_t l1 = gs / l0 ? gs / l0 : 1;
         size_t items = NORM_GROUPS_PER_CU * cu * gs;
@@ -167,9 +199,14 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, cl_kernel serial,
         /* Slices past N (from rounding P up to the group) reduce nothing and stage 2 skips
          * their empty results. */
         P = round_up(P, l1);
+        size_t blk = NORM_BLOCK / v->S;
         plan->planes = 0;
         plan->P = P;
-        plan->span = (cl_uint)rows;
+        plan->rows = (cl_uint)rows;
+        plan->Ps = 1;
+        plan->run = 1;
+        plan->schunk = (cl_uint)v->S;
+        plan->blk = (cl_uint)(blk < 1 ? 1 : blk);
         plan->local[0] = l0;
         plan->local[1] = l1;
         plan->global[0] = round_up(v->C, l0);
@@ -218,15 +255,77 @@ static clnn_status bn_scratch(clnn_context *ctx, size_t part_floats, size_t coef
 
 /* ---- batch norm ---------------------------------------------------------------------------- */
 
-clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tensor *x,
-                                             const clnn_tensor *gamma, const clnn_tensor *beta,
-                                             clnn_tensor *running_mean, clnn_tensor *running_var,
-                                             float momentum, float eps, clnn_tensor *y,
-                                             clnn_tensor *save_mean, clnn_tensor *save_invstd)
+/* The activation of a fused call: NULL or identity means plain batch norm (the program built
+ * without options); otherwise the descriptor is checked and gives the build options and the
+ * kernels' float4 parameters. */
+typedef struct bn_act {
+    char options[CLNN_ACTIVATION_OPTIONS_SIZE];
+    const char *opts; /* options or NULL */
+    cl_float4 p;
+} bn_act;
+
+static clnn_status bn_act_init(clnn_context *ctx, const clnn_activation_desc *desc,
+                               const char *fn, bn_act *a)
 {
-    static const char *fn = "clnn_batch_norm_forward_training";
+    memset(a, 0, sizeof *a);
+    if (!desc)
+        return CLNN_SUCCESS;
+    clnn_status status = clnn_activation_check_desc(ctx, desc, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (desc->kind == CLNN_ACTIVATION_IDENTITY)
+        return CLNN_SUCCESS;
+    clnn_activation_build_options(desc, a->options, sizeof a->options);
+    a->opts = a->options;
+    a->p = clnn_activation_kernel_params(desc);
+    return CLNN_SUCCESS;
+}
+
+/* Gets the named kernels of norm.cl built for a->opts. */
+static clnn_status bn_kernels(clnn_context *ctx, const bn_act *a, size_t n,
+                              const char *const *names, cl_kernel *k)
+{
+    clnn_status status = CLNN_SUCCESS;
+    for (size_t i = 0; i < n && status == CLNN_SUCCESS; ++i)
+        status = clnn_get_kernel(ctx, "norm.cl", a->opts, names[i], &k[i]);
+    return status;
+}
+
+/* Stage 1 of the forward statistics into part (3 * C * plan->P floats). */
+static clnn_status bn_run_stats(clnn_context *ctx, const bn_shape *v, const bn_plan *plan,
+                                cl_kernel k_serial, cl_kernel k_planes, cl_mem x, cl_mem part)
+{
+    cl_uint C = (cl_uint)v->C, S = (cl_uint)v->S, N = (cl_uint)v->N;
+    cl_uint rows = plan->rows, Ps = plan->Ps, schunk = plan->schunk, blk = plan->blk;
+    cl_uint run = plan->run;
+    if (plan->planes)
+        return clnn_run_kernel(ctx, k_planes, "bn_stats_planes", 2, plan->global, plan->local,
+                               CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S),
+                                         CLNN_ARG(N), CLNN_ARG(rows), CLNN_ARG(Ps),
+                                         CLNN_ARG(schunk), CLNN_ARG(run), CLNN_ARG(blk),
+                                         CLNN_LOCAL_ARG(3 * plan->local[0] * sizeof(float))));
+    return clnn_run_kernel(ctx, k_serial, "bn_stats_serial", 2, plan->global, plan->local,
+                           CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S),
+                                     CLNN_ARG(N), CLNN_ARG(rows), CLNN_ARG(blk)));
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
+                                       const clnn_activation_desc *act, const clnn_tensor *x,
+                                       const clnn_tensor *gamma, const clnn_tensor *beta,
+                                       clnn_tensor *running_mean, clnn_tensor *running_var,
+                                       float momentum, float eps, clnn_tensor *y,
+                                       clnn_tensor *save_mean, clnn_tensor *save_invstd)
+{
     clnn_status status = clnn_check_context(ctx, fn);
     if (status != CLNN_SUCCESS)
+        return status;
+    bn_act a;
+    if ((status = bn_act_init(ctx, act, fn, &a)) != CLNN_SUCCESS)
         return status;
     if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
         return status;
@@ -261,32 +360,21 @@ clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tenso
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: save_mean and save_invstd must be different tensors", fn);
 
-    cl_kernel k_serial, k_planes, k_final, k_apply_p, k_apply_c;
-    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_stats_serial", &k_serial)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_stats_planes", &k_planes)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_finalize", &k_final)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_planes", &k_apply_p)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
+    static const char *const names[] = {"bn_stats_serial", "bn_stats_planes", "bn_finalize",
+                                        "bn_apply_planes", "bn_apply_cols"};
+    cl_kernel k[5];
+    if ((status = bn_kernels(ctx, &a, 5, names, k)) != CLNN_SUCCESS)
         return status;
 
     bn_plan plan;
-    bn_make_plan(ctx, &v, k_serial, k_planes, &plan);
+    bn_make_plan(ctx, &v, clnn_kernel_group_size(ctx, k[0]), clnn_kernel_group_size(ctx, k[1]),
+                 &plan);
     cl_mem part, coef;
     if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
 
-    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, M = (cl_uint)v.M;
-    cl_uint P = (cl_uint)plan.P, span = plan.span;
-    if (plan.planes) {
-        status = clnn_run_kernel(ctx, k_planes, "bn_stats_planes", 2, plan.global, plan.local,
-                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(C),
-                                           CLNN_ARG(S), CLNN_ARG(M), CLNN_ARG(span),
-                                           CLNN_LOCAL_ARG(3 * plan.local[0] * sizeof(float))));
-    } else {
-        status = clnn_run_kernel(ctx, k_serial, "bn_stats_serial", 2, plan.global, plan.local,
-                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(C),
-                                           CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(span)));
-    }
+    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, P = (cl_uint)plan.P;
+    status = bn_run_stats(ctx, &v, &plan, k[0], k[1], x->buffer, part);
     if (status == CLNN_SUCCESS) {
         cl_uint flags = (running_mean ? BN_RUNNING : 0) | (gamma ? BN_GAMMA : 0) |
                         (beta ? BN_BETA : 0);
@@ -296,7 +384,7 @@ clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tenso
         cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
         cl_mem b = beta ? beta->buffer : save_mean->buffer;
         status = clnn_run_kernel_1d(
-            ctx, k_final, "bn_finalize", v.C,
+            ctx, k[2], "bn_finalize", v.C,
             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(S),
                       CLNN_ARG(eps), CLNN_ARG(momentum),
                       CLNN_ARG(flags), CLNN_ARG(rm), CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b),
@@ -304,27 +392,51 @@ clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tenso
                       CLNN_ARG(coef)));
     }
     if (status == CLNN_SUCCESS) {
-        status = bn_run_apply(ctx, &v, k_apply_p, "bn_apply_planes",
+        status = bn_run_apply(ctx, &v, k[3], "bn_apply_planes",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
-                                        CLNN_ARG(C), CLNN_ARG(S)),
-                              k_apply_c, "bn_apply_cols",
+                                        CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(a.p)),
+                              k[4], "bn_apply_cols",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
-                                        CLNN_ARG(C), CLNN_ARG(N)));
+                                        CLNN_ARG(C), CLNN_ARG(N), CLNN_ARG(a.p)));
     }
     clReleaseMemObject(coef);
     clReleaseMemObject(part);
     return status;
 }
 
-clnn_status clnn_batch_norm_forward_inference(clnn_context *ctx, const clnn_tensor *x,
-                                              const clnn_tensor *gamma, const clnn_tensor *beta,
-                                              const clnn_tensor *running_mean,
-                                              const clnn_tensor *running_var, float eps,
-                                              clnn_tensor *y)
+clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tensor *x,
+                                             const clnn_tensor *gamma, const clnn_tensor *beta,
+                                             clnn_tensor *running_mean, clnn_tensor *running_var,
+                                             float momentum, float eps, clnn_tensor *y,
+                                             clnn_tensor *save_mean, clnn_tensor *save_invstd)
 {
-    static const char *fn = "clnn_batch_norm_forward_inference";
+    return bn_forward_training(ctx, "clnn_batch_norm_forward_training", NULL, x, gamma, beta,
+                               running_mean, running_var, momentum, eps, y, save_mean,
+                               save_invstd);
+}
+
+clnn_status clnn_batch_norm_activation_forward_training(
+    clnn_context *ctx, const clnn_activation_desc *act, const clnn_tensor *x,
+    const clnn_tensor *gamma, const clnn_tensor *beta, clnn_tensor *running_mean,
+    clnn_tensor *running_var, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
+    clnn_tensor *save_invstd)
+{
+    return bn_forward_training(ctx, "clnn_batch_norm_activation_forward_training", act, x, gamma,
+                               beta, running_mean, running_var, momentum, eps, y, save_mean,
+                               save_invstd);
+}
+
+static clnn_status bn_forward_inference(clnn_context *ctx, const char *fn,
+                                        const clnn_activation_desc *act, const clnn_tensor *x,
+                                        const clnn_tensor *gamma, const clnn_tensor *beta,
+                                        const clnn_tensor *running_mean,
+                                        const clnn_tensor *running_var, float eps, clnn_tensor *y)
+{
     clnn_status status = clnn_check_context(ctx, fn);
     if (status != CLNN_SUCCESS)
+        return status;
+    bn_act a;
+    if ((status = bn_act_init(ctx, act, fn, &a)) != CLNN_SUCCESS)
         return status;
     if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
         return status;
@@ -340,10 +452,9 @@ clnn_status clnn_batch_norm_forward_inference(clnn_context *ctx, const clnn_tens
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
 
-    cl_kernel k_coef, k_apply_p, k_apply_c;
-    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_coef_inference", &k_coef)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_planes", &k_apply_p)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
+    static const char *const names[] = {"bn_coef_inference", "bn_apply_planes", "bn_apply_cols"};
+    cl_kernel k[3];
+    if ((status = bn_kernels(ctx, &a, 3, names, k)) != CLNN_SUCCESS)
         return status;
     cl_mem coef;
     if ((status = scratch_buffer(ctx, 4 * v.C, &coef)) != CLNN_SUCCESS)
@@ -352,20 +463,39 @@ clnn_status clnn_batch_norm_forward_inference(clnn_context *ctx, const clnn_tens
     cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
     cl_mem g = gamma ? gamma->buffer : running_mean->buffer;
     cl_mem b = beta ? beta->buffer : running_mean->buffer;
-    status = clnn_run_kernel_1d(ctx, k_coef, "bn_coef_inference", v.C,
+    status = clnn_run_kernel_1d(ctx, k[0], "bn_coef_inference", v.C,
                                 CLNN_ARGS(CLNN_ARG(running_mean->buffer),
                                           CLNN_ARG(running_var->buffer), CLNN_ARG(g), CLNN_ARG(b),
                                           CLNN_ARG(flags), CLNN_ARG(eps), CLNN_ARG(C),
                                           CLNN_ARG(coef)));
     if (status == CLNN_SUCCESS)
-        status = bn_run_apply(ctx, &v, k_apply_p, "bn_apply_planes",
+        status = bn_run_apply(ctx, &v, k[1], "bn_apply_planes",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
-                                        CLNN_ARG(C), CLNN_ARG(S)),
-                              k_apply_c, "bn_apply_cols",
+                                        CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(a.p)),
+                              k[2], "bn_apply_cols",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
-                                        CLNN_ARG(C), CLNN_ARG(N)));
+                                        CLNN_ARG(C), CLNN_ARG(N), CLNN_ARG(a.p)));
     clReleaseMemObject(coef);
     return status;
+}
+
+clnn_status clnn_batch_norm_forward_inference(clnn_context *ctx, const clnn_tensor *x,
+                                              const clnn_tensor *gamma, const clnn_tensor *beta,
+                                              const clnn_tensor *running_mean,
+                                              const clnn_tensor *running_var, float eps,
+                                              clnn_tensor *y)
+{
+    return bn_forward_inference(ctx, "clnn_batch_norm_forward_inference", NULL, x, gamma, beta,
+                                running_mean, running_var, eps, y);
+}
+
+clnn_status clnn_batch_norm_activation_forward_inference(
+    clnn_context *ctx, const clnn_activation_desc *act, const clnn_tensor *x,
+    const clnn_tensor *gamma, const clnn_tensor *beta, const clnn_tensor *running_mean,
+    const clnn_tensor *running_var, float eps, clnn_tensor *y)
+{
+    return bn_forward_inference(ctx, "clnn_batch_norm_activation_forward_inference", act, x,
+                                gamma, beta, running_mean, running_var, eps, y);
 }
 
 static clnn_status check_param_beta(clnn_context *ctx, float param_beta, const char *fn)
@@ -376,14 +506,18 @@ static clnn_status check_param_beta(clnn_context *ctx, float param_beta, const c
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
-                                     const clnn_tensor *gamma, const clnn_tensor *save_mean,
-                                     const clnn_tensor *save_invstd, clnn_tensor *dx,
-                                     clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta)
+static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_activation_desc *act,
+                               const clnn_tensor *x, const clnn_tensor *dy,
+                               const clnn_tensor *gamma, const clnn_tensor *beta,
+                               const clnn_tensor *save_mean, const clnn_tensor *save_invstd,
+                               clnn_tensor *dx, clnn_tensor *dgamma, clnn_tensor *dbeta,
+                               float param_beta)
 {
-    static const char *fn = "clnn_batch_norm_backward";
     clnn_status status = clnn_check_context(ctx, fn);
     if (status != CLNN_SUCCESS)
+        return status;
+    bn_act a;
+    if ((status = bn_act_init(ctx, act, fn, &a)) != CLNN_SUCCESS)
         return status;
     if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
         return status;
@@ -392,6 +526,7 @@ clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
         (status = check_same(ctx, dy, "dy", x, "x")) != CLNN_SUCCESS ||
         (dx && (status = check_same(ctx, dx, "dx", x, "x")) != CLNN_SUCCESS) ||
         (status = check_optional_vector(ctx, gamma, "gamma", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, beta, "beta", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
         (status = check_vector(ctx, save_mean, "save_mean", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
         (status = check_vector(ctx, save_invstd, "save_invstd", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
         (status = check_optional_vector(ctx, dgamma, "dgamma", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
@@ -407,58 +542,103 @@ clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
     if (!dx && !dgamma && !dbeta)
         return CLNN_SUCCESS;
 
-    cl_kernel k_serial, k_planes, k_final, k_apply_p, k_apply_c;
-    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_reduce_serial", &k_serial)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_reduce_planes", &k_planes)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_finalize", &k_final)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_apply_planes", &k_apply_p)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
+    static const char *const names[] = {"bn_bwd_reduce_serial", "bn_bwd_reduce_planes",
+                                        "bn_bwd_finalize",      "bn_bwd_apply_planes",
+                                        "bn_bwd_apply_cols",    "bn_stats_serial",
+                                        "bn_stats_planes",      "bn_bwd_prep"};
+    int fused = a.opts != NULL;
+    cl_kernel k[8];
+    if ((status = bn_kernels(ctx, &a, fused ? 8 : 5, names, k)) != CLNN_SUCCESS)
         return status;
 
     bn_plan plan;
-    bn_make_plan(ctx, &v, k_serial, k_planes, &plan);
+    size_t gs_serial = clnn_kernel_group_size(ctx, k[0]);
+    size_t gs_planes = clnn_kernel_group_size(ctx, k[1]);
+    if (fused) {
+        gs_serial = min_size(gs_serial, clnn_kernel_group_size(ctx, k[5]));
+        gs_planes = min_size(gs_planes, clnn_kernel_group_size(ctx, k[6]));
+    }
+    bn_make_plan(ctx, &v, gs_serial, gs_planes, &plan);
     cl_mem part, coef;
-    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 5 * v.C, &part, &coef)) != CLNN_SUCCESS)
+    /* coef holds the 6 per-channel coefficients of dx, and before them (fused) the 4 of z. */
+    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 6 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
-    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, M = (cl_uint)v.M;
-    cl_uint P = (cl_uint)plan.P, span = plan.span;
-    if (plan.planes) {
-        status = clnn_run_kernel(ctx, k_planes, "bn_bwd_reduce_planes", 2, plan.global, plan.local,
-                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
-                                           CLNN_ARG(save_mean->buffer), CLNN_ARG(part),
-                                           CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(M), CLNN_ARG(span),
-                                           CLNN_LOCAL_ARG(4 * plan.local[0] * sizeof(float))));
-    } else {
-        status = clnn_run_kernel(ctx, k_serial, "bn_bwd_reduce_serial", 2, plan.global, plan.local,
-                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
-                                           CLNN_ARG(save_mean->buffer), CLNN_ARG(part),
-                                           CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(span)));
+    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
+    cl_uint P = (cl_uint)plan.P, rows = plan.rows, Ps = plan.Ps, schunk = plan.schunk;
+    cl_uint run = plan.run;
+    cl_uint gflags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
+    cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
+    cl_mem b = beta ? beta->buffer : save_mean->buffer;
+    cl_mem pre = save_mean->buffer; /* plain: only K = save_mean is read */
+    if (fused) {
+        /* z needs the exact mean: reduce x as the forward does, then pre = [K | d | a | beta]. */
+        status = bn_run_stats(ctx, &v, &plan, k[5], k[6], x->buffer, part);
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel_1d(
+                ctx, k[7], "bn_bwd_prep", v.C,
+                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C),
+                          CLNN_ARG(S), CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer),
+                          CLNN_ARG(g), CLNN_ARG(b), CLNN_ARG(gflags), CLNN_ARG(coef)));
+        pre = coef;
     }
     if (status == CLNN_SUCCESS) {
-        cl_uint flags = (gamma ? BN_GAMMA : 0) | (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
-        cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
-        cl_mem dg = dgamma ? dgamma->buffer : coef; /* never written without its flag */
-        cl_mem db = dbeta ? dbeta->buffer : coef;
+        if (plan.planes)
+            status = clnn_run_kernel(
+                ctx, k[1], "bn_bwd_reduce_planes", 2, plan.global, plan.local,
+                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(pre),
+                          CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(rows),
+                          CLNN_ARG(Ps), CLNN_ARG(schunk), CLNN_ARG(run), CLNN_ARG(a.p),
+                          CLNN_LOCAL_ARG(4 * plan.local[0] * sizeof(float))));
+        else
+            status = clnn_run_kernel(
+                ctx, k[0], "bn_bwd_reduce_serial", 2, plan.global, plan.local,
+                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(pre),
+                          CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(rows),
+                          CLNN_ARG(a.p)));
+    }
+    if (status == CLNN_SUCCESS) {
+        cl_uint flags = gflags | (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
+        cl_mem dg = dgamma ? dgamma->buffer : part; /* never written without its flag */
+        cl_mem db = dbeta ? dbeta->buffer : part;
         cl_float Mf = (cl_float)v.M;
         status = clnn_run_kernel_1d(
-            ctx, k_final, "bn_bwd_finalize", v.C,
+            ctx, k[2], "bn_bwd_finalize", v.C,
             CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(Mf),
                       CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
-                      CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags), CLNN_ARG(param_beta),
-                      CLNN_ARG(coef)));
+                      CLNN_ARG(b), CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
+                      CLNN_ARG(param_beta), CLNN_ARG(coef)));
     }
     if (status == CLNN_SUCCESS && dx)
-        status = bn_run_apply(ctx, &v, k_apply_p, "bn_bwd_apply_planes",
+        status = bn_run_apply(ctx, &v, k[3], "bn_bwd_apply_planes",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
                                         CLNN_ARG(dx->buffer), CLNN_ARG(coef), CLNN_ARG(C),
-                                        CLNN_ARG(S)),
-                              k_apply_c, "bn_bwd_apply_cols",
+                                        CLNN_ARG(S), CLNN_ARG(a.p)),
+                              k[4], "bn_bwd_apply_cols",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
                                         CLNN_ARG(dx->buffer), CLNN_ARG(coef), CLNN_ARG(C),
-                                        CLNN_ARG(N)));
+                                        CLNN_ARG(N), CLNN_ARG(a.p)));
     clReleaseMemObject(coef);
     clReleaseMemObject(part);
     return status;
+}
+
+clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                     const clnn_tensor *gamma, const clnn_tensor *save_mean,
+                                     const clnn_tensor *save_invstd, clnn_tensor *dx,
+                                     clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta)
+{
+    return bn_backward(ctx, "clnn_batch_norm_backward", NULL, x, dy, gamma, NULL, save_mean,
+                       save_invstd, dx, dgamma, dbeta, param_beta);
+}
+
+clnn_status clnn_batch_norm_activation_backward(
+    clnn_context *ctx, const clnn_activation_desc *act, const clnn_tensor *x,
+    const clnn_tensor *dy, const clnn_tensor *gamma, const clnn_tensor *beta,
+    const clnn_tensor *save_mean, const clnn_tensor *save_invstd, clnn_tensor *dx,
+    clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta)
+{
+    return bn_backward(ctx, "clnn_batch_norm_activation_backward", act, x, dy, gamma, beta,
+                       save_mean, save_invstd, dx, dgamma, dbeta, param_beta);
 }
 
 /* ---- layer norm ---------------------------------------------------------------------------- */

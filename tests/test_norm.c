@@ -6,6 +6,7 @@
  * differences), accumulation, in-place use and argument errors.
  */
 #include "clnn_test.h"
+#include "activation_ref.h"
 #include "norm_ref.h"
 
 #include <math.h>
@@ -413,6 +414,271 @@ static void test_errors(void **state)
         clnn_tensor_destroy(all[i]);
 }
 
+
+/* ---- fused batch norm + activation ------------------------------------------------------------ */
+
+static int z_near_kink(const clnn_activation_desc *act, const double *z, size_t n, double dist)
+{
+    for (size_t i = 0; i < n; ++i)
+        if (clnn_ref_activation_near_kink(act, z[i], dist))
+            return 1;
+    return 0;
+}
+
+/* y = f(BN(x)) training and inference forward, and the fused backward, against the reference
+ * composed with the activation reference. Tolerances, justified:
+ * - y: z = BN(x) carries the plain batch norm's error (2e-5 relative + 1e-6 of max|z|, see
+ *   check_bn_case); every kind tested has |f'| <= 1.13 and f itself is good to a few ulp, so
+ *   |y - y_ref| <= 1.13 * that + 1e-6 * max|y|: rtol 2e-5 on y, atol 3e-5 * max|z| + 1e-6.
+ * - dx, dgamma, dbeta: as plain batch norm (g = dy * f'(z) is dy scaled by at most 1.13), with
+ *   the error of f'(z) from z's error (|f''| <= 1 for these kinds) folded into the same 5e-5.
+ *   Where z lies within 1e-4 * max|z| of a kink (relu, leaky_relu at 0) the device's z may fall
+ *   on the other side, so dy is 0 there: f' is a convention at the kink itself. */
+static void check_bn_act_case(const clnn_activation_desc *act_or_null, size_t N, size_t C,
+                              size_t S, double offset, double spread)
+{
+    clnn_activation_desc identity;
+    CLNN_ASSERT_OK(clnn_activation_desc_init(&identity, CLNN_ACTIVATION_IDENTITY));
+    const clnn_activation_desc *act = act_or_null ? act_or_null : &identity; /* reference */
+    size_t count = N * C * S;
+    size_t dims4[4] = {N, C, 2, S / 2}, dims2[2] = {N, C};
+    int ndim = S == 1 ? 2 : 4;
+    size_t *dims = S == 1 ? dims2 : dims4;
+    float *x = clnn_test_alloc(count * sizeof *x), *out = clnn_test_alloc(count * sizeof *out);
+    float *dy = clnn_test_alloc(count * sizeof *dy);
+    double *z = clnn_test_alloc(count * sizeof *z), *ref = clnn_test_alloc(count * sizeof *ref);
+    float *gamma = clnn_test_alloc(C * sizeof *gamma), *beta = clnn_test_alloc(C * sizeof *beta);
+    float *vec = clnn_test_alloc(C * sizeof *vec), *ones = clnn_test_alloc(C * sizeof *ones);
+    double *mean = clnn_test_alloc(C * sizeof *mean), *invstd = clnn_test_alloc(C * sizeof *invstd),
+           *varu = clnn_test_alloc(C * sizeof *varu), *dg = clnn_test_alloc(C * sizeof *dg),
+           *db = clnn_test_alloc(C * sizeof *db);
+    fill(x, count, offset, spread);
+    fill(gamma, C, 1.0, 0.5);
+    fill(beta, C, 0.0, 0.5);
+    for (size_t c = 0; c < C; ++c)
+        ones[c] = 1.0f;
+    clnn_tensor *tx = clnn_test_tensor(ndim, dims, x), *ty = clnn_test_tensor(ndim, dims, NULL);
+    clnn_tensor *tg = clnn_test_tensor_1d(C, gamma), *tb = clnn_test_tensor_1d(C, beta);
+    clnn_tensor *tsm = clnn_test_tensor_1d(C, NULL), *tsi = clnn_test_tensor_1d(C, NULL);
+    clnn_tensor *trm = clnn_test_tensor_1d(C, NULL), *trv = clnn_test_tensor_1d(C, ones);
+    CLNN_ASSERT_OK(clnn_tensor_fill(trm, 0.0f));
+
+    CLNN_ASSERT_OK(clnn_batch_norm_activation_forward_training(
+        clnn_test_ctx, act_or_null, tx, tg, tb, trm, trv, MOMENTUM, (float)EPS, ty, tsm, tsi));
+    norm_ref_bn_train(x, N, C, S, gamma, beta, EPS, z, mean, invstd, varu);
+    double zmax = max_abs(z, count);
+    for (size_t i = 0; i < count; ++i)
+        ref[i] = clnn_ref_activation_forward(act, z[i]);
+    clnn_test_download(ty, out, count);
+    clnn_test_assert_close("bn+act y", out, ref, count, 2e-5,
+                           3e-5 * zmax + 1e-6 * max_abs(ref, count) + 1e-6);
+    clnn_test_download(tsi, vec, C);
+    clnn_test_assert_close("bn+act save_invstd", vec, invstd, C, 2e-5, 0);
+
+    /* Backward, dy = 0 next to kinks. */
+    fill(dy, count, 0.0, 1.0);
+    for (size_t i = 0; i < count; ++i)
+        if (clnn_ref_activation_near_kink(act, z[i], 1e-4 * zmax))
+            dy[i] = 0.0f;
+    clnn_tensor *tdy = clnn_test_tensor(ndim, dims, dy), *tdx = clnn_test_tensor(ndim, dims, NULL);
+    clnn_tensor *tdg = clnn_test_tensor_1d(C, NULL), *tdb = clnn_test_tensor_1d(C, NULL);
+    CLNN_ASSERT_OK(clnn_batch_norm_activation_backward(clnn_test_ctx, act_or_null, tx, tdy, tg, tb, tsm,
+                                                       tsi, tdx, tdg, tdb, 0.0f));
+    norm_ref_bn_act_backward(x, dy, N, C, S, gamma, beta, EPS, act, ref, dg, db);
+    double dscale = 0;
+    for (size_t c = 0; c < C; ++c)
+        dscale = fmax(dscale, fabs(gamma[c] * invstd[c]));
+    for (size_t i = 0; i < count; ++i)
+        out[i] = fabsf(dy[i]);
+    double dymax = 0;
+    for (size_t i = 0; i < count; ++i)
+        dymax = fmax(dymax, out[i]);
+    dscale *= dymax * 1.13;
+    clnn_test_download(tdx, out, count);
+    clnn_test_assert_close("bn+act dx", out, ref, count, 5e-5, 5e-5 * dscale);
+    double mag = sqrt((double)(N * S)) * 4 * 1.13;
+    clnn_test_download(tdg, vec, C);
+    clnn_test_assert_close("bn+act dgamma", vec, dg, C, 2e-5, 2e-5 * mag);
+    clnn_test_download(tdb, vec, C);
+    clnn_test_assert_close("bn+act dbeta", vec, db, C, 2e-5, 2e-5 * mag);
+    /* In place (dx = dy), accumulating. */
+    CLNN_ASSERT_OK(clnn_batch_norm_activation_backward(clnn_test_ctx, act_or_null, tx, tdy, tg, tb, tsm,
+                                                       tsi, tdy, tdg, tdb, 1.0f));
+    clnn_test_download(tdy, out, count);
+    clnn_test_assert_close("bn+act dx in place", out, ref, count, 5e-5, 5e-5 * dscale);
+    for (size_t c = 0; c < C; ++c)
+        db[c] *= 2;
+    clnn_test_download(tdb, vec, C);
+    clnn_test_assert_close("bn+act dbeta accumulated", vec, db, C, 2e-5, 4e-5 * mag);
+
+    /* Inference from fixed running statistics (mean 0.25, var 1.5 for small offsets). */
+    if (offset == 0) {
+        float *rm = clnn_test_alloc(C * sizeof *rm), *rv = clnn_test_alloc(C * sizeof *rv);
+        for (size_t c = 0; c < C; ++c) {
+            rm[c] = 0.25f;
+            rv[c] = 1.5f;
+        }
+        CLNN_ASSERT_OK(clnn_tensor_upload(trm, rm, C));
+        CLNN_ASSERT_OK(clnn_tensor_upload(trv, rv, C));
+        clnn_test_poison(ty);
+        CLNN_ASSERT_OK(clnn_batch_norm_activation_forward_inference(
+            clnn_test_ctx, act_or_null, tx, tg, tb, trm, trv, (float)EPS, ty));
+        norm_ref_bn_infer(x, N, C, S, gamma, beta, rm, rv, EPS, z);
+        zmax = max_abs(z, count);
+        for (size_t i = 0; i < count; ++i)
+            ref[i] = clnn_ref_activation_forward(act, z[i]);
+        clnn_test_download(ty, out, count);
+        clnn_test_assert_close("bn+act inference", out, ref, count, 2e-5,
+                               3e-5 * zmax + 1e-6 * max_abs(ref, count) + 1e-6);
+        free(rm), free(rv);
+    }
+
+    clnn_tensor *all[] = {tx, ty, tg, tb, tsm, tsi, trm, trv, tdy, tdx, tdg, tdb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+        clnn_tensor_destroy(all[i]);
+    free(x), free(out), free(dy), free(z), free(ref), free(gamma), free(beta), free(vec);
+    free(ones), free(mean), free(invstd), free(varu), free(dg), free(db);
+}
+
+static void act_desc(clnn_activation_desc *d, clnn_activation kind)
+{
+    CLNN_ASSERT_OK(clnn_activation_desc_init(d, kind));
+    if (kind == CLNN_ACTIVATION_LEAKY_RELU)
+        d->negative_slope = 0.2f;
+}
+
+static const clnn_activation fused_kinds[] = {CLNN_ACTIVATION_RELU, CLNN_ACTIVATION_LEAKY_RELU,
+                                              CLNN_ACTIVATION_TANH, CLNN_ACTIVATION_GELU,
+                                              CLNN_ACTIVATION_SILU};
+
+static void test_bn_activation(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof fused_kinds / sizeof fused_kinds[0]; ++k) {
+        clnn_activation_desc act;
+        act_desc(&act, fused_kinds[k]);
+        check_bn_act_case(&act, 64, 37, 1, 0, 1);   /* 2-D */
+        check_bn_act_case(&act, 3, 5, 64, 0.5, 2);  /* 4-D, planes form */
+    }
+    clnn_activation_desc act;
+    act_desc(&act, CLNN_ACTIVATION_SILU);
+    check_bn_act_case(&act, 2, 3, 10, 0, 1); /* 4-D, serial form, 20 values per channel */
+    act_desc(&act, CLNN_ACTIVATION_GELU);
+    check_bn_act_case(&act, 256, 9, 1, 1e4, 1e-2); /* large mean: z needs the exact mean */
+    check_bn_act_case(&act, 4, 3, 128, -1e4, 1e-2);
+    act_desc(&act, CLNN_ACTIVATION_RELU);
+    check_bn_act_case(&act, 2, 2, 50000, 1e4, 1e-2);
+    /* NULL and identity are plain batch norm. */
+    check_bn_act_case(NULL, 16, 5, 8, 0, 1);
+    act_desc(&act, CLNN_ACTIVATION_IDENTITY);
+    check_bn_act_case(&act, 16, 5, 1, 0, 1);
+}
+
+/* The composed reference's backward against central differences of its forward, away from
+ * kinks (a channel with a z within 1e-3 of a kink is skipped: h * invstd * gamma < 1e-4). */
+static void test_bn_activation_reference_gradients(void **state)
+{
+    (void)state;
+    enum { N = 3, C = 2, S = 5, n = N * C * S };
+    const double h = 1e-5;
+    for (size_t k = 0; k < sizeof fused_kinds / sizeof fused_kinds[0]; ++k) {
+        clnn_activation_desc act;
+        act_desc(&act, fused_kinds[k]);
+        float xf[n], dyf[n], gf[C], bf[C];
+        double x[n], w[n], g[C], b[C], z[n], mean[C], is[C], vu[C], dx[n], dg[C], db[C];
+        for (size_t i = 0; i < n; ++i) {
+            xf[i] = (float)clnn_test_normal();
+            dyf[i] = (float)clnn_test_normal();
+            x[i] = xf[i];
+            w[i] = dyf[i];
+        }
+        for (size_t c = 0; c < C; ++c) {
+            gf[c] = (float)clnn_test_uniform(0.5, 2);
+            bf[c] = (float)clnn_test_uniform(-1, 1);
+            g[c] = gf[c];
+            b[c] = bf[c];
+        }
+        norm_ref_bn_train(xf, N, C, S, gf, bf, EPS, z, mean, is, vu);
+        norm_ref_bn_act_backward(xf, dyf, N, C, S, gf, bf, EPS, &act, dx, dg, db);
+        int skip[C];
+        for (size_t c = 0; c < C; ++c) {
+            skip[c] = 0;
+            for (size_t nn = 0; nn < N; ++nn)
+                skip[c] |= z_near_kink(&act, z + (nn * C + c) * S, S, 1e-3);
+        }
+        for (size_t i = 0; i < n; ++i) {
+            if (skip[(i / S) % C])
+                continue;
+            double save = x[i];
+            x[i] = save + h;
+            double up = norm_ref_bn_act_objective(x, w, N, C, S, g, b, EPS, &act);
+            x[i] = save - h;
+            double down = norm_ref_bn_act_objective(x, w, N, C, S, g, b, EPS, &act);
+            x[i] = save;
+            assert_true(fabs((up - down) / (2 * h) - dx[i]) < 1e-6 * (1 + fabs(dx[i])));
+        }
+        for (size_t c = 0; c < C; ++c) {
+            if (skip[c])
+                continue;
+            double save = g[c];
+            g[c] = save + h;
+            double up = norm_ref_bn_act_objective(x, w, N, C, S, g, b, EPS, &act);
+            g[c] = save - h;
+            double down = norm_ref_bn_act_objective(x, w, N, C, S, g, b, EPS, &act);
+            g[c] = save;
+            assert_true(fabs((up - down) / (2 * h) - dg[c]) < 1e-6 * (1 + fabs(dg[c])));
+            save = b[c];
+            b[c] = save + h;
+            up = norm_ref_bn_act_objective(x, w, N, C, S, g, b, EPS, &act);
+            b[c] = save - h;
+            down = norm_ref_bn_act_objective(x, w, N, C, S, g, b, EPS, &act);
+            b[c] = save;
+            assert_true(fabs((up - down) / (2 * h) - db[c]) < 1e-6 * (1 + fabs(db[c])));
+        }
+    }
+}
+
+static void test_bn_activation_errors(void **state)
+{
+    (void)state;
+    size_t d2[2] = {4, 3};
+    clnn_tensor *x = clnn_test_tensor(2, d2, NULL), *y = clnn_test_tensor(2, d2, NULL);
+    clnn_tensor *v3 = clnn_test_tensor_1d(3, NULL), *w3 = clnn_test_tensor_1d(3, NULL);
+    clnn_tensor *v4 = clnn_test_tensor_1d(4, NULL);
+    CLNN_ASSERT_OK(clnn_tensor_fill(x, 1.0f));
+    clnn_test_poison(y);
+    clnn_test_poison(v3);
+    clnn_test_poison(w3);
+    clnn_activation_desc bad;
+    act_desc(&bad, CLNN_ACTIVATION_CELU);
+    bad.alpha = 0.0f; /* celu needs alpha != 0 */
+    CLNN_ASSERT_STATUS(clnn_batch_norm_activation_forward_training(
+                           clnn_test_ctx, &bad, x, NULL, NULL, NULL, NULL, 0.1f, 1e-5f, y, v3, w3),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    bad.kind = CLNN_ACTIVATION_COUNT;
+    CLNN_ASSERT_STATUS(clnn_batch_norm_activation_forward_inference(clnn_test_ctx, &bad, x, NULL,
+                                                                    NULL, v3, w3, 1e-5f, y),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    clnn_activation_desc relu;
+    act_desc(&relu, CLNN_ACTIVATION_RELU);
+    CLNN_ASSERT_STATUS(clnn_batch_norm_activation_backward(clnn_test_ctx, &relu, x, x, NULL, v4,
+                                                           v3, w3, y, NULL, NULL, 0.0f),
+                       CLNN_ERR_INVALID_SHAPE); /* beta of 4 for 3 channels */
+    CLNN_ASSERT_STATUS(clnn_batch_norm_activation_backward(clnn_test_ctx, &bad, x, x, NULL, NULL,
+                                                           v3, w3, y, NULL, NULL, 0.0f),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    float out[12];
+    clnn_test_download(y, out, 12);
+    for (int i = 0; i < 12; ++i)
+        assert_true(isnan(out[i]));
+    clnn_test_download(v3, out, 3);
+    for (int i = 0; i < 3; ++i)
+        assert_true(isnan(out[i]));
+    clnn_tensor *all[] = {x, y, v3, w3, v4};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+        clnn_tensor_destroy(all[i]);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bn_reference_gradients),
     cmocka_unit_test(test_bn_odd_sizes),
@@ -420,6 +686,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bn_extreme_shapes),
     cmocka_unit_test(test_ln),
     cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_bn_activation_reference_gradients),
+    cmocka_unit_test(test_bn_activation),
+    cmocka_unit_test(test_bn_activation_errors),
 };
 
 CLNN_TEST_MAIN("norm", tests)

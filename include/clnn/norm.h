@@ -12,12 +12,16 @@
  *     ...
  *     clnn_batch_norm_backward(ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, 0.0f);
  *
+ * The fused forms (clnn_batch_norm_activation_*) apply an activation (include/clnn/activation.h)
+ * to the affine output in the same pass: y = f(BN(x)), and their backward multiplies dy by f'.
+ *
  * Statistics are reduced with Welford/Chan merging (never E[x^2] - E[x]^2), so inputs with a
  * large mean and a small spread keep their variance. Every call only queues work.
  */
 #ifndef CLNN_NORM_H
 #define CLNN_NORM_H
 
+#include "activation.h"
 #include "core.h"
 
 #ifdef __cplusplus
@@ -99,6 +103,67 @@ CLNN_API clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tens
                                               const clnn_tensor *save_invstd, clnn_tensor *dx,
                                               clnn_tensor *dgamma, clnn_tensor *dbeta,
                                               float param_beta);
+
+/**
+ * @brief Fused batch norm + activation, training forward: y = f(BN(x)), with BN exactly as in
+ * clnn_batch_norm_forward_training() (same statistics, running-statistics update and saved
+ * mean/invstd) and f the activation of @p act applied to the affine output
+ * z = (x - mean) * invstd * gamma + beta. One pass writes y; z is never stored.
+ *
+ * Typical use in a layer: y = f(BN(x)) forward, then clnn_batch_norm_activation_backward() with
+ * the same x, gamma, beta, act and saved statistics gives dx, dgamma and dbeta from dy.
+ *
+ * @param ctx (input) the context.
+ * @param act (input) the activation and its parameters, or NULL for none (plain batch norm).
+ * @param x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean, save_invstd
+ *        as in clnn_batch_norm_forward_training().
+ * @return as clnn_batch_norm_forward_training(); CLNN_ERR_INVALID_ARGUMENT for an invalid
+ *         descriptor (see clnn_activation_desc_check()).
+ */
+CLNN_API clnn_status clnn_batch_norm_activation_forward_training(
+    clnn_context *ctx, const clnn_activation_desc *act, const clnn_tensor *x,
+    const clnn_tensor *gamma, const clnn_tensor *beta, clnn_tensor *running_mean,
+    clnn_tensor *running_var, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
+    clnn_tensor *save_invstd);
+
+/**
+ * @brief Fused batch norm + activation, inference forward: y = f((x - running_mean) /
+ * sqrt(running_var + eps) * gamma + beta) per channel.
+ * @param ctx (input) the context.
+ * @param act (input) the activation, or NULL for none.
+ * @param x, gamma, beta, running_mean, running_var, eps, y as in
+ *        clnn_batch_norm_forward_inference().
+ */
+CLNN_API clnn_status clnn_batch_norm_activation_forward_inference(
+    clnn_context *ctx, const clnn_activation_desc *act, const clnn_tensor *x,
+    const clnn_tensor *gamma, const clnn_tensor *beta, const clnn_tensor *running_mean,
+    const clnn_tensor *running_var, float eps, clnn_tensor *y);
+
+/**
+ * @brief Backward of clnn_batch_norm_activation_forward_training(): with z = xhat * gamma + beta
+ * recomputed from x and the saved statistics (no stored z or y), g = dy * f'(z) and then the
+ * batch-norm backward of clnn_batch_norm_backward() applied to g: dbeta = sum(g),
+ * dgamma = sum(g * xhat), dx = gamma * invstd * (g - sum(g)/M - xhat * sum(g * xhat)/M).
+ * With an activation it reads x three times and dy twice (the exact batch mean is recomputed
+ * from x, since the saved float mean is not exact enough to place z when the mean is large
+ * beside the spread).
+ *
+ * @param ctx (input) the context.
+ * @param act (input) the forward's activation, or NULL for none.
+ * @param x (input) the forward input.
+ * @param dy (input) gradient with respect to y = f(z), same shape as x.
+ * @param gamma (input) the forward's gamma, or NULL if it had none.
+ * @param beta (input) the forward's beta, or NULL if it had none.
+ * @param save_mean, save_invstd (input) from the forward.
+ * @param dx (output) same shape as x, or NULL; may be dy.
+ * @param dgamma, dbeta (input/output) C values each, or NULL.
+ * @param param_beta (input) accumulation for dgamma and dbeta as in clnn_batch_norm_backward().
+ */
+CLNN_API clnn_status clnn_batch_norm_activation_backward(
+    clnn_context *ctx, const clnn_activation_desc *act, const clnn_tensor *x,
+    const clnn_tensor *dy, const clnn_tensor *gamma, const clnn_tensor *beta,
+    const clnn_tensor *save_mean, const clnn_tensor *save_invstd, clnn_tensor *dx,
+    clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta);
 
 /**
  * @brief Layer norm over the last dimension D: each row of D values becomes

@@ -1,6 +1,7 @@
 /* Double-precision references for batch norm and layer norm: two-pass mean and variance, the
  * textbook formulas, no shortcuts. */
 #include "norm_ref.h"
+#include "activation_ref.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -168,6 +169,64 @@ double norm_ref_ln_objective(const double *x, const double *w, size_t R, size_t 
         double is = 1.0 / sqrt(v + eps);
         for (size_t j = 0; j < D; ++j)
             total += w[r * D + j] * ((x[r * D + j] - m) * is * gamma[j] + beta[j]);
+    }
+    return total;
+}
+
+/* z = (x - mean) * invstd * gamma + beta of channel c's element (n, s), in double. */
+static double bn_z(const double *x, size_t N, size_t C, size_t S, size_t n, size_t c, size_t s,
+                   double m, double is, double g, double b)
+{
+    (void)N;
+    return (x[X(n, c, s)] - m) * is * g + b;
+}
+
+void norm_ref_bn_act_backward(const float *xf, const float *dyf, size_t N, size_t C, size_t S,
+                              const float *gamma, const float *beta, double eps,
+                              const clnn_activation_desc *act, double *dx, double *dgamma,
+                              double *dbeta)
+{
+    double *x = to_double(xf, N * C * S);
+    double M = (double)(N * S);
+    for (size_t c = 0; c < C; ++c) {
+        double m, v;
+        bn_stats(x, N, C, S, c, &m, &v);
+        double is = 1.0 / sqrt(v + eps), g = gamma ? gamma[c] : 1.0, b = beta ? beta[c] : 0.0;
+        double sdy = 0, sdyx = 0;
+        for (size_t n = 0; n < N; ++n)
+            for (size_t s = 0; s < S; ++s) {
+                double gz = dyf[X(n, c, s)] *
+                            clnn_ref_activation_grad(act, bn_z(x, N, C, S, n, c, s, m, is, g, b));
+                sdy += gz;
+                sdyx += gz * (x[X(n, c, s)] - m) * is;
+            }
+        dgamma[c] = sdyx;
+        dbeta[c] = sdy;
+        for (size_t n = 0; n < N; ++n)
+            for (size_t s = 0; s < S; ++s) {
+                double gz = dyf[X(n, c, s)] *
+                            clnn_ref_activation_grad(act, bn_z(x, N, C, S, n, c, s, m, is, g, b));
+                double xh = (x[X(n, c, s)] - m) * is;
+                dx[X(n, c, s)] = g * is * (gz - sdy / M - xh * sdyx / M);
+            }
+    }
+    free(x);
+}
+
+double norm_ref_bn_act_objective(const double *x, const double *w, size_t N, size_t C, size_t S,
+                                 const double *gamma, const double *beta, double eps,
+                                 const clnn_activation_desc *act)
+{
+    double total = 0;
+    for (size_t c = 0; c < C; ++c) {
+        double m, v;
+        bn_stats(x, N, C, S, c, &m, &v);
+        double is = 1.0 / sqrt(v + eps);
+        for (size_t n = 0; n < N; ++n)
+            for (size_t s = 0; s < S; ++s)
+                total += w[X(n, c, s)] * clnn_ref_activation_forward(
+                                             act, bn_z(x, N, C, S, n, c, s, m, is, gamma[c],
+                                                       beta[c]));
     }
     return total;
 }

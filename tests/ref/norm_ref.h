@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <clnn.h>
+
 /* Batch norm training forward over (N, C, S): y, batch mean, 1/sqrt(var+eps) (biased variance)
  * and the unbiased variance, per channel. gamma/beta may be NULL. */
 void norm_ref_bn_train(const float *x, size_t N, size_t C, size_t S, const float *gamma,
@@ -28,5 +30,15 @@ double norm_ref_bn_objective(const double *x, const double *w, size_t N, size_t 
                              const double *gamma, const double *beta, double eps);
 double norm_ref_ln_objective(const double *x, const double *w, size_t R, size_t D,
                              const double *gamma, const double *beta, double eps);
+
+/* Fused batch norm + activation y = f(z), z = BN(x) * gamma + beta: backward with
+ * g = dy * f'(z) through the batch-norm backward, and the objective sum(w * f(z)). */
+void norm_ref_bn_act_backward(const float *x, const float *dy, size_t N, size_t C, size_t S,
+                              const float *gamma, const float *beta, double eps,
+                              const clnn_activation_desc *act, double *dx, double *dgamma,
+                              double *dbeta);
+double norm_ref_bn_act_objective(const double *x, const double *w, size_t N, size_t C, size_t S,
+                                 const double *gamma, const double *beta, double eps,
+                                 const clnn_activation_desc *act);
 
 #endif
