@@ -5,10 +5,10 @@
  * (clnn_tensor_set_rows), so a step allocates nothing.
  *
  * Hidden layer l, for a batch X_l of in_l features:
- *     a = X_l W^T + b                      (dense; kept only with batch norm)
- *     z = batch_norm(a) or X_l W^T + b     (the activation's input)
- *     h = f(z)                             (the layer's output before dropout)
- *     d = dropout(h)                       (only when p > 0)
+ *     with batch norm:     a = X_l W^T + b,  h = f(batch_norm(a))   (one fused pass after the GEMM)
+ *     without:             z = X_l W^T + b,  h = f(z)               (bias and f fused likewise)
+ *     d = dropout(h)                         (only when p > 0)
+ * h is the layer's output before dropout.
  * The output layer is dense only; its outputs are the logits (or values for MSE).
  */
 #include "internal.h"
@@ -248,8 +248,10 @@ static clnn_status create_layer(clnn_mlp *mlp, size_t index, size_t in, size_t o
     MAKE(0, out, db);
     MAKE(out, in, w_before);
     MAKE(out, in, w_diff);
-    MAKE(batch, out, z); /* hidden: activation input; output layer: the outputs */
-    MAKE(batch, out, g_z);
+    if (!(layer->hidden && layer->batch_norm)) {
+        MAKE(batch, out, z); /* hidden: activation input; output layer: the outputs */
+        MAKE(batch, out, g_z);
+    }
     if (layer->hidden) {
         MAKE(batch, out, h);
         MAKE(batch, out, g_out);
@@ -531,18 +533,17 @@ static clnn_status forward(clnn_mlp *mlp, int training)
             break;
         }
         if (layer->batch_norm) {
+            /* a = in W^T + b, then h = f(batch_norm(a)) in one fused pass. */
             status = clnn_dense_forward(ctx, in, layer->w, layer->b, layer->a);
             if (status == CLNN_SUCCESS && training)
-                status = clnn_batch_norm_forward_training(
-                    ctx, layer->a, layer->gamma, layer->beta, layer->running_mean,
-                    layer->running_var, mlp->spec.batch_norm_momentum, mlp->spec.batch_norm_eps,
-                    layer->z, layer->save_mean, layer->save_invstd);
+                status = clnn_batch_norm_activation_forward_training(
+                    ctx, &layer->activation, layer->a, layer->gamma, layer->beta,
+                    layer->running_mean, layer->running_var, mlp->spec.batch_norm_momentum,
+                    mlp->spec.batch_norm_eps, layer->h, layer->save_mean, layer->save_invstd);
             else if (status == CLNN_SUCCESS)
-                status = clnn_batch_norm_forward_inference(
-                    ctx, layer->a, layer->gamma, layer->beta, layer->running_mean,
-                    layer->running_var, mlp->spec.batch_norm_eps, layer->z);
-            if (status == CLNN_SUCCESS)
-                status = clnn_activation_forward(ctx, &layer->activation, layer->z, layer->h);
+                status = clnn_batch_norm_activation_forward_inference(
+                    ctx, &layer->activation, layer->a, layer->gamma, layer->beta,
+                    layer->running_mean, layer->running_var, mlp->spec.batch_norm_eps, layer->h);
         } else {
             /* z = in W^T + b and h = f(z) in one pass after the GEMM. */
             status = clnn_dense_forward(ctx, in, layer->w, NULL, layer->z);
@@ -577,7 +578,7 @@ static clnn_status backward(clnn_mlp *mlp)
     clnn_status status = CLNN_SUCCESS;
     for (size_t l = mlp->layer_count; status == CLNN_SUCCESS && l-- > 0;) {
         mlp_layer *layer = &mlp->layers[l];
-        clnn_tensor *g_pre; /* gradient of the dense layer's output (a, or z without BN) */
+        clnn_tensor *g_pre = NULL; /* gradient of the dense layer's output (a, or z without BN) */
         if (!layer->hidden) {
             g_pre = layer->g_z;
         } else {
@@ -585,15 +586,17 @@ static clnn_status backward(clnn_mlp *mlp)
             if (layer->d) /* in place: g_out becomes the gradient of h */
                 status = clnn_dropout_backward(layer->g_out, layer->g_out, layer->dropout, 1,
                                                layer->dropout_seed, mlp->step, 0.0f);
-            if (status == CLNN_SUCCESS)
+            if (status == CLNN_SUCCESS && layer->batch_norm) {
+                /* Through the activation and batch norm in one fused backward. */
+                status = clnn_batch_norm_activation_backward(
+                    ctx, &layer->activation, layer->a, g_h, layer->gamma, layer->beta,
+                    layer->save_mean, layer->save_invstd, layer->g_a, layer->dgamma, layer->dbeta,
+                    0.0f);
+                g_pre = layer->g_a;
+            } else if (status == CLNN_SUCCESS) {
                 status = clnn_activation_backward(ctx, &layer->activation, layer->z, g_h, 0.0f,
                                                   layer->g_z);
-            g_pre = layer->g_z;
-            if (status == CLNN_SUCCESS && layer->batch_norm) {
-                status = clnn_batch_norm_backward(ctx, layer->a, layer->g_z, layer->gamma,
-                                                  layer->save_mean, layer->save_invstd,
-                                                  layer->g_a, layer->dgamma, layer->dbeta, 0.0f);
-                g_pre = layer->g_a;
+                g_pre = layer->g_z;
             }
         }
         clnn_tensor *g_in = l > 0 ? mlp->layers[l - 1].g_out : NULL;
