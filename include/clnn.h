@@ -35,6 +35,7 @@
 #include "clnn/init.h"
 #include "clnn/optim.h"
 #include "clnn/clip.h"
+#include "clnn/dense.h"
 #include "clnn/data.h"
 
 #endif /* CLNN_H */

@@ -9,6 +9,7 @@ packages=(
   ocl-icd-opencl-dev opencl-headers        # OpenCL ICD loader and headers
   pocl-opencl-icd                          # the CPU OpenCL device used by tests and CI
   libclblast-dev                           # GEMM
+  libopenblas-dev                          # the dense benchmark's peer (optional)
   libcmocka-dev                            # unit tests
   zlib1g-dev                               # crc32 for checkpoints, gzip'd IDX data
   liblapacke-dev                           # QR for orthogonal initialisation

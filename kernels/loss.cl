@@ -1,0 +1,221 @@
+/*
+ * Softmax, log-softmax and losses, forward and backward.
+ *
+ * Row-wise ops over (N, C) run one work-group per row: the row's maximum is subtracted before
+ * exponentiating, so no logit overflows. Cross-entropy computes the loss of every row and the
+ * gradient with respect to the logits in the same pass (softmax - target distribution, scaled),
+ * after a small kernel has counted the rows that are not ignored (the mean's denominator) and
+ * looked for labels out of range. Pointwise losses (MSE, BCE with logits) reduce in two stages:
+ * partial sums per work-group, then one work-group adds them in a fixed order.
+ */
+#include "common.h"
+#include "reduce.h"
+
+/* ---- softmax / log_softmax over dimension 1 of (N, C) --------------------------------------- */
+
+/* y = exp(x - max) / sum, or for log_mode y = x - max - log(sum). y may alias x.
+ * scratch: local size floats. */
+__kernel void softmax_forward(__global const float *x, __global float *y, uint C, uint log_mode,
+                              __local float *scratch)
+{
+    uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    __global const float *xr = x + r * C;
+    float m = -INFINITY;
+    for (uint j = lid; j < C; j += L) {
+        float v = xr[j];
+        m = (isnan(v) || v > m) ? v : m;
+    }
+    m = clnn_group_max(m, scratch);
+    float s = 0.0f;
+    for (uint j = lid; j < C; j += L)
+        s += exp(xr[j] - m);
+    s = clnn_group_sum(s, scratch);
+    __global float *yr = y + r * C;
+    if (log_mode) {
+        float shift = m + log(s);
+        for (uint j = lid; j < C; j += L)
+            yr[j] = xr[j] - shift;
+    } else {
+        float inv = 1.0f / s;
+        for (uint j = lid; j < C; j += L)
+            yr[j] = exp(xr[j] - m) * inv;
+    }
+}
+
+/* softmax: dx = y * (dy - sum(dy * y)); log_softmax: dx = dy - exp(y) * sum(dy), from the
+ * forward's output y. dx may alias dy. */
+__kernel void softmax_backward(__global const float *y, __global const float *dy,
+                               __global float *dx, uint C, uint log_mode, __local float *scratch)
+{
+    uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    __global const float *yr = y + r * C, *gr = dy + r * C;
+    float s = 0.0f;
+    for (uint j = lid; j < C; j += L)
+        s += log_mode ? gr[j] : gr[j] * yr[j];
+    s = clnn_group_sum(s, scratch);
+    __global float *dr = dx + r * C;
+    for (uint j = lid; j < C; j += L)
+        dr[j] = log_mode ? gr[j] - exp(yr[j]) * s : yr[j] * (gr[j] - s);
+}
+
+/* ---- cross-entropy from logits with integer labels ------------------------------------------ */
+
+/* One work-group over all N labels: info[0] = rows whose label is not ignore_index, info[1] =
+ * the first row whose label is outside [0, C) and not ignore_index (N when none), info[2] = that
+ * label. scratch: 2 * local size ints. */
+__kernel void ce_check_labels(__global const int *restrict labels, uint N, int C,
+                              int ignore_index, __global int *restrict info,
+                              __local int *scratch)
+{
+    uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    int count = 0;
+    uint bad = N;
+    for (uint i = lid; i < N; i += L) {
+        int t = labels[i];
+        if (t == ignore_index)
+            continue;
+        if (t < 0 || t >= C)
+            bad = min(bad, i);
+        else
+            ++count;
+    }
+    __local int *sc = scratch, *sb = scratch + L;
+    sc[lid] = count;
+    sb[lid] = (int)bad;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = clnn_tree_start(L); s > 0u; s >>= 1) {
+        if (lid < s && lid + s < L) {
+            sc[lid] += sc[lid + s];
+            sb[lid] = min(sb[lid], sb[lid + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0u) {
+        info[0] = sc[0];
+        info[1] = sb[0];
+        info[2] = (uint)sb[0] < N ? labels[sb[0]] : 0;
+    }
+}
+
+/* Row r: with lse = max + log(sum exp(z - max)), eps = label_smoothing and target distribution
+ * q = (1 - eps) * onehot(label) + eps / C (PyTorch's definition),
+ *   loss_r = -sum q log softmax(z) = lse - (1 - eps) * z[label] - eps / C * sum(z),
+ *   dz_j   = scale * (softmax_j - q_j), scale = 1 / (rows not ignored) for the mean, 1 for the sum.
+ * Ignored rows give loss 0 and gradient 0; a label out of range gives NaN for both, so that a
+ * bad label can never pass silently. flags: 1 = write the gradient, 2 = mean reduction.
+ * scratch: 4 * local size floats. */
+__kernel void ce_rows(__global const float *restrict logits, __global const int *restrict labels,
+                      __global const int *restrict info, __global float *restrict dlogits,
+                      __global float *restrict row_loss, uint C, int ignore_index,
+                      float smoothing, uint flags, __local float *scratch)
+{
+    uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    int t = labels[r];
+    __global float *dr = dlogits + r * C;
+    if (t == ignore_index || t < 0 || t >= (int)C) {
+        float v = t == ignore_index ? 0.0f : NAN;
+        if (flags & 1u)
+            for (uint j = lid; j < C; j += L)
+                dr[j] = v;
+        if (lid == 0u)
+            row_loss[r] = v;
+        return; /* the whole group returns: no barrier is skipped by part of it */
+    }
+    __global const float *zr = logits + r * C;
+    float m = -INFINITY;
+    for (uint j = lid; j < C; j += L) {
+        float v = zr[j];
+        m = (isnan(v) || v > m) ? v : m;
+    }
+    m = clnn_group_max(m, scratch);
+    float4 acc = (float4)(0.0f);
+    for (uint j = lid; j < C; j += L) {
+        acc.x += exp(zr[j] - m);
+        acc.y += zr[j];
+    }
+    acc = clnn_group_sum4(acc, scratch);
+    float lse = m + log(acc.x);
+    float keep = 1.0f - smoothing, spread = smoothing / (float)C;
+    if (lid == 0u)
+        row_loss[r] = lse - keep * zr[t] - spread * acc.y;
+    if (flags & 1u) {
+        float scale = (flags & 2u) ? 1.0f / (float)info[0] : 1.0f;
+        for (uint j = lid; j < C; j += L) {
+            float q = spread + ((int)j == t ? keep : 0.0f);
+            dr[j] = scale * (exp(zr[j] - lse) - q);
+        }
+    }
+}
+
+/* One work-group: loss[0] = sum of the N row losses (in a fixed order), divided by the rows not
+ * ignored when mean (0 / 0 = NaN when every row is ignored, as PyTorch). */
+__kernel void ce_finish(__global const float *restrict row_loss, uint N,
+                        __global const int *restrict info, uint mean,
+                        __global float *restrict loss, __local float *scratch)
+{
+    uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    float s = 0.0f;
+    for (uint i = lid; i < N; i += L)
+        s += row_loss[i];
+    s = clnn_group_sum(s, scratch);
+    if (lid == 0u)
+        loss[0] = mean ? s / (float)info[0] : s;
+}
+
+/* ---- pointwise losses ------------------------------------------------------------------------ */
+
+#define LOSS_MSE 0u
+#define LOSS_BCE 1u
+/* flags */
+#define PW_NONE_OUT 1u /* write the per-element loss (reduction none) */
+#define PW_GRAD 2u     /* write the gradient */
+#define PW_PARTIAL 4u  /* write the group's partial sum */
+
+/* Per element: MSE l = (x - t)^2, dl/dx = 2 (x - t); BCE with logits (x the logit, t in [0, 1])
+ * l = max(x, 0) - x t + log1p(exp(-|x|)), dl/dx = sigmoid(x) - t, both finite for any |x|.
+ * Work-items stride over the elements; the gradient is multiplied by grad_scale (1/n for the
+ * mean). part[group] = the group's sum of l. scratch: local size floats. */
+__kernel void pointwise_loss(__global const float *restrict x, __global const float *restrict t,
+                             __global float *restrict out, __global float *restrict dx,
+                             __global float *restrict part, uint n, uint kind, uint flags,
+                             float grad_scale, __local float *scratch)
+{
+    uint stride = (uint)get_global_size(0);
+    float s = 0.0f;
+    for (uint i = (uint)get_global_id(0); i < n; i += stride) {
+        float v = x[i], target = t[i], l, g;
+        if (kind == LOSS_MSE) {
+            float d = v - target;
+            l = d * d;
+            g = 2.0f * d;
+        } else {
+            float e = exp(-fabs(v));
+            l = fmax(v, 0.0f) - v * target + log1p(e);
+            float sig = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+            g = sig - target;
+        }
+        s += l;
+        if (flags & PW_NONE_OUT)
+            out[i] = l;
+        if (flags & PW_GRAD)
+            dx[i] = grad_scale * g;
+    }
+    if (flags & PW_PARTIAL) {
+        s = clnn_group_sum(s, scratch);
+        if (get_local_id(0) == 0)
+            part[get_group_id(0)] = s;
+    }
+}
+
+/* One work-group: out[0] = scale * sum of the G partial sums. */
+__kernel void sum_partials(__global const float *restrict part, uint G, float scale,
+                           __global float *restrict out, __local float *scratch)
+{
+    uint lid = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    float s = 0.0f;
+    for (uint i = lid; i < G; i += L)
+        s += part[i];
+    s = clnn_group_sum(s, scratch);
+    if (lid == 0u)
+        out[0] = s * scale;
+}

@@ -1,0 +1,703 @@
+/*
+ * Activation functions: names and descriptors, argument checks, and the launches of the kernels
+ * in kernels/activation.cl (elementwise forward/backward, fused bias + activation, PReLU). Each
+ * kind is its own program variant, built once per context with -DCLNN_ACTIVATION=<kind>.
+ */
+#include "activation_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const activation_names[] = {
+    "identity", "sigmoid",   "tanh",      "relu",     "relu6",       "hardtanh",  "leaky_relu",
+    "elu",      "selu",      "celu",      "gelu",     "gelu_tanh",   "silu",      "swish",
+    "softplus", "mish",      "hardsigmoid", "hardswish", "softsign",
+};
+_Static_assert(sizeof activation_names / sizeof activation_names[0] == CLNN_ACTIVATION_COUNT,
+               "activation_names must name every clnn_activation");
+_Static_assert(CLNN_ACTIVATION_SOFTSIGN == 18 && CLNN_ACTIVATION_GELU == 10,
+               "clnn_activation numbers are fixed: kernels/activation.h uses them");
+
+const char *clnn_activation_name(clnn_activation kind)
+{
+    if ((unsigned)kind >= CLNN_ACTIVATION_COUNT)
+        return "unknown";
+    return activation_names[kind];
+}
+
+clnn_status clnn_activation_from_name(const char *name, clnn_activation *kind)
+{
+    if (!name || !kind)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_activation_from_name: %s is NULL",
+                          name ? "kind" : "name");
+    for (int i = 0; i < CLNN_ACTIVATION_COUNT; ++i) {
+        if (!strcasecmp(name, activation_names[i])) {
+            *kind = (clnn_activation)i;
+            return CLNN_SUCCESS;
+        }
+    }
+    if (!strcasecmp(name, "none") || !strcasecmp(name, "linear")) {
+        *kind = CLNN_ACTIVATION_IDENTITY;
+        return CLNN_SUCCESS;
+    }
+    if (!strcasecmp(name, "gelu-tanh")) {
+        *kind = CLNN_ACTIVATION_GELU_TANH;
+        return CLNN_SUCCESS;
+    }
+    char list[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < CLNN_ACTIVATION_COUNT && used < sizeof list; ++i) {
+        int n = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         activation_names[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                      "unknown activation '%.64s'; valid names: %s", name, list);
+}
+
+clnn_status clnn_activation_desc_init(clnn_activation_desc *desc, clnn_activation kind)
+{
+    if (!desc)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_activation_desc_init: desc is NULL");
+    if ((unsigned)kind >= CLNN_ACTIVATION_COUNT)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_activation_desc_init: unknown activation kind %d", (int)kind);
+    desc->kind = kind;
+    desc->negative_slope = 0.01f;
+    desc->alpha = 1.0f;
+    desc->min_val = -1.0f;
+    desc->max_val = 1.0f;
+    desc->beta = 1.0f;
+    desc->threshold = 20.0f;
+    return CLNN_SUCCESS;
+}
+
+static clnn_status bad_param(clnn_context *ctx, const char *function, const clnn_activation_desc *d,
+                             const char *field, float value, const char *need)
+{
+    return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s has %s = %g; it must be %s", function,
+                      activation_names[d->kind], field, (double)value, need);
+}
+
+static clnn_status validate(clnn_context *ctx, const clnn_activation_desc *d, const char *function)
+{
+    if (!d)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: desc is NULL", function);
+    if ((unsigned)d->kind >= CLNN_ACTIVATION_COUNT)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: unknown activation kind %d",
+                          function, (int)d->kind);
+    switch (d->kind) {
+    case CLNN_ACTIVATION_LEAKY_RELU:
+        if (!isfinite(d->negative_slope))
+            return bad_param(ctx, function, d, "negative_slope", d->negative_slope, "finite");
+        break;
+    case CLNN_ACTIVATION_ELU:
+        if (!isfinite(d->alpha))
+            return bad_param(ctx, function, d, "alpha", d->alpha, "finite");
+        break;
+    case CLNN_ACTIVATION_CELU:
+        if (!isfinite(d->alpha) || d->alpha == 0.0f)
+            return bad_param(ctx, function, d, "alpha", d->alpha, "finite and not 0");
+        break;
+    case CLNN_ACTIVATION_HARDTANH:
+        if (!isfinite(d->min_val))
+            return bad_param(ctx, function, d, "min_val", d->min_val, "finite");
+        if (!isfinite(d->max_val) || !(d->max_val > d->min_val))
+            return bad_param(ctx, function, d, "max_val", d->max_val,
+                             "finite and greater than min_val");
+        break;
+    case CLNN_ACTIVATION_SWISH:
+        if (!isfinite(d->beta))
+            return bad_param(ctx, function, d, "beta", d->beta, "finite");
+        break;
+    case CLNN_ACTIVATION_SOFTPLUS:
+        if (!isfinite(d->beta) || d->beta == 0.0f)
+            return bad_param(ctx, function, d, "beta", d->beta, "finite and not 0");
+        if (isnan(d->threshold))
+            return bad_param(ctx, function, d, "threshold", d->threshold, "a number");
+        break;
+    default:
+        break;
+    }
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_activation_desc_check(const clnn_activation_desc *desc)
+{
+    return validate(NULL, desc, "clnn_activation_desc_check");
+}
+
+clnn_status clnn_activation_check_desc(clnn_context *ctx, const clnn_activation_desc *desc,
+                                       const char *function)
+{
+    return validate(ctx, desc, function);
+}
+
+int clnn_activation_has_output_backward(clnn_activation kind)
+{
+    switch (kind) {
+    case CLNN_ACTIVATION_IDENTITY:
+    case CLNN_ACTIVATION_SIGMOID:
+    case CLNN_ACTIVATION_TANH:
+    case CLNN_ACTIVATION_RELU:
+    case CLNN_ACTIVATION_LEAKY_RELU:
+    case CLNN_ACTIVATION_ELU:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void clnn_activation_build_options(const clnn_activation_desc *desc, char *options, size_t size)
+{
+    snprintf(options, size, "-DCLNN_ACTIVATION=%d", (int)desc->kind);
+}
+
+cl_float4 clnn_activation_kernel_params(const clnn_activation_desc *d)
+{
+    cl_float4 p;
+    memset(&p, 0, sizeof p);
+    switch (d->kind) {
+    case CLNN_ACTIVATION_LEAKY_RELU:
+        p.s[0] = d->negative_slope;
+        break;
+    case CLNN_ACTIVATION_ELU:
+    case CLNN_ACTIVATION_CELU:
+        p.s[0] = d->alpha;
+        break;
+    case CLNN_ACTIVATION_HARDTANH:
+        p.s[0] = d->min_val;
+        p.s[1] = d->max_val;
+        break;
+    case CLNN_ACTIVATION_SWISH:
+        p.s[0] = d->beta;
+        break;
+    case CLNN_ACTIVATION_SOFTPLUS:
+        p.s[0] = d->beta;
+        p.s[1] = d->threshold;
+        break;
+    default:
+        break;
+    }
+    return p;
+}
+
+/* ---- argument checks ------------------------------------------------------------------------- */
+
+static clnn_status check_tensor(clnn_context *ctx, const char *function, const clnn_tensor *t,
+                                const char *name)
+{
+    if (!t)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: tensor %s is NULL", function, name);
+    if (t->ctx != ctx)
+        return clnn_error(ctx, CLNN_ERR_CONTEXT_MISMATCH,
+                          "%s: tensor %s belongs to another clnn context", function, name);
+    return CLNN_SUCCESS;
+}
+
+static clnn_status check_same_shape(clnn_context *ctx, const char *function, const clnn_tensor *t,
+                                    const char *t_name, const clnn_tensor *u, const char *u_name)
+{
+    int same = t->ndim == u->ndim;
+    for (int i = 0; same && i < t->ndim; ++i)
+        same = t->dims[i] == u->dims[i];
+    if (same)
+        return CLNN_SUCCESS;
+    char a[96], b[96];
+    clnn_format_shape(a, sizeof a, t->ndim, t->dims);
+    clnn_format_shape(b, sizeof b, u->ndim, u->dims);
+    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %s but %s is %s; they must be equal",
+                      function, u_name, b, t_name, a);
+}
+
+static clnn_status check_beta(clnn_context *ctx, const char *function, float beta,
+                              const char *name)
+{
+    if (!isfinite(beta))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is %g; it must be finite",
+                          function, name, (double)beta);
+    return CLNN_SUCCESS;
+}
+
+/* Two tensors over the same memory (same object, or wrapping the same cl_mem). */
+static int same_memory(const clnn_tensor *a, const clnn_tensor *b)
+{
+    return a && b && (a == b || a->buffer == b->buffer);
+}
+
+static clnn_status check_not_aliased(clnn_context *ctx, const char *function,
+                                     const clnn_tensor *out, const char *out_name,
+                                     const clnn_tensor *in, const char *in_name)
+{
+    if (same_memory(out, in))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s must not share memory with %s",
+                          function, out_name, in_name);
+    return CLNN_SUCCESS;
+}
+
+static clnn_status get_kernel(clnn_context *ctx, const clnn_activation_desc *desc,
+                              const char *name, cl_kernel *kernel)
+{
+    char options[CLNN_ACTIVATION_OPTIONS_SIZE];
+    clnn_activation_build_options(desc, options, sizeof options);
+    return clnn_get_kernel(ctx, "activation.cl", options, name, kernel);
+}
+
+static size_t pow2_floor(size_t v)
+{
+    size_t p = 1;
+    while (p * 2 <= v)
+        p *= 2;
+    return p;
+}
+
+static size_t pow2_ceil(size_t v)
+{
+    size_t p = 1;
+    while (p < v)
+        p *= 2;
+    return p;
+}
+
+static size_t round_up(size_t v, size_t m)
+{
+    return (v + m - 1) / m * m;
+}
+
+/* Checks beta and, for the output form, that y determines f' for these parameters. */
+static clnn_status check_output_backward(clnn_context *ctx, const char *function,
+                                         const clnn_activation_desc *desc)
+{
+    if (!clnn_activation_has_output_backward(desc->kind))
+        return clnn_error(ctx, CLNN_ERR_UNSUPPORTED,
+                          "%s: %s has no backward from its output; keep its input instead "
+                          "(identity, sigmoid, tanh, relu, leaky_relu and elu have one)",
+                          function, activation_names[desc->kind]);
+    if (desc->kind == CLNN_ACTIVATION_LEAKY_RELU && !(desc->negative_slope >= 0.0f))
+        return clnn_error(ctx, CLNN_ERR_UNSUPPORTED,
+                          "%s: leaky_relu with negative_slope %g < 0 has no backward from its "
+                          "output (y > 0 no longer tells x > 0)",
+                          function, (double)desc->negative_slope);
+    if (desc->kind == CLNN_ACTIVATION_ELU && !(desc->alpha >= 0.0f))
+        return clnn_error(ctx, CLNN_ERR_UNSUPPORTED,
+                          "%s: elu with alpha %g < 0 has no backward from its output",
+                          function, (double)desc->alpha);
+    return CLNN_SUCCESS;
+}
+
+/* ---- elementwise ----------------------------------------------------------------------------- */
+
+clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_activation_desc *desc,
+                                    const clnn_tensor *x, clnn_tensor *y)
+{
+    static const char fn[] = "clnn_activation_forward";
+    clnn_status s = clnn_check_context(ctx, fn);
+    if (s == CLNN_SUCCESS)
+        s = validate(ctx, desc, fn);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, x, "x");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, y, "y");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, x, "x", y, "y");
+    cl_kernel k;
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, desc, "clnn_activation_forward", &k);
+    if (s != CLNN_SUCCESS)
+        return s;
+    cl_uint n = (cl_uint)x->count;
+    cl_float4 p = clnn_activation_kernel_params(desc);
+    return clnn_run_kernel_1d(ctx, k, "clnn_activation_forward", (x->count + 3) / 4,
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(n),
+                                        CLNN_ARG(p)));
+}
+
+static clnn_status elementwise_backward(clnn_context *ctx, const char *fn,
+                                        const clnn_activation_desc *desc, const clnn_tensor *in,
+                                        const char *in_name, const clnn_tensor *dy, float beta,
+                                        clnn_tensor *dx, int from_y)
+{
+    clnn_status s = clnn_check_context(ctx, fn);
+    if (s == CLNN_SUCCESS)
+        s = validate(ctx, desc, fn);
+    if (s == CLNN_SUCCESS && from_y)
+        s = check_output_backward(ctx, fn, desc);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, in, in_name);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, dy, "dy");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, dx, "dx");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, in, in_name, dy, "dy");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, in, in_name, dx, "dx");
+    if (s == CLNN_SUCCESS)
+        s = check_beta(ctx, fn, beta, "beta");
+    const char *name = from_y ? "clnn_activation_backward_from_y" : "clnn_activation_backward";
+    cl_kernel k;
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, desc, name, &k);
+    if (s != CLNN_SUCCESS)
+        return s;
+    cl_uint n = (cl_uint)in->count;
+    cl_float b = beta;
+    cl_float4 p = clnn_activation_kernel_params(desc);
+    return clnn_run_kernel_1d(ctx, k, name, (in->count + 3) / 4,
+                              CLNN_ARGS(CLNN_ARG(in->buffer), CLNN_ARG(dy->buffer),
+                                        CLNN_ARG(dx->buffer), CLNN_ARG(n), CLNN_ARG(b),
+                                        CLNN_ARG(p)));
+}
+
+clnn_status clnn_activation_backward(clnn_context *ctx, const clnn_activation_desc *desc,
+                                     const clnn_tensor *x, const clnn_tensor *dy, float beta,
+                                     clnn_tensor *dx)
+{
+    return elementwise_backward(ctx, "clnn_activation_backward", desc, x, "x", dy, beta, dx, 0);
+}
+
+clnn_status clnn_activation_backward_from_output(clnn_context *ctx,
+                                                 const clnn_activation_desc *desc,
+                                                 const clnn_tensor *y, const clnn_tensor *dy,
+                                                 float beta, clnn_tensor *dx)
+{
+    return elementwise_backward(ctx, "clnn_activation_backward_from_output", desc, y, "y", dy,
+                                beta, dx, 1);
+}
+
+/* ---- fused bias + activation ----------------------------------------------------------------- */
+
+static clnn_status check_matrix(clnn_context *ctx, const char *fn, const clnn_tensor *t,
+                                const char *name)
+{
+    if (t->ndim != 2) {
+        char a[96];
+        clnn_format_shape(a, sizeof a, t->ndim, t->dims);
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: %s is %s; it must be 2-D (rows, cols)", fn, name, a);
+    }
+    return CLNN_SUCCESS;
+}
+
+static clnn_status check_bias(clnn_context *ctx, const char *fn, const clnn_tensor *b,
+                              const char *name, size_t cols)
+{
+    if (b->ndim != 1 || b->dims[0] != cols) {
+        char a[96];
+        clnn_format_shape(a, sizeof a, b->ndim, b->dims);
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: %s is %s; it must be 1-D of length cols = %zu", fn, name, a, cols);
+    }
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activation_desc *desc,
+                                         const clnn_tensor *x, const clnn_tensor *bias,
+                                         clnn_tensor *z, clnn_tensor *y)
+{
+    static const char fn[] = "clnn_bias_activation_forward";
+    clnn_status s = clnn_check_context(ctx, fn);
+    if (s == CLNN_SUCCESS)
+        s = validate(ctx, desc, fn);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, x, "x");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, bias, "bias");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, y, "y");
+    if (s == CLNN_SUCCESS && z)
+        s = check_tensor(ctx, fn, z, "z");
+    if (s == CLNN_SUCCESS)
+        s = check_matrix(ctx, fn, x, "x");
+    if (s == CLNN_SUCCESS)
+        s = check_bias(ctx, fn, bias, "bias", x->dims[1]);
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, x, "x", y, "y");
+    if (s == CLNN_SUCCESS && z)
+        s = check_same_shape(ctx, fn, x, "x", z, "z");
+    if (s == CLNN_SUCCESS && z)
+        s = check_not_aliased(ctx, fn, z, "z", y, "y");
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, y, "y", bias, "bias");
+    if (s == CLNN_SUCCESS && z)
+        s = check_not_aliased(ctx, fn, z, "z", bias, "bias");
+    cl_kernel k;
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, desc, "clnn_activation_bias_forward", &k);
+    if (s != CLNN_SUCCESS)
+        return s;
+    size_t rows = x->dims[0], cols = x->dims[1], chunks = (cols + 3) / 4;
+    size_t wg = clnn_kernel_group_size(ctx, k);
+    size_t lx = pow2_ceil(chunks) < wg ? pow2_ceil(chunks) : pow2_floor(wg);
+    size_t ly = pow2_floor(wg / lx);
+    if (ly > pow2_ceil(rows))
+        ly = pow2_ceil(rows);
+    size_t local[2] = {lx, ly};
+    size_t global[2] = {round_up(chunks, lx), round_up(rows, ly)};
+    cl_mem zbuf = z ? z->buffer : y->buffer;
+    cl_int store_z = z != NULL;
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
+    cl_float4 p = clnn_activation_kernel_params(desc);
+    return clnn_run_kernel(ctx, k, "clnn_activation_bias_forward", 2, global, local,
+                           CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(bias->buffer), CLNN_ARG(zbuf),
+                                     CLNN_ARG(store_z), CLNN_ARG(y->buffer), CLNN_ARG(r),
+                                     CLNN_ARG(c), CLNN_ARG(p)));
+}
+
+clnn_status clnn_bias_activation_backward(clnn_context *ctx, const clnn_activation_desc *desc,
+                                          const clnn_tensor *saved, clnn_activation_saved what,
+                                          const clnn_tensor *bias, const clnn_tensor *dy,
+                                          float beta, clnn_tensor *dx, float bias_beta,
+                                          clnn_tensor *dbias)
+{
+    static const char fn[] = "clnn_bias_activation_backward";
+    clnn_status s = clnn_check_context(ctx, fn);
+    if (s == CLNN_SUCCESS)
+        s = validate(ctx, desc, fn);
+    if (s == CLNN_SUCCESS && (unsigned)what >= CLNN_ACTIVATION_SAVED_COUNT)
+        s = clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: unknown clnn_activation_saved %d", fn,
+                       (int)what);
+    if (s == CLNN_SUCCESS && what == CLNN_ACTIVATION_SAVED_OUTPUT)
+        s = check_output_backward(ctx, fn, desc);
+    if (s == CLNN_SUCCESS && what == CLNN_ACTIVATION_SAVED_OUTPUT && bias)
+        s = clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                       "%s: bias must be NULL when saved is the output y", fn);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, saved, "saved");
+    if (s == CLNN_SUCCESS && bias)
+        s = check_tensor(ctx, fn, bias, "bias");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, dy, "dy");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, dx, "dx");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, dbias, "dbias");
+    if (s == CLNN_SUCCESS)
+        s = check_matrix(ctx, fn, saved, "saved");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, saved, "saved", dy, "dy");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, saved, "saved", dx, "dx");
+    if (s == CLNN_SUCCESS && bias)
+        s = check_bias(ctx, fn, bias, "bias", saved->dims[1]);
+    if (s == CLNN_SUCCESS)
+        s = check_bias(ctx, fn, dbias, "dbias", saved->dims[1]);
+    if (s == CLNN_SUCCESS)
+        s = check_beta(ctx, fn, beta, "beta");
+    if (s == CLNN_SUCCESS)
+        s = check_beta(ctx, fn, bias_beta, "bias_beta");
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, dbias, "dbias", saved, "saved");
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, dbias, "dbias", dy, "dy");
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, dbias, "dbias", dx, "dx");
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, dbias, "dbias", bias, "bias");
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, dx, "dx", bias, "bias");
+    cl_kernel k;
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, desc, "clnn_activation_bias_backward", &k);
+    if (s != CLNN_SUCCESS)
+        return s;
+
+    /* Work-group (nx column chunks of 4) x (ny row lanes); one group row covers all rows. */
+    size_t rows = saved->dims[0], cols = saved->dims[1], chunks = (cols + 3) / 4;
+    size_t wg = pow2_floor(clnn_kernel_group_size(ctx, k));
+    while (wg > 1 && wg * sizeof(cl_float4) > ctx->info.local_mem_bytes / 2)
+        wg /= 2;
+    size_t nx = 16;
+    if (nx > wg)
+        nx = wg;
+    if (nx > pow2_ceil(chunks))
+        nx = pow2_ceil(chunks);
+    size_t ny = wg / nx;
+    if (ny > pow2_ceil(rows))
+        ny = pow2_ceil(rows);
+    size_t local[2] = {nx, ny};
+    size_t global[2] = {round_up(chunks, nx), ny};
+    cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
+    cl_int has_b = bias != NULL, from_y = what == CLNN_ACTIVATION_SAVED_OUTPUT;
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
+    cl_float b1 = beta, b2 = bias_beta;
+    cl_float4 p = clnn_activation_kernel_params(desc);
+    return clnn_run_kernel(
+        ctx, k, "clnn_activation_bias_backward", 2, global, local,
+        CLNN_ARGS(CLNN_ARG(saved->buffer), CLNN_ARG(bbuf), CLNN_ARG(has_b), CLNN_ARG(from_y),
+                  CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(b1),
+                  CLNN_ARG(dbias->buffer), CLNN_ARG(b2), CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(p),
+                  CLNN_LOCAL_ARG(nx * ny * sizeof(cl_float4))));
+}
+
+/* ---- PReLU ------------------------------------------------------------------------------------ */
+
+/* x as (outer, channels, inner) for the slopes in weight. */
+typedef struct prelu_layout {
+    size_t outer, channels, inner;
+} prelu_layout;
+
+static clnn_status check_prelu_weight(clnn_context *ctx, const char *fn, const clnn_tensor *x,
+                                      const clnn_tensor *w, const char *name, prelu_layout *l)
+{
+    size_t channels = x->ndim >= 2 ? x->dims[1] : 1;
+    if (w->ndim != 1 || (w->dims[0] != 1 && w->dims[0] != channels)) {
+        char a[96], b[96];
+        clnn_format_shape(a, sizeof a, w->ndim, w->dims);
+        clnn_format_shape(b, sizeof b, x->ndim, x->dims);
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: %s is %s; for x of shape %s it must be 1-D of length 1 or %zu "
+                          "(x's dimension 1)",
+                          fn, name, a, b, channels);
+    }
+    if (w->dims[0] == 1) {
+        l->outer = 1, l->channels = 1, l->inner = x->count;
+    } else {
+        l->outer = x->dims[0], l->channels = channels;
+        l->inner = x->count / (l->outer * channels);
+    }
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *weight,
+                               clnn_tensor *y)
+{
+    static const char fn[] = "clnn_prelu_forward";
+    static const clnn_activation_desc identity = {CLNN_ACTIVATION_IDENTITY, 0, 0, 0, 0, 0, 0};
+    prelu_layout l;
+    clnn_status s = clnn_check_context(ctx, fn);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, x, "x");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, weight, "weight");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, y, "y");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, x, "x", y, "y");
+    if (s == CLNN_SUCCESS)
+        s = check_prelu_weight(ctx, fn, x, weight, "weight", &l);
+    if (s == CLNN_SUCCESS)
+        s = check_not_aliased(ctx, fn, y, "y", weight, "weight");
+    cl_kernel k;
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, &identity, "clnn_prelu_forward", &k);
+    if (s != CLNN_SUCCESS)
+        return s;
+    size_t chunks = (l.inner + 3) / 4;
+    size_t wg = clnn_kernel_group_size(ctx, k);
+    size_t lx = pow2_ceil(chunks) < wg ? pow2_ceil(chunks) : wg;
+    size_t local[3] = {lx, 1, 1};
+    size_t global[3] = {round_up(chunks, lx), l.channels, l.outer};
+    cl_uint inner = (cl_uint)l.inner, channels = (cl_uint)l.channels;
+    return clnn_run_kernel(ctx, k, "clnn_prelu_forward", 3, global, local,
+                           CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                     CLNN_ARG(y->buffer), CLNN_ARG(inner), CLNN_ARG(channels)));
+}
+
+clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *weight,
+                                const clnn_tensor *dy, float beta, clnn_tensor *dx,
+                                float weight_beta, clnn_tensor *dweight)
+{
+    static const char fn[] = "clnn_prelu_backward";
+    static const clnn_activation_desc identity = {CLNN_ACTIVATION_IDENTITY, 0, 0, 0, 0, 0, 0};
+    prelu_layout l;
+    clnn_status s = clnn_check_context(ctx, fn);
+    if (s == CLNN_SUCCESS && !dx && !dweight)
+        s = clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: dx and dweight are both NULL", fn);
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, x, "x");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, weight, "weight");
+    if (s == CLNN_SUCCESS)
+        s = check_tensor(ctx, fn, dy, "dy");
+    if (s == CLNN_SUCCESS && dx)
+        s = check_tensor(ctx, fn, dx, "dx");
+    if (s == CLNN_SUCCESS && dweight)
+        s = check_tensor(ctx, fn, dweight, "dweight");
+    if (s == CLNN_SUCCESS)
+        s = check_same_shape(ctx, fn, x, "x", dy, "dy");
+    if (s == CLNN_SUCCESS && dx)
+        s = check_same_shape(ctx, fn, x, "x", dx, "dx");
+    if (s == CLNN_SUCCESS)
+        s = check_prelu_weight(ctx, fn, x, weight, "weight", &l);
+    if (s == CLNN_SUCCESS && dweight)
+        s = check_same_shape(ctx, fn, weight, "weight", dweight, "dweight");
+    if (s == CLNN_SUCCESS)
+        s = check_beta(ctx, fn, beta, "beta");
+    if (s == CLNN_SUCCESS)
+        s = check_beta(ctx, fn, weight_beta, "weight_beta");
+    if (s == CLNN_SUCCESS && dx)
+        s = check_not_aliased(ctx, fn, dx, "dx", weight, "weight");
+    if (s == CLNN_SUCCESS && dweight) {
+        const clnn_tensor *others[] = {x, weight, dy, dx};
+        const char *names[] = {"x", "weight", "dy", "dx"};
+        for (int i = 0; i < 4 && s == CLNN_SUCCESS; ++i)
+            s = check_not_aliased(ctx, fn, dweight, "dweight", others[i], names[i]);
+    }
+    cl_kernel k, kr = NULL;
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, &identity, "clnn_prelu_backward", &k);
+    if (s == CLNN_SUCCESS)
+        s = get_kernel(ctx, &identity, "clnn_prelu_reduce", &kr);
+    if (s != CLNN_SUCCESS)
+        return s;
+
+    /* Split each channel's len elements into `parts` work-groups so that about 8 groups per
+     * compute unit (at least 64) run, each work-item taking at least 4 elements. */
+    size_t wg = clnn_kernel_group_size(ctx, k);
+    size_t len = l.outer * l.inner;
+    size_t target = 8 * (size_t)ctx->info.compute_units;
+    if (target < 64)
+        target = 64;
+    size_t parts = (target + l.channels - 1) / l.channels;
+    size_t max_parts = (len + 4 * wg - 1) / (4 * wg);
+    if (parts > max_parts)
+        parts = max_parts;
+    if (parts < 1)
+        parts = 1;
+    size_t chunk = (len + parts - 1) / parts;
+    parts = (len + chunk - 1) / chunk;
+
+    /* Direct: one group per channel writes dweight itself. Otherwise partial sums go to a scratch
+     * buffer and clnn_prelu_reduce adds them up. Without dweight the sums go to scratch too. */
+    int direct = parts == 1 && dweight != NULL;
+    cl_mem scratch = NULL;
+    if (!direct) {
+        cl_int err;
+        scratch = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
+                                 l.channels * parts * sizeof(cl_float), NULL, &err);
+        if (err != CL_SUCCESS)
+            return clnn_cl_error(ctx, err, "clCreateBuffer(PReLU partial sums)");
+    }
+    cl_mem dxbuf = dx ? dx->buffer : dy->buffer;
+    cl_mem out = direct ? dweight->buffer : scratch;
+    cl_int write_dx = dx != NULL, direct_arg = direct;
+    cl_float b1 = beta, b2 = weight_beta;
+    cl_uint inner = (cl_uint)l.inner, channels = (cl_uint)l.channels, len_arg = (cl_uint)len,
+            chunk_arg = (cl_uint)chunk, parts_arg = (cl_uint)parts;
+    size_t local[2] = {wg, 1};
+    size_t global[2] = {wg * parts, l.channels};
+    s = clnn_run_kernel(ctx, k, "clnn_prelu_backward", 2, global, local,
+                        CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                  CLNN_ARG(dy->buffer), CLNN_ARG(dxbuf), CLNN_ARG(write_dx),
+                                  CLNN_ARG(b1), CLNN_ARG(out), CLNN_ARG(direct_arg), CLNN_ARG(b2),
+                                  CLNN_ARG(inner), CLNN_ARG(channels), CLNN_ARG(len_arg),
+                                  CLNN_ARG(chunk_arg), CLNN_LOCAL_ARG(wg * sizeof(cl_float))));
+    if (s == CLNN_SUCCESS && !direct && dweight) {
+        size_t wr = clnn_kernel_group_size(ctx, kr);
+        size_t rlocal = pow2_ceil(parts) < wr ? pow2_ceil(parts) : wr;
+        size_t rglobal = rlocal * l.channels;
+        s = clnn_run_kernel(ctx, kr, "clnn_prelu_reduce", 1, &rglobal, &rlocal,
+                            CLNN_ARGS(CLNN_ARG(scratch), CLNN_ARG(parts_arg),
+                                      CLNN_ARG(dweight->buffer), CLNN_ARG(b2),
+                                      CLNN_LOCAL_ARG(rlocal * sizeof(cl_float))));
+    }
+    /* The queue keeps the scratch buffer alive until the kernels using it have finished. */
+    if (scratch)
+        clReleaseMemObject(scratch);
+    return s;
+}

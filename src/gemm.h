@@ -1,0 +1,38 @@
+/*
+ * clnn's internal GEMM: a row-major SGEMM through CLBlast on the context's queue, with CLBlast's
+ * status codes mapped to clnn statuses, and the tuning data clnn applies to CLBlast per device
+ * (src/tuning.c) before the first GEMM on it.
+ */
+#ifndef CLNN_GEMM_H
+#define CLNN_GEMM_H
+
+#include "internal.h"
+
+/* C[m, n] = alpha * op(A) op(B) + beta * C, row-major, op(A) [m, k], op(B) [k, n]; A is stored
+ * [k, m] when trans_a, B [n, k] when trans_b. beta == 0 overwrites C without reading it. `what`
+ * names the operation in error messages. Queued on ctx's queue; no event is returned. */
+clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int trans_b, size_t m,
+                      size_t n, size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
+                      float beta, cl_mem c, size_t ldc);
+
+/* Maps a CLBlast status code (negative OpenCL codes included) to a clnn status and records
+ * "<what> failed: CLBlastName (code)". Memory exhaustion gives CLNN_ERR_DEVICE_MEMORY or
+ * CLNN_ERR_HOST_MEMORY; everything else CLNN_ERR_BLAS. */
+clnn_status clnn_blas_error(clnn_context *ctx, int code, const char *what);
+
+/* The symbolic name of a CLBlast status code ("CLBlastInvalidLeadDimA"). */
+const char *clnn_blas_status_name(int code);
+
+/* Applies the tuning for ctx's device once per process and device (user directory, then shipped
+ * data; CLNN_TUNING=off disables it). Never fails: a file that cannot be used is skipped and
+ * noted in clnn_tuning_describe(). Thread-safe. */
+void clnn_tuning_ensure(clnn_context *ctx);
+
+/* The tuning data shipped with clnn: data/tuning/<name>.txt embedded at build time. */
+typedef struct clnn_shipped_tuning {
+    const char *name;
+    const char *text;
+} clnn_shipped_tuning;
+extern const clnn_shipped_tuning clnn_shipped_tunings[]; /* ends with {NULL, NULL} */
+
+#endif /* CLNN_GEMM_H */

@@ -1,0 +1,626 @@
+/*
+ * Batch normalisation and layer normalisation: argument checks, the choice of reduction strategy
+ * for the shape and device, and kernel launches (kernels/norm.cl).
+ *
+ * Batch-norm statistics are reduced in two stages (partial slices, then a per-channel merge) so
+ * that one code path serves C = 65536 channels of 2 values and one channel of millions: the host
+ * picks the number of slices P so that about NORM_GROUPS_PER_CU work-groups per compute unit run
+ * in stage 1. The partial results and the per-channel coefficients live in a scratch buffer
+ * created per call and released as soon as it is queued (OpenCL keeps it alive until the kernels
+ * that use it finish).
+ */
+#include "internal.h"
+
+#include <math.h>
+
+/* Work-groups per compute unit that stage 1 aims for. */
+#define NORM_GROUPS_PER_CU 8
+/* Positions per channel and sample from which the "planes" form (a work-group per channel slice)
+ * beats the "serial" form (a work-item per channel slice). */
+#define NORM_PLANES_MIN_S 32
+/* Least values each work-item reduces before the host splits a channel further. */
+#define NORM_MIN_PER_ITEM 16
+/* Most slices per channel (bounds the scratch buffer and stage 2's serial merge). */
+#define NORM_MAX_SLICES 4096
+
+#define BN_RUNNING 1u
+#define BN_GAMMA 2u
+#define BN_BETA 4u
+#define BN_DGAMMA 8u
+#define BN_DBETA 16u
+#define LN_SAVE 32u
+#define DX_WRITE 64u
+
+static size_t div_up(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static size_t round_up(size_t a, size_t b)
+{
+    return div_up(a, b) * b;
+}
+
+/* The smallest power of two >= v, capped at cap (cap need not be a power of two). */
+static size_t pow2_at_most(size_t v, size_t cap)
+{
+    size_t p = 1;
+    while (p < v && p < cap)
+        p <<= 1;
+    return p < cap ? p : cap;
+}
+
+static clnn_status scratch_buffer(clnn_context *ctx, size_t floats, cl_mem *out)
+{
+    cl_int err;
+    *out = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
+    if (err != CL_SUCCESS)
+        return clnn_cl_error(ctx, err, "clCreateBuffer (normalisation scratch)");
+    return CLNN_SUCCESS;
+}
+
+/* x viewed as (N, C, S). */
+typedef struct bn_shape {
+    size_t N, C, S, M;
+} bn_shape;
+
+static clnn_status bn_view(clnn_context *ctx, const clnn_tensor *x, const char *function,
+                           bn_shape *v)
+{
+    if (x->ndim < 2) {
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: x has rank %d; batch norm needs (N, C), (N, C, L) or (N, C, H, W)",
+                          function, x->ndim);
+    }
+    v->N = x->dims[0];
+    v->C = x->dims[1];
+    v->S = 1;
+    for (int i = 2; i < x->ndim; ++i)
+        v->S *= x->dims[i];
+    v->M = v->N * v->S;
+    return CLNN_SUCCESS;
+}
+
+/* t is a tensor of ctx holding exactly n elements (any shape). */
+static clnn_status check_vector(clnn_context *ctx, const clnn_tensor *t, const char *name,
+                                size_t n, const char *what, const char *function)
+{
+    clnn_status status = clnn_check_tensor(ctx, t, name);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (t->count != n)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s holds %zu elements; it must hold %zu (%s)",
+                          function, name, t->count, n, what);
+    return CLNN_SUCCESS;
+}
+
+static clnn_status check_optional_vector(clnn_context *ctx, const clnn_tensor *t,
+                                         const char *name, size_t n, const char *what,
+                                         const char *function)
+{
+    return t ? check_vector(ctx, t, name, n, what, function) : CLNN_SUCCESS;
+}
+
+static clnn_status check_same(clnn_context *ctx, const clnn_tensor *t, const char *name,
+                              const clnn_tensor *x, const char *x_name)
+{
+    clnn_status status = clnn_check_tensor(ctx, t, name);
+    if (status == CLNN_SUCCESS)
+        status = clnn_check_same_shape(ctx, t, name, x, x_name);
+    return status;
+}
+
+static cl_uint compute_units(const clnn_context *ctx)
+{
+    return ctx->info.compute_units ? ctx->info.compute_units : 1;
+}
+
+/* ---- the reduction plan of batch-norm stage 1 ------------------------------------------------ */
+
+typedef struct bn_plan {
+    int planes;       /* 1: planes form, 0: serial form */
+    size_t P;         /* slices per channel (stage 2 merges this many) */
+    cl_uint span;     /* serial: samples per slice; planes: positions per slice */
+    size_t global[2], local[2];
+} bn_plan;
+
+static void bn_make_plan(clnn_context *ctx, const bn_shape *v, cl_kernel serial, cl_kernel planes,
+                         bn_plan *plan)
+{
+    size_t cu = compute_units(ctx);
+    if (v->S >= NORM_PLANES_MIN_S) {
+        size_t L = clnn_kernel_group_size(ctx, planes);
+        size_t P = div_up(NORM_GROUPS_PER_CU * cu, v->C);
+        size_t cap = div_up(v->M, L * NORM_MIN_PER_ITEM);
+        if (P > cap)
+            P = cap;
+        if (P > NORM_MAX_SLICES)
+            P = NORM_MAX_SLICES;
+        if (P < 1)
+            P = 1;
+        size_t chunk = div_up(v->M, P);
+        P = div_up(v->M, chunk);
+        plan->planes = 1;
+        plan->P = P;
+        plan->span = (cl_uint)chunk;
+        plan->local[0] = L;
+        plan->local[1] = 1;
+        plan->global[0] = P * L;
+        plan->global[1] = v->C;
+    } else {
+        size_t gs = clnn_kernel_group_size(ctx, serial);
+        size_t l0 = pow2_at_most(v->C, gs);
+        size_t l1 = gs / l0 ? gs / l0 : 1;
+        size_t items = NORM_GROUPS_PER_CU * cu * gs;
+        size_t P = div_up(items, v->C);
+        size_t cap = div_up(v->N * v->S, NORM_MIN_PER_ITEM * v->S); /* >= 16 values per item */
+        if (P > cap)
+            P = cap;
+        if (P > NORM_MAX_SLICES)
+            P = NORM_MAX_SLICES;
+        if (P < 1)
+            P = 1;
+        size_t rows = div_up(v->N, P);
+        P = div_up(v->N, rows);
+        if (l1 > P)
+            l1 = pow2_at_most(P, l1);
+        /* Slices past N (from rounding P up to the group) reduce nothing and stage 2 skips
+         * their empty results. */
+        P = round_up(P, l1);
+        plan->planes = 0;
+        plan->P = P;
+        plan->span = (cl_uint)rows;
+        plan->local[0] = l0;
+        plan->local[1] = l1;
+        plan->global[0] = round_up(v->C, l0);
+        plan->global[1] = P;
+    }
+}
+
+/* Launch geometry of the elementwise passes: the planes form (S > 1) takes pargs, the cols form
+ * (S = 1) cargs. */
+static clnn_status bn_run_apply(clnn_context *ctx, const bn_shape *v, cl_kernel k_planes,
+                                const char *planes_name, size_t pcount,
+                                const clnn_kernel_arg *pargs, cl_kernel k_cols,
+                                const char *cols_name, size_t ccount,
+                                const clnn_kernel_arg *cargs)
+{
+    if (v->S > 1) {
+        size_t gs = clnn_kernel_group_size(ctx, k_planes);
+        size_t quads = div_up(v->S, 4);
+        size_t l0 = pow2_at_most(quads, gs);
+        size_t l1 = pow2_at_most(v->C, gs / l0 ? gs / l0 : 1);
+        size_t local[3] = {l0, l1, 1};
+        size_t global[3] = {round_up(quads, l0), round_up(v->C, l1), v->N};
+        return clnn_run_kernel(ctx, k_planes, planes_name, 3, global, local, pcount, pargs);
+    }
+    size_t gs = clnn_kernel_group_size(ctx, k_cols);
+    size_t quads = div_up(v->C, 4);
+    size_t l0 = pow2_at_most(quads, gs);
+    size_t l1 = pow2_at_most(v->N, gs / l0 ? gs / l0 : 1);
+    size_t local[2] = {l0, l1};
+    size_t global[2] = {round_up(quads, l0), round_up(v->N, l1)};
+    return clnn_run_kernel(ctx, k_cols, cols_name, 2, global, local, ccount, cargs);
+}
+
+/* Two scratch buffers: stage-1 partial results and per-channel coefficients. */
+static clnn_status bn_scratch(clnn_context *ctx, size_t part_floats, size_t coef_floats,
+                              cl_mem *part, cl_mem *coef)
+{
+    clnn_status status = scratch_buffer(ctx, part_floats, part);
+    if (status != CLNN_SUCCESS)
+        return status;
+    status = scratch_buffer(ctx, coef_floats, coef);
+    if (status != CLNN_SUCCESS)
+        clReleaseMemObject(*part);
+    return status;
+}
+
+/* ---- batch norm ---------------------------------------------------------------------------- */
+
+clnn_status clnn_batch_norm_forward_training(clnn_context *ctx, const clnn_tensor *x,
+                                             const clnn_tensor *gamma, const clnn_tensor *beta,
+                                             clnn_tensor *running_mean, clnn_tensor *running_var,
+                                             float momentum, float eps, clnn_tensor *y,
+                                             clnn_tensor *save_mean, clnn_tensor *save_invstd)
+{
+    static const char *fn = "clnn_batch_norm_forward_training";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
+        return status;
+    bn_shape v = {0, 0, 0, 0};
+    if ((status = bn_view(ctx, x, fn, &v)) != CLNN_SUCCESS)
+        return status;
+    if (v.M < 2)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: each channel of x has %zu value; training needs at least 2", fn,
+                          v.M);
+    if ((status = check_same(ctx, y, "y", x, "x")) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, gamma, "gamma", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, beta, "beta", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, save_mean, "save_mean", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, save_invstd, "save_invstd", v.C, "one per channel", fn)) != CLNN_SUCCESS)
+        return status;
+    if (!running_mean != !running_var)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: running_mean and running_var must both be given or both be NULL",
+                          fn);
+    if (running_mean &&
+        ((status = check_vector(ctx, running_mean, "running_mean", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+         (status = check_vector(ctx, running_var, "running_var", v.C, "one per channel", fn)) != CLNN_SUCCESS))
+        return status;
+    if (!(momentum >= 0.0f && momentum <= 1.0f))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: momentum is %g; it must be in [0, 1]",
+                          fn, (double)momentum);
+    if (!(eps >= 0.0f) || !isfinite(eps))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
+    if (save_mean == save_invstd)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: save_mean and save_invstd must be different tensors", fn);
+
+    cl_kernel k_serial, k_planes, k_final, k_apply_p, k_apply_c;
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_stats_serial", &k_serial)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_stats_planes", &k_planes)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_finalize", &k_final)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_planes", &k_apply_p)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
+        return status;
+
+    bn_plan plan;
+    bn_make_plan(ctx, &v, k_serial, k_planes, &plan);
+    cl_mem part, coef;
+    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
+        return status;
+
+    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, M = (cl_uint)v.M;
+    cl_uint P = (cl_uint)plan.P, span = plan.span;
+    if (plan.planes) {
+        status = clnn_run_kernel(ctx, k_planes, "bn_stats_planes", 2, plan.global, plan.local,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(C),
+                                           CLNN_ARG(S), CLNN_ARG(M), CLNN_ARG(span),
+                                           CLNN_LOCAL_ARG(3 * plan.local[0] * sizeof(float))));
+    } else {
+        status = clnn_run_kernel(ctx, k_serial, "bn_stats_serial", 2, plan.global, plan.local,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(C),
+                                           CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(span)));
+    }
+    if (status == CLNN_SUCCESS) {
+        cl_uint flags = (running_mean ? BN_RUNNING : 0) | (gamma ? BN_GAMMA : 0) |
+                        (beta ? BN_BETA : 0);
+        /* Absent buffers are replaced by one the kernel never touches under these flags. */
+        cl_mem rm = running_mean ? running_mean->buffer : save_mean->buffer;
+        cl_mem rv = running_var ? running_var->buffer : save_mean->buffer;
+        cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
+        cl_mem b = beta ? beta->buffer : save_mean->buffer;
+        status = clnn_run_kernel_1d(
+            ctx, k_final, "bn_finalize", v.C,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(S),
+                      CLNN_ARG(eps), CLNN_ARG(momentum),
+                      CLNN_ARG(flags), CLNN_ARG(rm), CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b),
+                      CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer),
+                      CLNN_ARG(coef)));
+    }
+    if (status == CLNN_SUCCESS) {
+        status = bn_run_apply(ctx, &v, k_apply_p, "bn_apply_planes",
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
+                                        CLNN_ARG(C), CLNN_ARG(S)),
+                              k_apply_c, "bn_apply_cols",
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
+                                        CLNN_ARG(C), CLNN_ARG(N)));
+    }
+    clReleaseMemObject(coef);
+    clReleaseMemObject(part);
+    return status;
+}
+
+clnn_status clnn_batch_norm_forward_inference(clnn_context *ctx, const clnn_tensor *x,
+                                              const clnn_tensor *gamma, const clnn_tensor *beta,
+                                              const clnn_tensor *running_mean,
+                                              const clnn_tensor *running_var, float eps,
+                                              clnn_tensor *y)
+{
+    static const char *fn = "clnn_batch_norm_forward_inference";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
+        return status;
+    bn_shape v = {0, 0, 0, 0};
+    if ((status = bn_view(ctx, x, fn, &v)) != CLNN_SUCCESS ||
+        (status = check_same(ctx, y, "y", x, "x")) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, gamma, "gamma", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, beta, "beta", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, running_mean, "running_mean", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, running_var, "running_var", v.C, "one per channel", fn)) != CLNN_SUCCESS)
+        return status;
+    if (!(eps >= 0.0f) || !isfinite(eps))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
+
+    cl_kernel k_coef, k_apply_p, k_apply_c;
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_coef_inference", &k_coef)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_planes", &k_apply_p)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
+        return status;
+    cl_mem coef;
+    if ((status = scratch_buffer(ctx, 4 * v.C, &coef)) != CLNN_SUCCESS)
+        return status;
+    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
+    cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
+    cl_mem g = gamma ? gamma->buffer : running_mean->buffer;
+    cl_mem b = beta ? beta->buffer : running_mean->buffer;
+    status = clnn_run_kernel_1d(ctx, k_coef, "bn_coef_inference", v.C,
+                                CLNN_ARGS(CLNN_ARG(running_mean->buffer),
+                                          CLNN_ARG(running_var->buffer), CLNN_ARG(g), CLNN_ARG(b),
+                                          CLNN_ARG(flags), CLNN_ARG(eps), CLNN_ARG(C),
+                                          CLNN_ARG(coef)));
+    if (status == CLNN_SUCCESS)
+        status = bn_run_apply(ctx, &v, k_apply_p, "bn_apply_planes",
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
+                                        CLNN_ARG(C), CLNN_ARG(S)),
+                              k_apply_c, "bn_apply_cols",
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
+                                        CLNN_ARG(C), CLNN_ARG(N)));
+    clReleaseMemObject(coef);
+    return status;
+}
+
+static clnn_status check_param_beta(clnn_context *ctx, float param_beta, const char *fn)
+{
+    if (!isfinite(param_beta))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: param_beta is %g; it must be finite",
+                          fn, (double)param_beta);
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_batch_norm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                     const clnn_tensor *gamma, const clnn_tensor *save_mean,
+                                     const clnn_tensor *save_invstd, clnn_tensor *dx,
+                                     clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta)
+{
+    static const char *fn = "clnn_batch_norm_backward";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
+        return status;
+    bn_shape v = {0, 0, 0, 0};
+    if ((status = bn_view(ctx, x, fn, &v)) != CLNN_SUCCESS ||
+        (status = check_same(ctx, dy, "dy", x, "x")) != CLNN_SUCCESS ||
+        (dx && (status = check_same(ctx, dx, "dx", x, "x")) != CLNN_SUCCESS) ||
+        (status = check_optional_vector(ctx, gamma, "gamma", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, save_mean, "save_mean", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, save_invstd, "save_invstd", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, dgamma, "dgamma", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, dbeta, "dbeta", v.C, "one per channel", fn)) != CLNN_SUCCESS ||
+        (status = check_param_beta(ctx, param_beta, fn)) != CLNN_SUCCESS)
+        return status;
+    if (dx && dx == x)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: dx must not be x (x is read after dx is written); dx may be dy", fn);
+    if (dgamma && dgamma == dbeta)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: dgamma and dbeta must be different tensors", fn);
+    if (!dx && !dgamma && !dbeta)
+        return CLNN_SUCCESS;
+
+    cl_kernel k_serial, k_planes, k_final, k_apply_p, k_apply_c;
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_reduce_serial", &k_serial)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_reduce_planes", &k_planes)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_finalize", &k_final)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_apply_planes", &k_apply_p)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "bn_bwd_apply_cols", &k_apply_c)) != CLNN_SUCCESS)
+        return status;
+
+    bn_plan plan;
+    bn_make_plan(ctx, &v, k_serial, k_planes, &plan);
+    cl_mem part, coef;
+    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 5 * v.C, &part, &coef)) != CLNN_SUCCESS)
+        return status;
+    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, M = (cl_uint)v.M;
+    cl_uint P = (cl_uint)plan.P, span = plan.span;
+    if (plan.planes) {
+        status = clnn_run_kernel(ctx, k_planes, "bn_bwd_reduce_planes", 2, plan.global, plan.local,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                           CLNN_ARG(save_mean->buffer), CLNN_ARG(part),
+                                           CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(M), CLNN_ARG(span),
+                                           CLNN_LOCAL_ARG(4 * plan.local[0] * sizeof(float))));
+    } else {
+        status = clnn_run_kernel(ctx, k_serial, "bn_bwd_reduce_serial", 2, plan.global, plan.local,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                           CLNN_ARG(save_mean->buffer), CLNN_ARG(part),
+                                           CLNN_ARG(C), CLNN_ARG(S), CLNN_ARG(N), CLNN_ARG(span)));
+    }
+    if (status == CLNN_SUCCESS) {
+        cl_uint flags = (gamma ? BN_GAMMA : 0) | (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
+        cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
+        cl_mem dg = dgamma ? dgamma->buffer : coef; /* never written without its flag */
+        cl_mem db = dbeta ? dbeta->buffer : coef;
+        cl_float Mf = (cl_float)v.M;
+        status = clnn_run_kernel_1d(
+            ctx, k_final, "bn_bwd_finalize", v.C,
+            CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(Mf),
+                      CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
+                      CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags), CLNN_ARG(param_beta),
+                      CLNN_ARG(coef)));
+    }
+    if (status == CLNN_SUCCESS && dx)
+        status = bn_run_apply(ctx, &v, k_apply_p, "bn_bwd_apply_planes",
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                        CLNN_ARG(dx->buffer), CLNN_ARG(coef), CLNN_ARG(C),
+                                        CLNN_ARG(S)),
+                              k_apply_c, "bn_bwd_apply_cols",
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                        CLNN_ARG(dx->buffer), CLNN_ARG(coef), CLNN_ARG(C),
+                                        CLNN_ARG(N)));
+    clReleaseMemObject(coef);
+    clReleaseMemObject(part);
+    return status;
+}
+
+/* ---- layer norm ---------------------------------------------------------------------------- */
+
+/* x viewed as R rows of D. */
+static void ln_view(const clnn_tensor *x, size_t *R, size_t *D)
+{
+    *D = x->dims[x->ndim - 1];
+    *R = x->count / *D;
+}
+
+clnn_status clnn_layer_norm_forward(clnn_context *ctx, const clnn_tensor *x,
+                                    const clnn_tensor *gamma, const clnn_tensor *beta, float eps,
+                                    clnn_tensor *y, clnn_tensor *save_mean,
+                                    clnn_tensor *save_invstd)
+{
+    static const char *fn = "clnn_layer_norm_forward";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
+        return status;
+    size_t R, D;
+    ln_view(x, &R, &D);
+    if ((status = check_same(ctx, y, "y", x, "x")) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, gamma, "gamma", D, "the last dimension of x", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, beta, "beta", D, "the last dimension of x", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, save_mean, "save_mean", R, "one per row of x", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, save_invstd, "save_invstd", R, "one per row of x", fn)) != CLNN_SUCCESS)
+        return status;
+    if (!save_mean != !save_invstd)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: save_mean and save_invstd must both be given or both be NULL", fn);
+    if (save_mean && save_mean == save_invstd)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: save_mean and save_invstd must be different tensors", fn);
+    if (!(eps >= 0.0f) || !isfinite(eps))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
+    cl_kernel k;
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_forward", &k)) != CLNN_SUCCESS)
+        return status;
+    size_t L = clnn_kernel_group_size(ctx, k);
+    L = pow2_at_most(D, L);
+    size_t global = R * L;
+    cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0) | (save_mean ? LN_SAVE : 0);
+    cl_mem g = gamma ? gamma->buffer : x->buffer, b = beta ? beta->buffer : x->buffer;
+    cl_mem sm = save_mean ? save_mean->buffer : x->buffer;
+    cl_mem si = save_invstd ? save_invstd->buffer : x->buffer;
+    cl_uint Du = (cl_uint)D;
+    return clnn_run_kernel(ctx, k, "ln_forward", 1, &global, &L,
+                           CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(g),
+                                     CLNN_ARG(b), CLNN_ARG(flags), CLNN_ARG(sm), CLNN_ARG(si),
+                                     CLNN_ARG(Du), CLNN_ARG(eps),
+                                     CLNN_LOCAL_ARG(3 * L * sizeof(float))));
+}
+
+/* dgamma / dbeta of layer norm: column sums over rows, the serial form of the batch-norm
+ * reduction, then a per-column merge. */
+static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_final,
+                             const clnn_tensor *x, const clnn_tensor *dy,
+                             const clnn_tensor *save_mean, const clnn_tensor *save_invstd,
+                             cl_mem resid, size_t R, size_t D, clnn_tensor *dgamma,
+                             clnn_tensor *dbeta, float param_beta)
+{
+    clnn_status status;
+    cl_uint Du = (cl_uint)D, Ru = (cl_uint)R;
+    size_t gs = clnn_kernel_group_size(ctx, k_part);
+    size_t l0 = pow2_at_most(D, gs), l1 = gs / l0 ? gs / l0 : 1;
+    size_t P = div_up(NORM_GROUPS_PER_CU * compute_units(ctx) * gs, D);
+    size_t cap = div_up(R, NORM_MIN_PER_ITEM);
+    P = P > cap ? cap : P;
+    P = P > NORM_MAX_SLICES ? NORM_MAX_SLICES : P < 1 ? 1 : P;
+    size_t rows = div_up(R, P);
+    P = div_up(R, rows);
+    if (l1 > P)
+        l1 = pow2_at_most(P, l1);
+    P = round_up(P, l1);
+    cl_mem part;
+    if ((status = scratch_buffer(ctx, 2 * D * P, &part)) != CLNN_SUCCESS)
+        return status;
+    size_t local[2] = {l0, l1}, global[2] = {round_up(D, l0), P};
+    cl_uint rows_u = (cl_uint)rows, Pu = (cl_uint)P;
+    status = clnn_run_kernel(ctx, k_part, "ln_param_partial", 2, global, local,
+                             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                       CLNN_ARG(save_mean->buffer),
+                                       CLNN_ARG(save_invstd->buffer), CLNN_ARG(resid),
+                                       CLNN_ARG(part), CLNN_ARG(Ru), CLNN_ARG(Du),
+                                       CLNN_ARG(rows_u)));
+    if (status == CLNN_SUCCESS) {
+        cl_uint flags = (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
+        cl_mem dg = dgamma ? dgamma->buffer : part, db = dbeta ? dbeta->buffer : part;
+        status = clnn_run_kernel_1d(ctx, k_final, "ln_param_finalize", D,
+                                    CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(Pu), CLNN_ARG(Du),
+                                              CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
+                                              CLNN_ARG(param_beta)));
+    }
+    clReleaseMemObject(part);
+    return status;
+}
+
+clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                     const clnn_tensor *gamma, const clnn_tensor *save_mean,
+                                     const clnn_tensor *save_invstd, clnn_tensor *dx,
+                                     clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta)
+{
+    static const char *fn = "clnn_layer_norm_backward";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if ((status = clnn_check_tensor(ctx, x, "x")) != CLNN_SUCCESS)
+        return status;
+    size_t R, D;
+    ln_view(x, &R, &D);
+    if ((status = check_same(ctx, dy, "dy", x, "x")) != CLNN_SUCCESS ||
+        (dx && (status = check_same(ctx, dx, "dx", x, "x")) != CLNN_SUCCESS) ||
+        (status = check_optional_vector(ctx, gamma, "gamma", D, "the last dimension of x", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, save_mean, "save_mean", R, "one per row of x", fn)) != CLNN_SUCCESS ||
+        (status = check_vector(ctx, save_invstd, "save_invstd", R, "one per row of x", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, dgamma, "dgamma", D, "the last dimension of x", fn)) != CLNN_SUCCESS ||
+        (status = check_optional_vector(ctx, dbeta, "dbeta", D, "the last dimension of x", fn)) != CLNN_SUCCESS ||
+        (status = check_param_beta(ctx, param_beta, fn)) != CLNN_SUCCESS)
+        return status;
+    if (dx && dx == x)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: dx must not be x (x is read after dx is written); dx may be dy", fn);
+    if (dgamma && dgamma == dbeta)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: dgamma and dbeta must be different tensors", fn);
+    cl_kernel k_dx, k_part, k_final;
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_backward_dx", &k_dx)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_param_partial", &k_part)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_param_finalize", &k_final)) != CLNN_SUCCESS)
+        return status;
+    if (!dx && !dgamma && !dbeta)
+        return CLNN_SUCCESS;
+    cl_uint Du = (cl_uint)D;
+    cl_mem g = gamma ? gamma->buffer : x->buffer;
+    /* ln_backward_dx also writes each row's mean residual d (see norm.cl), which the parameter
+     * gradients need. It runs first; when dx is dy and parameter gradients are wanted, a first
+     * run writes only d, so that dy is still intact for them. */
+    cl_mem resid;
+    if ((status = scratch_buffer(ctx, R, &resid)) != CLNN_SUCCESS)
+        return status;
+    size_t L = pow2_at_most(D, clnn_kernel_group_size(ctx, k_dx));
+    size_t global_dx = R * L;
+    int want_params = dgamma || dbeta;
+    int dx_last = dx && dx == dy && want_params;
+    for (int pass = 0; pass < (dx_last ? 2 : 1) && status == CLNN_SUCCESS; ++pass) {
+        int write_dx = dx && (!dx_last || pass == 1);
+        cl_uint flags = (gamma ? BN_GAMMA : 0) | (write_dx ? DX_WRITE : 0);
+        cl_mem out = dx ? dx->buffer : resid;
+        status = clnn_run_kernel(ctx, k_dx, "ln_backward_dx", 1, &global_dx, &L,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(g),
+                                           CLNN_ARG(flags), CLNN_ARG(save_mean->buffer),
+                                           CLNN_ARG(save_invstd->buffer), CLNN_ARG(out),
+                                           CLNN_ARG(resid), CLNN_ARG(Du),
+                                           CLNN_LOCAL_ARG(4 * L * sizeof(float))));
+        if (pass == 0 && want_params && status == CLNN_SUCCESS)
+            status = ln_params(ctx, k_part, k_final, x, dy, save_mean, save_invstd, resid, R, D,
+                               dgamma, dbeta, param_beta);
+    }
+    clReleaseMemObject(resid);
+    return status;
+}

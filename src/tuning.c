@@ -1,0 +1,717 @@
+/*
+ * GEMM tuning data: parsing and writing tuning files, matching them to a device, and applying them
+ * to CLBlast through CLBlastOverrideParameters. CLBlast keeps one parameter set per device for the
+ * whole process, so clnn records, per device, that it has looked (once, before the first GEMM)
+ * and what it applied: the user's tuning directory first, then the data shipped in data/tuning/.
+ */
+#include "gemm.h"
+
+#include <clblast_c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TUNING_FILE_MAX_BYTES (64 * 1024)
+
+/* snprintf that truncates quietly: messages and descriptions may be cut, never overflow. */
+static void set_text(char *dst, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_text(char *dst, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(dst, size, format, args);
+    va_end(args);
+}
+
+/* ---- records ----------------------------------------------------------------------------------- */
+
+static int valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) >= CLNN_TUNING_NAME_SIZE)
+        return 0;
+    for (; *s; ++s)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return 0;
+    return 1;
+}
+
+clnn_status clnn_tuning_init(clnn_tuning *tuning, const clnn_device_info *device)
+{
+    if (!tuning || !device)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_init: %s is NULL",
+                          tuning ? "device" : "tuning");
+    memset(tuning, 0, sizeof *tuning);
+    snprintf(tuning->platform_name, sizeof tuning->platform_name, "%s", device->platform_name);
+    snprintf(tuning->device_vendor, sizeof tuning->device_vendor, "%s", device->device_vendor);
+    snprintf(tuning->device_name, sizeof tuning->device_name, "%s", device->device_name);
+    snprintf(tuning->driver_version, sizeof tuning->driver_version, "%s", device->driver_version);
+    tuning->compute_units = device->compute_units;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tuning_set_kernel(clnn_tuning *tuning, const char *name, size_t count,
+                                   const char *const *names, const size_t *values)
+{
+    if (!tuning || !name || !names || !values)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_set_kernel: %s is NULL",
+                          !tuning ? "tuning" : !name ? "name" : !names ? "names" : "values");
+    if (!valid_name(name))
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_set_kernel: kernel name \"%s\" is not 1 to %d letters, "
+                          "digits or '_'", name, CLNN_TUNING_NAME_SIZE - 1);
+    if (count < 1 || count > CLNN_TUNING_MAX_PARAMETERS)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_set_kernel: count %zu is not 1 to %d", count,
+                          CLNN_TUNING_MAX_PARAMETERS);
+    for (size_t i = 0; i < count; ++i) {
+        if (!valid_name(names[i]))
+            return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                              "clnn_tuning_set_kernel: parameter name %zu is not 1 to %d letters, "
+                              "digits or '_'", i, CLNN_TUNING_NAME_SIZE - 1);
+        for (size_t j = 0; j < i; ++j)
+            if (strcmp(names[i], names[j]) == 0)
+                return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                                  "clnn_tuning_set_kernel: parameter %s given twice", names[i]);
+    }
+    size_t slot = 0;
+    while (slot < tuning->kernel_count && strcmp(tuning->kernels[slot].name, name) != 0)
+        ++slot;
+    if (slot == CLNN_TUNING_MAX_KERNELS)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_set_kernel: the record already holds %d kernels",
+                          CLNN_TUNING_MAX_KERNELS);
+    clnn_tuning_kernel *k = &tuning->kernels[slot];
+    memset(k, 0, sizeof *k);
+    snprintf(k->name, sizeof k->name, "%s", name);
+    k->parameter_count = count;
+    for (size_t i = 0; i < count; ++i) {
+        snprintf(k->parameter_names[i], sizeof k->parameter_names[i], "%s", names[i]);
+        k->parameter_values[i] = values[i];
+    }
+    if (slot == tuning->kernel_count)
+        ++tuning->kernel_count;
+    return CLNN_SUCCESS;
+}
+
+/* ---- parsing ----------------------------------------------------------------------------------- */
+
+typedef struct parse_state {
+    char *message;
+    size_t message_size;
+    int line;
+} parse_state;
+
+static clnn_status parse_fail(parse_state *p, const char *format, const char *detail)
+{
+    int used = snprintf(p->message, p->message_size, "tuning data line %d: ", p->line);
+    if (used > 0 && (size_t)used < p->message_size)
+        snprintf(p->message + used, p->message_size - (size_t)used, format, detail);
+    return CLNN_ERR_FORMAT;
+}
+
+static clnn_status parse_string(parse_state *p, const char *key, const char *value, char *dst,
+                                size_t size, int *seen)
+{
+    if (*seen)
+        return parse_fail(p, "\"%s\" given twice", key);
+    if (!*value)
+        return parse_fail(p, "\"%s\" has no value", key);
+    if (strlen(value) >= size)
+        return parse_fail(p, "the value of \"%s\" is too long", key);
+    memcpy(dst, value, strlen(value) + 1);
+    *seen = 1;
+    return CLNN_SUCCESS;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    if (!*s)
+        return 0;
+    size_t v = 0;
+    for (; *s; ++s) {
+        if (*s < '0' || *s > '9')
+            return 0;
+        size_t d = (size_t)(*s - '0');
+        if (v > ((size_t)-1 - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* "NAME A=1 B=2 ..." */
+static clnn_status parse_kernel(parse_state *p, char *value, clnn_tuning *t)
+{
+    char *save = NULL;
+    char *name = strtok_r(value, " \t", &save);
+    if (!name || !valid_name(name))
+        return parse_fail(p, "%s", "a kernel line needs a CLBlast kernel name (letters, digits, _)");
+    for (size_t i = 0; i < t->kernel_count; ++i)
+        if (strcmp(t->kernels[i].name, name) == 0)
+            return parse_fail(p, "kernel %s given twice", name);
+    if (t->kernel_count == CLNN_TUNING_MAX_KERNELS)
+        return parse_fail(p, "%s", "too many kernel lines");
+    clnn_tuning_kernel *k = &t->kernels[t->kernel_count];
+    memset(k, 0, sizeof *k);
+    memcpy(k->name, name, strlen(name) + 1);
+    for (char *item; (item = strtok_r(NULL, " \t", &save));) {
+        char *eq = strchr(item, '=');
+        if (!eq)
+            return parse_fail(p, "parameter \"%s\" is not NAME=VALUE", item);
+        *eq = '\0';
+        if (!valid_name(item))
+            return parse_fail(p, "bad parameter name \"%s\"", item);
+        if (k->parameter_count == CLNN_TUNING_MAX_PARAMETERS)
+            return parse_fail(p, "%s", "too many parameters");
+        for (size_t i = 0; i < k->parameter_count; ++i)
+            if (strcmp(k->parameter_names[i], item) == 0)
+                return parse_fail(p, "parameter %s given twice", item);
+        size_t v;
+        if (!parse_size(eq + 1, &v))
+            return parse_fail(p, "the value of %s is not a non-negative integer", item);
+        memcpy(k->parameter_names[k->parameter_count], item, strlen(item) + 1);
+        k->parameter_values[k->parameter_count++] = v;
+    }
+    if (k->parameter_count == 0)
+        return parse_fail(p, "kernel %s has no parameters", k->name);
+    ++t->kernel_count;
+    return CLNN_SUCCESS;
+}
+
+/* Parses text into *out (unchanged on failure); on failure writes the reason into message. */
+static clnn_status parse_tuning(const char *text, clnn_tuning *out, char *message,
+                                size_t message_size)
+{
+    parse_state p = {message, message_size, 0};
+    clnn_tuning *t = calloc(1, sizeof *t);
+    char *copy = strdup(text);
+    if (!t || !copy) {
+        free(t);
+        free(copy);
+        snprintf(message, message_size, "out of memory parsing tuning data");
+        return CLNN_ERR_HOST_MEMORY;
+    }
+    int seen_header = 0, seen_platform = 0, seen_vendor = 0, seen_device = 0, seen_driver = 0,
+        seen_units = 0;
+    clnn_status status = CLNN_SUCCESS;
+    char *next = copy;
+    while (status == CLNN_SUCCESS && next) {
+        char *line = next;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        ++p.line;
+        size_t len = strlen(line);
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+            line[--len] = '\0';
+        while (*line == ' ' || *line == '\t')
+            ++line;
+        if (!*line || *line == '#')
+            continue;
+        char *value = line;
+        while (*value && *value != ' ' && *value != '\t')
+            ++value;
+        if (*value)
+            *value++ = '\0';
+        while (*value == ' ' || *value == '\t')
+            ++value;
+        const char *key = line;
+        if (!seen_header) {
+            if (strcmp(key, "clnn-tuning") != 0)
+                status = parse_fail(&p, "%s", "not clnn tuning data (no \"clnn-tuning 1\" line)");
+            else if (strcmp(value, "1") != 0)
+                status = parse_fail(&p, "unsupported version \"%s\" (this clnn reads 1)", value);
+            seen_header = 1;
+        } else if (strcmp(key, "platform") == 0) {
+            status = parse_string(&p, key, value, t->platform_name, sizeof t->platform_name,
+                                  &seen_platform);
+        } else if (strcmp(key, "vendor") == 0) {
+            status = parse_string(&p, key, value, t->device_vendor, sizeof t->device_vendor,
+                                  &seen_vendor);
+        } else if (strcmp(key, "device") == 0) {
+            status = parse_string(&p, key, value, t->device_name, sizeof t->device_name,
+                                  &seen_device);
+        } else if (strcmp(key, "driver") == 0) {
+            status = parse_string(&p, key, value, t->driver_version, sizeof t->driver_version,
+                                  &seen_driver);
+        } else if (strcmp(key, "compute-units") == 0) {
+            size_t units;
+            if (seen_units)
+                status = parse_fail(&p, "\"%s\" given twice", key);
+            else if (!parse_size(value, &units) || units == 0 || units > 0xffffffffu)
+                status = parse_fail(&p, "compute-units \"%s\" is not a positive integer", value);
+            else
+                t->compute_units = (cl_uint)units;
+            seen_units = 1;
+        } else if (strcmp(key, "kernel") == 0) {
+            status = parse_kernel(&p, value, t);
+        } else {
+            status = parse_fail(&p, "unknown item \"%s\"", key);
+        }
+    }
+    if (status == CLNN_SUCCESS) {
+        const char *missing = !seen_header     ? "the \"clnn-tuning 1\" line"
+                              : !seen_platform ? "\"platform\""
+                              : !seen_vendor   ? "\"vendor\""
+                              : !seen_device   ? "\"device\""
+                              : !seen_driver   ? "\"driver\""
+                              : !seen_units    ? "\"compute-units\""
+                              : t->kernel_count == 0 ? "a \"kernel\" line"
+                                                     : NULL;
+        if (missing) {
+            snprintf(message, message_size, "tuning data lacks %s", missing);
+            status = CLNN_ERR_FORMAT;
+        }
+    }
+    if (status == CLNN_SUCCESS)
+        *out = *t;
+    free(t);
+    free(copy);
+    return status;
+}
+
+clnn_status clnn_tuning_parse(const char *text, clnn_tuning *tuning)
+{
+    if (!text || !tuning)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_parse: %s is NULL",
+                          text ? "tuning" : "text");
+    char message[CLNN_MESSAGE_SIZE];
+    clnn_status status = parse_tuning(text, tuning, message, sizeof message);
+    if (status != CLNN_SUCCESS)
+        return clnn_error(NULL, status, "%s", message);
+    return CLNN_SUCCESS;
+}
+
+/* ---- writing ----------------------------------------------------------------------------------- */
+
+typedef struct text_out {
+    char *buf;
+    size_t size, length;
+} text_out;
+
+static void out_text(text_out *o, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void out_text(text_out *o, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *at = o->length < o->size ? o->buf + o->length : NULL;
+    int n = vsnprintf(at, at ? o->size - o->length : 0, format, args);
+    va_end(args);
+    if (n > 0)
+        o->length += (size_t)n;
+}
+
+static int has_newline(const char *s)
+{
+    return strchr(s, '\n') != NULL || strchr(s, '\r') != NULL;
+}
+
+clnn_status clnn_tuning_format(const clnn_tuning *t, char *buffer, size_t size, size_t *length)
+{
+    if (!t || (!buffer && size))
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_format: %s is NULL",
+                          t ? "buffer" : "tuning");
+    if (has_newline(t->platform_name) || has_newline(t->device_vendor) ||
+        has_newline(t->device_name) || has_newline(t->driver_version))
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_format: a device identity string holds a line break");
+    if (t->kernel_count > CLNN_TUNING_MAX_KERNELS)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_format: kernel_count %zu exceeds %d", t->kernel_count,
+                          CLNN_TUNING_MAX_KERNELS);
+    text_out o = {buffer, size, 0};
+    out_text(&o, "# clnn GEMM tuning data (CLBlast parameters); read by clnn_tuning_parse()\n");
+    out_text(&o, "clnn-tuning 1\nplatform %s\nvendor %s\ndevice %s\ndriver %s\ncompute-units %u\n",
+             t->platform_name, t->device_vendor, t->device_name, t->driver_version,
+             (unsigned)t->compute_units);
+    for (size_t i = 0; i < t->kernel_count; ++i) {
+        const clnn_tuning_kernel *k = &t->kernels[i];
+        out_text(&o, "kernel %s", k->name);
+        for (size_t j = 0; j < k->parameter_count && j < CLNN_TUNING_MAX_PARAMETERS; ++j)
+            out_text(&o, " %s=%zu", k->parameter_names[j], k->parameter_values[j]);
+        out_text(&o, "\n");
+    }
+    if (length)
+        *length = o.length;
+    if (o.length >= size)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_format: the text needs %zu bytes, the buffer holds %zu",
+                          o.length + 1, size);
+    return CLNN_SUCCESS;
+}
+
+/* ---- files ------------------------------------------------------------------------------------- */
+
+/* Reads a whole small text file, NUL-terminated; message says why not. */
+static clnn_status read_text_file(const char *path, char **text, char *message, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(message, size, "cannot open %s: %s", path, strerror(errno));
+        return CLNN_ERR_IO;
+    }
+    char *buf = malloc(TUNING_FILE_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        snprintf(message, size, "out of memory reading %s", path);
+        return CLNN_ERR_HOST_MEMORY;
+    }
+    size_t n = fread(buf, 1, TUNING_FILE_MAX_BYTES + 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    clnn_status status = CLNN_SUCCESS;
+    if (failed) {
+        snprintf(message, size, "cannot read %s", path);
+        status = CLNN_ERR_IO;
+    } else if (n > TUNING_FILE_MAX_BYTES) {
+        snprintf(message, size, "%s is larger than %d bytes: not tuning data", path,
+                 TUNING_FILE_MAX_BYTES);
+        status = CLNN_ERR_FORMAT;
+    } else if (memchr(buf, '\0', n)) {
+        snprintf(message, size, "%s holds a NUL byte: not tuning data", path);
+        status = CLNN_ERR_FORMAT;
+    }
+    if (status != CLNN_SUCCESS) {
+        free(buf);
+        return status;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    return CLNN_SUCCESS;
+}
+
+static clnn_status load_file(const char *path, clnn_tuning *t, char *message, size_t size)
+{
+    char *text = NULL;
+    clnn_status status = read_text_file(path, &text, message, size);
+    if (status != CLNN_SUCCESS)
+        return status;
+    char detail[CLNN_MESSAGE_SIZE];
+    status = parse_tuning(text, t, detail, sizeof detail);
+    if (status != CLNN_SUCCESS)
+        set_text(message, size, "%s: %s", path, detail);
+    free(text);
+    return status;
+}
+
+clnn_status clnn_tuning_load(const char *path, clnn_tuning *tuning)
+{
+    if (!path || !tuning)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_load: %s is NULL",
+                          path ? "tuning" : "path");
+    char message[CLNN_MESSAGE_SIZE];
+    clnn_status status = load_file(path, tuning, message, sizeof message);
+    if (status != CLNN_SUCCESS)
+        return clnn_error(NULL, status, "%s", message);
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tuning_save(const clnn_tuning *tuning, const char *path)
+{
+    if (!tuning || !path)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_save: %s is NULL",
+                          path ? "tuning" : "path");
+    size_t length;
+    clnn_status status = clnn_tuning_format(tuning, NULL, 0, &length);
+    if (status != CLNN_SUCCESS && length == 0)
+        return status;
+    char *text = malloc(length + 1);
+    char *tmp = malloc(strlen(path) + 16);
+    if (!text || !tmp) {
+        free(text);
+        free(tmp);
+        return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "out of memory saving %s", path);
+    }
+    status = clnn_tuning_format(tuning, text, length + 1, NULL);
+    int fd = -1;
+    if (status == CLNN_SUCCESS) {
+        sprintf(tmp, "%s.tmp.XXXXXX", path);
+        fd = mkstemp(tmp);
+        if (fd < 0)
+            status = clnn_error(NULL, CLNN_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    }
+    if (status == CLNN_SUCCESS) {
+        size_t done = 0;
+        while (done < length) {
+            ssize_t w = write(fd, text + done, length - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            done += (size_t)w;
+        }
+        if (done != length || fsync(fd) != 0)
+            status = clnn_error(NULL, CLNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        if (close(fd) != 0 && status == CLNN_SUCCESS)
+            status = clnn_error(NULL, CLNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        if (status == CLNN_SUCCESS && rename(tmp, path) != 0)
+            status = clnn_error(NULL, CLNN_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
+                                strerror(errno));
+        if (status != CLNN_SUCCESS)
+            unlink(tmp);
+    }
+    free(text);
+    free(tmp);
+    return status;
+}
+
+clnn_status clnn_tuning_directory(char *path, size_t size)
+{
+    if (!path)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_directory: path is NULL");
+    const char *dir = getenv("CLNN_TUNING_DIR");
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (dir && dir[0])
+        n = snprintf(path, size, "%s", dir);
+    else if (xdg && xdg[0] == '/')
+        n = snprintf(path, size, "%s/clnn/tuning", xdg);
+    else if (home && home[0])
+        n = snprintf(path, size, "%s/.config/clnn/tuning", home);
+    else
+        return clnn_error(NULL, CLNN_ERR_IO,
+                          "no tuning directory: set CLNN_TUNING_DIR, XDG_CONFIG_HOME or HOME");
+    if (n < 0 || (size_t)n >= size)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_directory: the path needs %d bytes, size is %zu", n + 1,
+                          size);
+    return CLNN_SUCCESS;
+}
+
+/* ---- matching and applying --------------------------------------------------------------------- */
+
+static int tuning_matches(const clnn_tuning *t, const clnn_device_info *d)
+{
+    return strcmp(t->platform_name, d->platform_name) == 0 &&
+           strcmp(t->device_vendor, d->device_vendor) == 0 &&
+           strcmp(t->device_name, d->device_name) == 0 &&
+           strcmp(t->driver_version, d->driver_version) == 0 &&
+           t->compute_units == d->compute_units;
+}
+
+clnn_status clnn_tuning_matches(const clnn_tuning *tuning, const clnn_device_info *device,
+                                int *matches)
+{
+    if (!tuning || !device || !matches)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_matches: %s is NULL",
+                          !tuning ? "tuning" : !device ? "device" : "matches");
+    *matches = tuning_matches(tuning, device);
+    return CLNN_SUCCESS;
+}
+
+/* Overrides every kernel's parameters; on a CLBlast failure, message names the kernel. */
+static int override_kernels(cl_device_id device, const clnn_tuning *t, char *message, size_t size)
+{
+    for (size_t i = 0; i < t->kernel_count; ++i) {
+        const clnn_tuning_kernel *k = &t->kernels[i];
+        const char *names[CLNN_TUNING_MAX_PARAMETERS];
+        for (size_t j = 0; j < k->parameter_count; ++j)
+            names[j] = k->parameter_names[j];
+        CLBlastStatusCode code = CLBlastOverrideParameters(
+            device, k->name, CLBlastPrecisionSingle, k->parameter_count, names,
+            k->parameter_values);
+        if (code != CLBlastSuccess) {
+            snprintf(message, size, "CLBlastOverrideParameters(%s)", k->name);
+            return code;
+        }
+    }
+    return CLBlastSuccess;
+}
+
+/* Per device: the lookup has been done, and what is in force. */
+#define MAX_TUNED_DEVICES 64
+typedef struct device_record {
+    cl_device_id device;
+    char description[768];
+} device_record;
+
+static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
+static device_record records[MAX_TUNED_DEVICES];
+static size_t record_count;
+
+/* Finds or adds the device's record (NULL when the table is full); records_lock held. */
+static device_record *find_record(cl_device_id device, int *created)
+{
+    *created = 0;
+    for (size_t i = 0; i < record_count; ++i)
+        if (records[i].device == device)
+            return &records[i];
+    if (record_count == MAX_TUNED_DEVICES)
+        return NULL;
+    device_record *r = &records[record_count++];
+    r->device = device;
+    r->description[0] = '\0';
+    *created = 1;
+    return r;
+}
+
+static void append(char *buf, size_t size, const char *text)
+{
+    size_t used = strlen(buf);
+    if (used + 1 < size)
+        set_text(buf + used, size - used, "%s%s", used ? "; " : "", text);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Searches the user directory for the device's file (lowest name first); notes skipped files. */
+static int find_user_tuning(const clnn_device_info *info, clnn_tuning *t, char *path,
+                            size_t path_size, char *notes, size_t notes_size)
+{
+    char dir[512];
+    if (clnn_tuning_directory(dir, sizeof dir) != CLNN_SUCCESS)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char *names[256];
+    size_t count = 0;
+    for (struct dirent *e; (e = readdir(d)) && count < 256;) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".txt") == 0 && e->d_name[0] != '.')
+            if ((names[count] = strdup(e->d_name)))
+                ++count;
+    }
+    closedir(d);
+    qsort(names, count, sizeof names[0], compare_names);
+    int found = 0;
+    for (size_t i = 0; i < count; ++i) {
+        char file[1024], message[CLNN_MESSAGE_SIZE];
+        set_text(file, sizeof file, "%s/%s", dir, names[i]);
+        if (!found) {
+            if (load_file(file, t, message, sizeof message) != CLNN_SUCCESS) {
+                char note[CLNN_MESSAGE_SIZE + 16];
+                set_text(note, sizeof note, "skipped %s", message);
+                append(notes, notes_size, note);
+            } else if (tuning_matches(t, info)) {
+                set_text(path, path_size, "%s", file);
+                found = 1;
+            }
+        }
+        free(names[i]);
+    }
+    return found;
+}
+
+void clnn_tuning_ensure(clnn_context *ctx)
+{
+    pthread_mutex_lock(&records_lock);
+    int created;
+    device_record *r = find_record(ctx->device, &created);
+    if (!r || !created) {
+        pthread_mutex_unlock(&records_lock);
+        return;
+    }
+    /* The lookup runs once per device; keep the thread's last message as the caller left it. */
+    char saved[CLNN_MESSAGE_SIZE];
+    snprintf(saved, sizeof saved, "%s", clnn_context_last_error(NULL));
+    const char *mode = getenv("CLNN_TUNING");
+    clnn_tuning *t = malloc(sizeof *t);
+    char source[1024] = "", notes[512] = "";
+    if (mode && strcmp(mode, "off") == 0) {
+        snprintf(r->description, sizeof r->description, "none (disabled by CLNN_TUNING=off)");
+    } else if (!t) {
+        snprintf(r->description, sizeof r->description, "none (out of memory)");
+    } else {
+        char path[1024];
+        if (find_user_tuning(&ctx->info, t, path, sizeof path, notes, sizeof notes)) {
+            set_text(source, sizeof source, "user file %s", path);
+        } else {
+            for (const clnn_shipped_tuning *s = clnn_shipped_tunings; s->name; ++s) {
+                char message[CLNN_MESSAGE_SIZE];
+                if (parse_tuning(s->text, t, message, sizeof message) == CLNN_SUCCESS &&
+                    tuning_matches(t, &ctx->info)) {
+                    snprintf(source, sizeof source, "shipped data %s", s->name);
+                    break;
+                }
+            }
+        }
+        if (source[0]) {
+            char what[128];
+            int code = override_kernels(ctx->device, t, what, sizeof what);
+            if (code == CLBlastSuccess)
+                set_text(r->description, sizeof r->description, "%s", source);
+            else
+                set_text(r->description, sizeof r->description,
+                         "none: %s rejected by %s: %s (%d)", source, what,
+                         clnn_blas_status_name(code), code);
+        } else {
+            snprintf(r->description, sizeof r->description, "none (CLBlast defaults)");
+        }
+    }
+    if (notes[0])
+        append(r->description, sizeof r->description, notes);
+    free(t);
+    clnn_error(NULL, CLNN_SUCCESS, "%s", saved);
+    pthread_mutex_unlock(&records_lock);
+}
+
+clnn_status clnn_tuning_apply(clnn_context *ctx, const clnn_tuning *tuning)
+{
+    clnn_status status = clnn_check_context(ctx, "clnn_tuning_apply");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!tuning)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_apply: tuning is NULL");
+    if (tuning->kernel_count > CLNN_TUNING_MAX_KERNELS)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_apply: kernel_count %zu exceeds %d", tuning->kernel_count,
+                          CLNN_TUNING_MAX_KERNELS);
+    for (size_t i = 0; i < tuning->kernel_count; ++i)
+        if (tuning->kernels[i].parameter_count > CLNN_TUNING_MAX_PARAMETERS)
+            return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                              "clnn_tuning_apply: kernel %zu has %zu parameters (at most %d)", i,
+                              tuning->kernels[i].parameter_count, CLNN_TUNING_MAX_PARAMETERS);
+    if (!tuning_matches(tuning, &ctx->info))
+        return clnn_error(ctx, CLNN_ERR_MISMATCH,
+                          "clnn_tuning_apply: the tuning was made for \"%s\" (%s, driver %s, %u "
+                          "compute units), not for this context's \"%s\" (%s, driver %s, %u)",
+                          tuning->device_name, tuning->platform_name, tuning->driver_version,
+                          (unsigned)tuning->compute_units, ctx->info.device_name,
+                          ctx->info.platform_name, ctx->info.driver_version,
+                          (unsigned)ctx->info.compute_units);
+    pthread_mutex_lock(&records_lock);
+    int created;
+    device_record *r = find_record(ctx->device, &created);
+    char what[128];
+    int code = override_kernels(ctx->device, tuning, what, sizeof what);
+    if (r)
+        snprintf(r->description, sizeof r->description, "%s",
+                 code == CLBlastSuccess ? "applied by the program"
+                                        : "partly applied by the program (CLBlast rejected a kernel)");
+    pthread_mutex_unlock(&records_lock);
+    if (code != CLBlastSuccess)
+        return clnn_blas_error(ctx, code, what);
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tuning_describe(clnn_context *ctx, char *description, size_t size)
+{
+    clnn_status status = clnn_check_context(ctx, "clnn_tuning_describe");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!description || size == 0)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tuning_describe: description is NULL or size is 0");
+    clnn_tuning_ensure(ctx);
+    pthread_mutex_lock(&records_lock);
+    int created;
+    device_record *r = find_record(ctx->device, &created);
+    snprintf(description, size, "%s", r ? r->description : "unknown (too many devices)");
+    pthread_mutex_unlock(&records_lock);
+    return CLNN_SUCCESS;
+}

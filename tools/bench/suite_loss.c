@@ -1,0 +1,89 @@
+/* Benchmarks of the losses: cross-entropy (loss and gradient in one pass) on (4096, 1000), with
+ * the loss left on the device; softmax on the same shape. Bytes: logits read, gradient written,
+ * labels read. */
+#include "bench_suites.h"
+
+#include <stdlib.h>
+
+typedef struct loss_args {
+    clnn_context *ctx;
+    clnn_tensor *z, *dz, *loss;
+    cl_mem labels;
+} loss_args;
+
+static clnn_status ce(void *p)
+{
+    loss_args *a = p;
+    return clnn_cross_entropy(a->ctx, a->z, a->labels, NULL, a->loss, a->dz);
+}
+
+static clnn_status softmax(void *p)
+{
+    loss_args *a = p;
+    return clnn_softmax_forward(a->ctx, a->z, a->dz);
+}
+
+int bench_suite_loss(bench_run *run)
+{
+    const size_t N = 4096, C = 1000, dims[2] = {N, C}, one = 1;
+    loss_args a = {run->ctx, NULL, NULL, NULL, NULL};
+    int *labels = malloc(N * sizeof *labels);
+    float *z = malloc(N * C * sizeof *z);
+    clnn_status s = labels && z ? CLNN_SUCCESS : CLNN_ERR_HOST_MEMORY;
+    cl_command_queue q;
+    cl_context clctx;
+    if (s == CLNN_SUCCESS)
+        s = clnn_context_get_queue(run->ctx, &q);
+    if (s == CLNN_SUCCESS && clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof clctx, &clctx,
+                                                   NULL) != CL_SUCCESS)
+        s = CLNN_ERR_OPENCL;
+    if (s == CLNN_SUCCESS) {
+        for (size_t i = 0; i < N; ++i)
+            labels[i] = (int)((i * 7919u) % C);
+        for (size_t i = 0; i < N * C; ++i)
+            z[i] = (float)((i * 2654435761u) % 1000u) / 100.0f - 5.0f;
+        cl_int err;
+        a.labels = clCreateBuffer(clctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                  N * sizeof(cl_int), labels, &err);
+        if (err != CL_SUCCESS)
+            s = CLNN_ERR_OPENCL;
+    }
+    if (s == CLNN_SUCCESS)
+        s = clnn_tensor_create(run->ctx, 2, dims, &a.z);
+    if (s == CLNN_SUCCESS)
+        s = clnn_tensor_create(run->ctx, 2, dims, &a.dz);
+    if (s == CLNN_SUCCESS)
+        s = clnn_tensor_create(run->ctx, 1, &one, &a.loss);
+    if (s == CLNN_SUCCESS)
+        s = clnn_tensor_upload(a.z, z, N * C);
+    int failed = 0;
+    if (s != CLNN_SUCCESS) {
+        bench_error(run, "loss setup", s);
+        failed = 1;
+    } else {
+        bench_stats st;
+        const double bytes = 2.0 * N * C * sizeof(float) + N * sizeof(cl_int);
+        if (bench_selected(run, "loss.cross_entropy")) {
+            if ((s = bench_measure(run, ce, &a, &st)) != CLNN_SUCCESS) {
+                bench_error(run, "loss.cross_entropy", s);
+                failed = 1;
+            } else {
+                bench_report(run, "loss", "loss.cross_entropy", "4096x1000", bytes, 0, &st);
+            }
+        }
+        if (bench_selected(run, "loss.softmax")) {
+            if ((s = bench_measure(run, softmax, &a, &st)) != CLNN_SUCCESS) {
+                bench_error(run, "loss.softmax", s);
+                failed = 1;
+            } else {
+                bench_report(run, "loss", "loss.softmax", "4096x1000",
+                             2.0 * N * C * sizeof(float), 0, &st);
+            }
+        }
+    }
+    if (a.labels)
+        clReleaseMemObject(a.labels);
+    clnn_tensor_destroy(a.z), clnn_tensor_destroy(a.dz), clnn_tensor_destroy(a.loss);
+    free(labels), free(z);
+    return failed;
+}
