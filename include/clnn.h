@@ -37,5 +37,6 @@
 #include "clnn/clip.h"
 #include "clnn/dense.h"
 #include "clnn/data.h"
+#include "clnn/mlp.h"
 
 #endif /* CLNN_H */
