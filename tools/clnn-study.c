@@ -639,6 +639,8 @@ int main(int argc, char **argv)
                 }
                 en->trained = o.train_steps > 0;
                 study_summarize(&en->probe, &o.thresholds, &en->summary);
+                if (en->trained)
+                    study_summarize(&en->train.after, &o.thresholds, &en->after);
                 ++done;
                 if (!o.quiet) {
                     printf("[%3zu/%zu] %-10s %-12s bn %-3s  act L/1 %9.3g  grad 1/L %9.3g  %-9s",
@@ -647,8 +649,9 @@ int main(int argc, char **argv)
                            en->summary.act_ratio, en->summary.grad_ratio,
                            study_verdict_name(en->summary.verdict));
                     if (en->trained)
-                        printf("  loss %.3f -> %.3f  acc %5.1f%%", en->probe.loss,
-                               en->train.final_loss, 100.0 * en->train.eval_accuracy);
+                        printf("  loss %.3f -> %.3f  acc %5.1f%%  then %s", en->probe.loss,
+                               en->train.final_loss, 100.0 * en->train.eval_accuracy,
+                               study_verdict_name(en->after.verdict));
                     printf("  %.2f s\n", (double)(c1.tv_sec - c0.tv_sec) +
                                              1e-9 * (double)(c1.tv_nsec - c0.tv_nsec));
                     fflush(stdout);

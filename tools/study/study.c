@@ -267,6 +267,9 @@ void study_train_result_release(study_train_result *result)
     }
 }
 
+static void fill_probe(const clnn_mlp_health *health, clnn_activation activation,
+                       study_probe *probe);
+
 static clnn_status train_and_evaluate(clnn_mlp *mlp, const study_config *config,
                                       const study_data *data, const study_train_options *train,
                                       size_t max_batch, study_train_result *result)
@@ -338,6 +341,12 @@ static clnn_status train_and_evaluate(clnn_mlp *mlp, const study_config *config,
         eval_accuracy = (double)correct / (double)seen;
     }
 
+    clnn_mlp_health health;
+    status =
+        clnn_mlp_probe_health(mlp, data->probe_x, data->probe_y, data->probe_batch, NULL, &health);
+    if (status != CLNN_SUCCESS)
+        goto done;
+    fill_probe(&health, config->activation, &result->after);
     result->steps = train->steps;
     result->loss = loss;
     loss = NULL;
@@ -398,27 +407,32 @@ clnn_status study_run(clnn_context *ctx, const study_config *config, const study
     clnn_mlp_health health;
     status =
         clnn_mlp_probe_health(mlp, data->probe_x, data->probe_y, data->probe_batch, NULL, &health);
-    if (status == CLNN_SUCCESS) {
-        memset(probe, 0, sizeof *probe);
-        probe->layers = health.layer_count;
-        probe->loss = health.loss;
-        for (size_t i = 0; i < health.layer_count && i < STUDY_MAX_LAYERS; ++i) {
-            const clnn_mlp_layer_health *h = &health.layers[i];
-            probe->act_mean[i] = h->activation_mean;
-            probe->act_std[i] = h->activation_std;
-            probe->dead_fraction[i] = h->dead_fraction;
-            probe->weight_norm[i] = h->weight_norm;
-            probe->grad_norm[i] = h->weight_grad_norm;
-            probe->saturation[i] =
-                i + 1 < health.layer_count
-                    ? study_saturation(config->activation, h->activation_mean, h->activation_std)
-                    : NAN;
-        }
-    }
+    if (status == CLNN_SUCCESS)
+        fill_probe(&health, config->activation, probe);
     if (status == CLNN_SUCCESS && training)
         status = train_and_evaluate(mlp, config, data, train, max_batch, result);
     clnn_mlp_destroy(mlp);
     return status;
+}
+
+static void fill_probe(const clnn_mlp_health *health, clnn_activation activation,
+                       study_probe *probe)
+{
+    memset(probe, 0, sizeof *probe);
+    probe->layers = health->layer_count;
+    probe->loss = health->loss;
+    for (size_t i = 0; i < health->layer_count && i < STUDY_MAX_LAYERS; ++i) {
+        const clnn_mlp_layer_health *h = &health->layers[i];
+        probe->act_mean[i] = h->activation_mean;
+        probe->act_std[i] = h->activation_std;
+        probe->dead_fraction[i] = h->dead_fraction;
+        probe->weight_norm[i] = h->weight_norm;
+        probe->grad_norm[i] = h->weight_grad_norm;
+        probe->saturation[i] =
+            i + 1 < health->layer_count
+                ? study_saturation(activation, h->activation_mean, h->activation_std)
+                : NAN;
+    }
 }
 
 /* ---- writers ------------------------------------------------------------------------------- */
@@ -463,7 +477,8 @@ void study_write_summary_csv(FILE *out, const study_entry *entries, size_t count
     fprintf(out, "activation,init,batch_norm,act_std_first,act_std_last,act_ratio,act_factor,"
                  "grad_norm_first,grad_norm_last,grad_ratio,grad_factor,max_saturation,"
                  "max_dead_fraction,probe_loss,verdict,train_steps,final_loss,eval_loss,"
-                 "eval_accuracy,skipped_steps,train_seconds\n");
+                 "eval_accuracy,skipped_steps,train_seconds,act_ratio_after,grad_ratio_after,"
+                 "max_saturation_after,verdict_after\n");
     for (size_t e = 0; e < count; ++e) {
         const study_entry *en = &entries[e];
         const study_probe *p = &en->probe;
@@ -475,11 +490,12 @@ void study_write_summary_csv(FILE *out, const study_entry *entries, size_t count
                 s->act_factor, p->grad_norm[0], p->grad_norm[last], s->grad_ratio, s->grad_factor,
                 s->max_saturation, s->max_dead_fraction, p->loss, study_verdict_name(s->verdict));
         if (en->trained)
-            fprintf(out, ",%zu,%.6g,%.6g,%.6g,%zu,%.3f\n", en->train.steps, en->train.final_loss,
-                    en->train.eval_loss, en->train.eval_accuracy, en->train.skipped,
-                    en->train.seconds);
+            fprintf(out, ",%zu,%.6g,%.6g,%.6g,%zu,%.3f,%.6g,%.6g,%.6g,%s\n", en->train.steps,
+                    en->train.final_loss, en->train.eval_loss, en->train.eval_accuracy,
+                    en->train.skipped, en->train.seconds, en->after.act_ratio, en->after.grad_ratio,
+                    en->after.max_saturation, study_verdict_name(en->after.verdict));
         else
-            fprintf(out, ",0,,,,,\n");
+            fprintf(out, ",0,,,,,,,,,\n");
     }
 }
 
@@ -502,8 +518,11 @@ void study_write_summary_markdown(FILE *out, const study_entry *entries, size_t 
     fprintf(out,
             "| activation | init | batch norm | act std L/1 | per layer | grad norm 1/L "
             "| per layer | verdict |%s\n",
-            any_trained ? " loss at init | loss after training | held-out accuracy |" : "");
-    fprintf(out, "|---|---|---|---:|---:|---:|---:|---|%s\n", any_trained ? "---:|---:|---:|" : "");
+            any_trained ? " loss at init | loss after training | held-out accuracy | verdict "
+                          "after training |"
+                        : "");
+    fprintf(out, "|---|---|---|---:|---:|---:|---:|---|%s\n",
+            any_trained ? "---:|---:|---:|---|" : "");
     for (size_t e = 0; e < count; ++e) {
         const study_entry *en = &entries[e];
         const study_summary *s = &en->summary;
@@ -520,10 +539,10 @@ void study_write_summary_markdown(FILE *out, const study_entry *entries, size_t 
                 s->verdict == STUDY_HEALTHY ? "" : "**");
         if (any_trained) {
             if (en->trained)
-                fprintf(out, " %.3f | %.3f | %.1f%% |", en->probe.loss, en->train.final_loss,
-                        100.0 * en->train.eval_accuracy);
+                fprintf(out, " %.3f | %.3f | %.1f%% | %s |", en->probe.loss, en->train.final_loss,
+                        100.0 * en->train.eval_accuracy, study_verdict_name(en->after.verdict));
             else
-                fprintf(out, " %.3f | | |", en->probe.loss);
+                fprintf(out, " %.3f | | | |", en->probe.loss);
         }
         fputc('\n', out);
     }

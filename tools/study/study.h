@@ -109,6 +109,8 @@ typedef struct study_train_result {
     double eval_loss;     /* mean loss on the held-out samples (inference mode); NaN: none */
     double eval_accuracy; /* fraction of held-out samples classified correctly; NaN: none */
     double seconds;       /* wall time of the training steps */
+    study_probe after;    /* the probe batch again after training (forward and backward, no
+                             update): what training did to the statistics, saturation included */
 } study_train_result;
 
 /*
@@ -200,6 +202,7 @@ typedef struct study_entry {
     study_summary summary;
     int trained; /* non-zero when train holds a run */
     study_train_result train;
+    study_summary after; /* study_summarize() of train.after when trained */
 } study_entry;
 
 /* CSV with a header: one row per combination and layer (probe statistics). */
