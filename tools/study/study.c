@@ -217,6 +217,10 @@ void study_summarize(const study_probe *probe, const study_thresholds *threshold
     if (!finite) {
         s->verdict = STUDY_EXPLODING;
         snprintf(s->reason, sizeof s->reason, "a statistic or norm is not finite");
+    } else if (zero) {
+        s->verdict = STUDY_VANISHING;
+        snprintf(s->reason, sizeof s->reason, "layer %zu: activation std or gradient is 0",
+                 zero_layer + 1);
     } else if (s->act_ratio > thresholds->exploding) {
         s->verdict = STUDY_EXPLODING;
         snprintf(s->reason, sizeof s->reason, "activation std grew %.3g-fold (> %.3g)",
@@ -231,10 +235,6 @@ void study_summarize(const study_probe *probe, const study_thresholds *threshold
                  "layer %zu: E[u^2] = %.3f >= %.3f, >= %.0f%% of outputs within 10%% of a limit",
                  sat_layer + 1, s->max_saturation, thresholds->saturation,
                  100.0 * study_saturated_fraction_bound(s->max_saturation, 0.9));
-    } else if (zero) {
-        s->verdict = STUDY_VANISHING;
-        snprintf(s->reason, sizeof s->reason, "layer %zu: activation std or gradient is 0",
-                 zero_layer + 1);
     } else if (s->act_ratio < thresholds->vanishing) {
         s->verdict = STUDY_VANISHING;
         snprintf(s->reason, sizeof s->reason, "activation std fell to %.3g of layer 1's (< %.3g)",

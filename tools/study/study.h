@@ -178,12 +178,13 @@ typedef struct study_summary {
 
 /*
  * The verdict, in this order of precedence:
- * - exploding: a non-finite statistic or norm, or act_ratio or grad_ratio above
- *   thresholds->exploding;
+ * - exploding: a non-finite statistic or norm;
+ * - vanishing: a hidden layer whose activation std or weight-gradient norm is exactly 0 (every
+ *   unit dead, or underflow: the ratios are then 0 or undefined);
+ * - exploding: act_ratio or grad_ratio above thresholds->exploding;
  * - saturated: a bounded activation (sigmoid, tanh) whose hidden layers reach saturation
  *   S >= thresholds->saturation (most outputs pinned near a limit: their derivative is near 0);
- * - vanishing: act_ratio or grad_ratio below thresholds->vanishing, or a layer whose activation
- *   std or gradient norm is exactly 0 (every unit dead, or underflow);
+ * - vanishing: act_ratio or grad_ratio below thresholds->vanishing;
  * - healthy otherwise.
  */
 void study_summarize(const study_probe *probe, const study_thresholds *thresholds,
