@@ -379,7 +379,10 @@ static int write_train_figure(const char *path, const options *o, clnn_activatio
              "break the line.",
              clnn_optimizer_kind_string(o->optimizer), o->lr,
              o->optimizer == CLNN_OPTIMIZER_SGD ? ", momentum 0.9" : "", o->train_batch, steps);
-    snprintf(ylabel, sizeof ylabel, "cross-entropy (mean of %zu steps)", window);
+    if (window > 1)
+        snprintf(ylabel, sizeof ylabel, "cross-entropy (mean of %zu steps)", window);
+    else
+        snprintf(ylabel, sizeof ylabel, "cross-entropy of each step's batch");
     svg_panel panel = {"training loss", "step", ylabel, 0, 0.0, 0.0, 2.5, series, n};
     svg_legend_entry legend[STUDY_INIT_COUNT + 2];
     size_t nl = 0;
@@ -474,8 +477,9 @@ static int write_verdict_figure(const char *path, const options *o, const study_
         }
     }
     fprintf(f,
-            "<text x=\"12\" y=\"%d\" font-size=\"11\" fill=\"#444\">Verdict from the ratios "
-            "of the last to the first hidden layer (vanishing below %g, exploding above %g) "
+            "<text x=\"12\" y=\"%d\" font-size=\"11\" fill=\"#444\">Verdict from the "
+            "change of activation std and gradient norm between the first and the last hidden "
+            "layer (vanishing below %g, exploding above %g) "
             "and the saturation of sigmoid/tanh (E[u^2] &gt;= %g)%s.</text>\n",
             height - 24, o->thresholds.vanishing, o->thresholds.exploding, o->thresholds.saturation,
             o->train_steps ? "; with the held-out accuracy after the short training" : "");
