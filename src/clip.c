@@ -114,11 +114,11 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
     if (total_groups > (size_t)CL_UINT_MAX - 1)
         return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW, "the norm of %zu tensors needs %zu partials",
                           count, total_groups);
-    cl_int err;
-    cl_mem partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
-                                     total_groups * 4 * sizeof(cl_float), NULL, &err);
-    if (err != CL_SUCCESS)
-        return clnn_cl_error(ctx, err, "clCreateBuffer (norm partials)");
+    cl_mem partials;
+    status = clnn_scratch_buffer(ctx, total_groups * 4 * sizeof(cl_float), "norm partials",
+                                 &partials);
+    if (status != CLNN_SUCCESS)
+        return status;
 
     cl_uint kind = (cl_uint)type;
     cl_uint first = 0;
@@ -136,11 +136,8 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
     }
     cl_float result[4];
     cl_mem result_buf = NULL;
-    if (status == CLNN_SUCCESS) {
-        result_buf = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, sizeof result, NULL, &err);
-        if (err != CL_SUCCESS)
-            status = clnn_cl_error(ctx, err, "clCreateBuffer (norm result)");
-    }
+    if (status == CLNN_SUCCESS)
+        status = clnn_scratch_buffer(ctx, sizeof result, "norm result", &result_buf);
     if (status == CLNN_SUCCESS) {
         cl_uint partial_count = (cl_uint)total_groups;
         size_t global = local_final;
@@ -150,8 +147,8 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
                                            CLNN_LOCAL_ARG(local_final * 4 * sizeof(cl_float))));
     }
     if (status == CLNN_SUCCESS) {
-        err = clEnqueueReadBuffer(ctx->queue, result_buf, CL_TRUE, 0, sizeof result, result, 0,
-                                  NULL, NULL);
+        cl_int err = clEnqueueReadBuffer(ctx->queue, result_buf, CL_TRUE, 0, sizeof result,
+                                         result, 0, NULL, NULL);
         if (err != CL_SUCCESS)
             status = clnn_cl_error(ctx, err, "clEnqueueReadBuffer (norm result)");
     }

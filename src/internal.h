@@ -119,6 +119,13 @@ size_t clnn_kernel_group_size(clnn_context *ctx, cl_kernel kernel);
 clnn_status clnn_run_kernel_1d(clnn_context *ctx, cl_kernel kernel, const char *name,
                                size_t items, size_t arg_count, const clnn_kernel_arg *args);
 
+/* The smallest power of two >= v, capped at cap (cap need not be a power of two): local sizes
+ * for tree reductions. */
+size_t clnn_pow2_ceil_capped(size_t v, size_t cap);
+
+/* A device buffer for a call's intermediate results (partial sums); `what` names it in errors. */
+clnn_status clnn_scratch_buffer(clnn_context *ctx, size_t bytes, const char *what, cl_mem *out);
+
 /* Frees every program and kernel of a context (context destruction). */
 void clnn_release_programs(clnn_context *ctx);
 

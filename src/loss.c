@@ -25,21 +25,9 @@ const char *clnn_reduction_name(clnn_reduction reduction)
     return (unsigned)reduction < CLNN_REDUCTION_COUNT ? names[reduction] : "unknown";
 }
 
-static size_t pow2_at_most(size_t v, size_t cap)
-{
-    size_t p = 1;
-    while (p < v && p < cap)
-        p <<= 1;
-    return p < cap ? p : cap;
-}
-
 static clnn_status scratch_buffer(clnn_context *ctx, size_t bytes, cl_mem *out)
 {
-    cl_int err;
-    *out = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
-    if (err != CL_SUCCESS)
-        return clnn_cl_error(ctx, err, "clCreateBuffer (loss scratch)");
-    return CLNN_SUCCESS;
+    return clnn_scratch_buffer(ctx, bytes, "loss scratch", out);
 }
 
 static clnn_status check_same(clnn_context *ctx, const clnn_tensor *t, const char *name,
@@ -66,7 +54,7 @@ static clnn_status run_rows(clnn_context *ctx, cl_kernel k, const char *name, si
                             size_t scratch_floats_per_item, size_t arg_count,
                             clnn_kernel_arg *args)
 {
-    size_t L = pow2_at_most(C, clnn_kernel_group_size(ctx, k));
+    size_t L = clnn_pow2_ceil_capped(C, clnn_kernel_group_size(ctx, k));
     /* On CPUs a work-group runs as loops between barriers: a smaller group means fewer barriers
      * per row and the row still fills the vector lanes. */
     if (ctx->info.type == CLNN_DEVICE_TYPE_CPU && L > LOSS_CPU_ROW_GROUP)
@@ -197,7 +185,7 @@ static clnn_status pointwise(clnn_context *ctx, const clnn_tensor *x, const clnn
                                        CLNN_ARG(flags), CLNN_ARG(grad_scale),
                                        CLNN_LOCAL_ARG(L * sizeof(float))));
     if (status == CLNN_SUCCESS && reduce) {
-        size_t L2 = pow2_at_most(G, clnn_kernel_group_size(ctx, k_sum));
+        size_t L2 = clnn_pow2_ceil_capped(G, clnn_kernel_group_size(ctx, k_sum));
         cl_uint Gu = (cl_uint)G;
         cl_float scale = grad_scale;
         status = clnn_run_kernel(ctx, k_sum, "sum_partials", 1, &L2, &L2,
@@ -262,7 +250,7 @@ static clnn_status check_labels_buffer(clnn_context *ctx, cl_mem labels, size_t 
 static clnn_status queue_label_check(clnn_context *ctx, cl_kernel k, cl_mem labels, size_t n,
                                      size_t C, int ignore_index, cl_mem info)
 {
-    size_t L = pow2_at_most(n, clnn_kernel_group_size(ctx, k));
+    size_t L = clnn_pow2_ceil_capped(n, clnn_kernel_group_size(ctx, k));
     cl_uint N = (cl_uint)n;
     cl_int Ci = (cl_int)C, ig = ignore_index;
     return clnn_run_kernel(ctx, k, "ce_check_labels", 1, &L, &L,
@@ -380,7 +368,7 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
     }
     cl_mem dest = host_loss ? out : loss ? loss->buffer : NULL;
     if (status == CLNN_SUCCESS && dest) {
-        size_t L = pow2_at_most(N, clnn_kernel_group_size(ctx, k_finish));
+        size_t L = clnn_pow2_ceil_capped(N, clnn_kernel_group_size(ctx, k_finish));
         cl_uint Nu = (cl_uint)N, mean = opt.reduction == CLNN_REDUCTION_MEAN;
         status = clnn_run_kernel(ctx, k_finish, "ce_finish", 1, &L, &L,
                                  CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(Nu), CLNN_ARG(info),

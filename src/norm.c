@@ -43,22 +43,9 @@ static size_t round_up(size_t a, size_t b)
     return div_up(a, b) * b;
 }
 
-/* The smallest power of two >= v, capped at cap (cap need not be a power of two). */
-static size_t pow2_at_most(size_t v, size_t cap)
-{
-    size_t p = 1;
-    while (p < v && p < cap)
-        p <<= 1;
-    return p < cap ? p : cap;
-}
-
 static clnn_status scratch_buffer(clnn_context *ctx, size_t floats, cl_mem *out)
 {
-    cl_int err;
-    *out = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
-    if (err != CL_SUCCESS)
-        return clnn_cl_error(ctx, err, "clCreateBuffer (normalisation scratch)");
-    return CLNN_SUCCESS;
+    return clnn_scratch_buffer(ctx, floats * sizeof(float), "normalisation scratch", out);
 }
 
 /* x viewed as (N, C, S). */
@@ -143,7 +130,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
 {
     size_t cu = compute_units(ctx);
     if (v->S >= NORM_PLANES_MIN_S) {
-        size_t L = pow2_at_most(v->S, gs_planes);
+        size_t L = clnn_pow2_ceil_capped(v->S, gs_planes);
         if (L > v->S) /* pow2_at_most rounds up: keep every work-item busy */
             L >>= 1;
         int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
@@ -181,7 +168,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         plan->global[1] = v->C;
     } else {
         size_t gs = gs_serial;
-        size_t l0 = pow2_at_most(v->C, gs);
+        size_t l0 = clnn_pow2_ceil_capped(v->C, gs);
         size_t l1 = gs / l0 ? gs / l0 : 1;
         size_t items = NORM_GROUPS_PER_CU * cu * gs;
         size_t P = div_up(items, v->C);
@@ -195,7 +182,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         size_t rows = div_up(v->N, P);
         P = div_up(v->N, rows);
         if (l1 > P)
-            l1 = pow2_at_most(P, l1);
+            l1 = clnn_pow2_ceil_capped(P, l1);
         /* Slices past N (from rounding P up to the group) reduce nothing and stage 2 skips
          * their empty results. */
         P = round_up(P, l1);
@@ -225,16 +212,16 @@ static clnn_status bn_run_apply(clnn_context *ctx, const bn_shape *v, cl_kernel 
     if (v->S > 1) {
         size_t gs = clnn_kernel_group_size(ctx, k_planes);
         size_t quads = div_up(v->S, 4);
-        size_t l0 = pow2_at_most(quads, gs);
-        size_t l1 = pow2_at_most(v->C, gs / l0 ? gs / l0 : 1);
+        size_t l0 = clnn_pow2_ceil_capped(quads, gs);
+        size_t l1 = clnn_pow2_ceil_capped(v->C, gs / l0 ? gs / l0 : 1);
         size_t local[3] = {l0, l1, 1};
         size_t global[3] = {round_up(quads, l0), round_up(v->C, l1), v->N};
         return clnn_run_kernel(ctx, k_planes, planes_name, 3, global, local, pcount, pargs);
     }
     size_t gs = clnn_kernel_group_size(ctx, k_cols);
     size_t quads = div_up(v->C, 4);
-    size_t l0 = pow2_at_most(quads, gs);
-    size_t l1 = pow2_at_most(v->N, gs / l0 ? gs / l0 : 1);
+    size_t l0 = clnn_pow2_ceil_capped(quads, gs);
+    size_t l1 = clnn_pow2_ceil_capped(v->N, gs / l0 ? gs / l0 : 1);
     size_t local[2] = {l0, l1};
     size_t global[2] = {round_up(quads, l0), round_up(v->N, l1)};
     return clnn_run_kernel(ctx, k_cols, cols_name, 2, global, local, ccount, cargs);
@@ -682,7 +669,7 @@ clnn_status clnn_layer_norm_forward(clnn_context *ctx, const clnn_tensor *x,
     if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_forward", &k)) != CLNN_SUCCESS)
         return status;
     size_t L = clnn_kernel_group_size(ctx, k);
-    L = pow2_at_most(D, L);
+    L = clnn_pow2_ceil_capped(D, L);
     size_t global = R * L;
     cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0) | (save_mean ? LN_SAVE : 0);
     cl_mem g = gamma ? gamma->buffer : x->buffer, b = beta ? beta->buffer : x->buffer;
@@ -707,7 +694,7 @@ static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_fi
     clnn_status status;
     cl_uint Du = (cl_uint)D, Ru = (cl_uint)R;
     size_t gs = clnn_kernel_group_size(ctx, k_part);
-    size_t l0 = pow2_at_most(D, gs), l1 = gs / l0 ? gs / l0 : 1;
+    size_t l0 = clnn_pow2_ceil_capped(D, gs), l1 = gs / l0 ? gs / l0 : 1;
     size_t P = div_up(NORM_GROUPS_PER_CU * compute_units(ctx) * gs, D);
     size_t cap = div_up(R, NORM_MIN_PER_ITEM);
     P = P > cap ? cap : P;
@@ -715,7 +702,7 @@ static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_fi
     size_t rows = div_up(R, P);
     P = div_up(R, rows);
     if (l1 > P)
-        l1 = pow2_at_most(P, l1);
+        l1 = clnn_pow2_ceil_capped(P, l1);
     P = round_up(P, l1);
     cl_mem part;
     if ((status = scratch_buffer(ctx, 2 * D * P, &part)) != CLNN_SUCCESS)
@@ -783,7 +770,7 @@ clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
     cl_mem resid;
     if ((status = scratch_buffer(ctx, R, &resid)) != CLNN_SUCCESS)
         return status;
-    size_t L = pow2_at_most(D, clnn_kernel_group_size(ctx, k_dx));
+    size_t L = clnn_pow2_ceil_capped(D, clnn_kernel_group_size(ctx, k_dx));
     size_t global_dx = R * L;
     int want_params = dgamma || dbeta;
     int dx_last = dx && dx == dy && want_params;

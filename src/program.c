@@ -11,6 +11,7 @@
  */
 #include "internal.h"
 #include "program.h"
+#include "serialize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,21 +315,6 @@ rejected:
     return CACHE_REJECTED;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static atomic_ulong temp_counter;
 
 /* Writes an entry atomically: temporary file, fsync, rename. Returns 0 on success. */
@@ -352,7 +338,7 @@ static int cache_write(const char *path, const text *key, const unsigned char *b
              atomic_fetch_add(&temp_counter, 1));
     int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     int ok = fd >= 0;
-    ok = ok && write_all(fd, entry, body + 4) == 0;
+    ok = ok && clnn_write_all(fd, entry, body + 4) == 0;
     ok = ok && fsync(fd) == 0;
     if (fd >= 0)
         ok = (close(fd) == 0) && ok;
@@ -584,6 +570,27 @@ void clnn_release_programs(clnn_context *ctx)
 }
 
 /* ---- launching --------------------------------------------------------------------------------- */
+
+size_t clnn_pow2_ceil_capped(size_t v, size_t cap)
+{
+    size_t p = 1;
+    while (p < v && p < cap)
+        p <<= 1;
+    return p < cap ? p : cap;
+}
+
+clnn_status clnn_scratch_buffer(clnn_context *ctx, size_t bytes, const char *what, cl_mem *out)
+{
+    cl_int err;
+    *out = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
+    if (err != CL_SUCCESS) {
+        *out = NULL;
+        char call[160];
+        snprintf(call, sizeof call, "clCreateBuffer(%s)", what);
+        return clnn_cl_error(ctx, err, call);
+    }
+    return CLNN_SUCCESS;
+}
 
 size_t clnn_kernel_group_size(clnn_context *ctx, cl_kernel kernel)
 {

@@ -63,8 +63,9 @@ void clnn_writer_free(clnn_writer *w)
     memset(w, 0, sizeof *w);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
+int clnn_write_all(int fd, const void *data, size_t n)
 {
+    const unsigned char *p = data;
     while (n > 0) {
         ssize_t written = write(fd, p, n);
         if (written < 0) {
@@ -110,9 +111,9 @@ clnn_status clnn_file_save(clnn_context *ctx, const char *path, const char magic
     int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return clnn_error(ctx, CLNN_ERR_IO, "cannot create %s: %s", temp, strerror(errno));
-    int ok = write_all(fd, header, HEADER_BYTES) == 0 &&
-             write_all(fd, payload->data ? payload->data : header, payload->length) == 0 &&
-             write_all(fd, trailer, 4) == 0 && fsync(fd) == 0;
+    int ok = clnn_write_all(fd, header, HEADER_BYTES) == 0 &&
+             clnn_write_all(fd, payload->data ? payload->data : header, payload->length) == 0 &&
+             clnn_write_all(fd, trailer, 4) == 0 && fsync(fd) == 0;
     int saved_errno = errno;
     if (close(fd) != 0 && ok) {
         ok = 0;

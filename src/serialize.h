@@ -25,6 +25,9 @@ void clnn_writer_u64(clnn_writer *w, uint64_t v);
 void clnn_writer_f32(clnn_writer *w, float v);
 void clnn_writer_free(clnn_writer *w);
 
+/* Writes all n bytes to fd, retrying after interruptions. Returns 0, or -1 with errno set. */
+int clnn_write_all(int fd, const void *p, size_t n);
+
 /* Writes magic (8 bytes), version and the writer's payload to path atomically. */
 clnn_status clnn_file_save(clnn_context *ctx, const char *path, const char magic[8],
                            uint32_t version, const clnn_writer *payload);
