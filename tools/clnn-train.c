@@ -412,10 +412,15 @@ static void print_health(const clnn_mlp_health *h)
             snprintf(name, sizeof name, "output");
         else
             snprintf(name, sizeof name, "%zu", l + 1);
-        printf("  %-7s %11.4g %11.4g %7.1f%% %12.4g %12.4g %12.3g\n", name,
-               (double)x->activation_mean, (double)x->activation_std,
-               100.0 * (double)x->dead_fraction, (double)x->weight_norm,
-               (double)x->weight_grad_norm, (double)x->update_ratio);
+        if (l + 1 == h->layer_count) /* the logits: no activation statistics */
+            printf("  %-7s %11s %11s %8s %12.4g %12.4g %12.3g\n", name, "-", "-", "-",
+                   (double)x->weight_norm, (double)x->weight_grad_norm,
+                   (double)x->update_ratio);
+        else
+            printf("  %-7s %11.4g %11.4g %7.1f%% %12.4g %12.4g %12.3g\n", name,
+                   (double)x->activation_mean, (double)x->activation_std,
+                   100.0 * (double)x->dead_fraction, (double)x->weight_norm,
+                   (double)x->weight_grad_norm, (double)x->update_ratio);
     }
     printf("  first/last gradient norm ratio %.3g: %s%s%s\n", (double)h->grad_norm_ratio,
            h->vanishing ? "VANISHING " : "", h->exploding ? "EXPLODING " : "",
