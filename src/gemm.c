@@ -102,9 +102,12 @@ clnn_status clnn_blas_error(clnn_context *ctx, int code, const char *what)
                       code);
 }
 
-/* Products with a dimension at most this small go to clnn's own kernel (kernels/dense.cl):
+/* Products with a dimension at most this small go to clnn's own kernels (kernels/dense.cl):
  * CLBlast's per-call padding, transposition and temporary buffers would cost far more than the
- * arithmetic (a 256x10x256 product: ~0.25 ms through CLBlast on a 2-core CPU). */
+ * arithmetic (a 256x10x256 product: ~0.25 ms through CLBlast on a 2-core CPU). C = A B^T (the
+ * dense forward) goes there at every size on CPU devices: its dot-product kernel beats CLBlast's
+ * tuned Xgemm on POCL's CPU device at all the shapes clnn-bench measures (256..2048, the MLP's
+ * layers); on GPUs, whose memory wants coalesced tiles, CLBlast keeps the large ones. */
 #define SMALL_GEMM_DIM 16
 
 /* The product through clnn_gemm_small_nn (B not transposed) or clnn_gemm_small_nt (A not
@@ -144,8 +147,9 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
                       size_t n, size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
                       float beta, cl_mem c, size_t ldc)
 {
-    if ((m <= SMALL_GEMM_DIM || n <= SMALL_GEMM_DIM || k <= SMALL_GEMM_DIM) &&
-        !(trans_a && trans_b))
+    int skinny = m <= SMALL_GEMM_DIM || n <= SMALL_GEMM_DIM || k <= SMALL_GEMM_DIM;
+    int cpu_nt = ctx->info.type == CLNN_DEVICE_TYPE_CPU && !trans_a && trans_b;
+    if ((skinny || cpu_nt) && !(trans_a && trans_b))
         return gemm_small(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
                           ldc);
     clnn_tuning_ensure(ctx);
