@@ -128,10 +128,9 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
     if (trans_b) {
         size_t global[2] = {(n + 3) / 4, (m + 3) / 4};
         return clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
-                               CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk),
-                                         CLNN_ARG(ualpha), CLNN_ARG(a), CLNN_ARG(ulda),
-                                         CLNN_ARG(b), CLNN_ARG(uldb), CLNN_ARG(ubeta),
-                                         CLNN_ARG(c), CLNN_ARG(uldc)));
+                               CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
+                                         CLNN_ARG(a), CLNN_ARG(ulda), CLNN_ARG(b), CLNN_ARG(uldb),
+                                         CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
     }
     /* Element strides of A(m, k) in its row-major storage. */
     cl_uint a_m = trans_a ? 1u : ulda, a_k = trans_a ? ulda : 1u;
@@ -139,8 +138,7 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
     return clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
                            CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
                                      CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b),
-                                     CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c),
-                                     CLNN_ARG(uldc)));
+                                     CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
 }
 
 clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int trans_b, size_t m,
@@ -150,15 +148,14 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
     int skinny = m <= SMALL_GEMM_DIM || n <= SMALL_GEMM_DIM || k <= SMALL_GEMM_DIM;
     int cpu_nt = ctx->info.type == CLNN_DEVICE_TYPE_CPU && !trans_a && trans_b;
     if ((skinny || cpu_nt) && !(trans_a && trans_b))
-        return gemm_small(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                          ldc);
+        return gemm_small(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     clnn_tuning_ensure(ctx);
     cl_command_queue queue = ctx->queue;
     /* No event is requested: the queue is in order, and later clnn work waits on it. */
-    CLBlastStatusCode code = CLBlastSgemm(
-        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, 0, lda, b, 0, ldb,
-        beta, c, 0, ldc, &queue, NULL);
+    CLBlastStatusCode code =
+        CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                     trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, 0, lda,
+                     b, 0, ldb, beta, c, 0, ldc, &queue, NULL);
     if (code != CLBlastSuccess)
         return clnn_blas_error(ctx, code, what);
     return CLNN_SUCCESS;
