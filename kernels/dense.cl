@@ -43,3 +43,138 @@ __kernel void clnn_dense_column_sum(__global float *db, __global const float *dy
     float sum = (s0 + s1) + (s2 + s3);
     db[c] = beta == 0.0f ? sum : beta * db[c] + sum;
 }
+
+/* ---- small or skinny GEMMs ---------------------------------------------------------------------
+ * Products with a small dimension, without CLBlast's per-call padding, transposition and temporary
+ * buffers: C[m][n] = alpha * sum_k A(m, k) B(k, n) + beta * C[m][n] for m < M, n < N, C row-major
+ * with leading dimension ldc. beta == 0 does not read C (it may hold NaN). Each work-item computes
+ * a block of C (rows from 4 * id(1), columns from id(0) times the block width); blocks that cross
+ * the edge read clamped rows/columns and store only their valid part. Three layouts, each
+ * vectorised along its contiguous dimension. */
+
+/* Stores row r (< 4) of a block of width w (<= 8) starting at (m0, n0). */
+static inline void gemm_store(__global float *c, uint ldc, uint M, uint N, uint m0, uint n0,
+                              uint r, float8 v, float alpha, float beta)
+{
+    if (m0 + r >= M)
+        return;
+    __global float *cr = c + (m0 + r) * ldc + n0;
+    if (n0 + 8u <= N) {
+        v *= alpha;
+        if (beta != 0.0f)
+            v += beta * vload8(0, cr);
+        vstore8(v, 0, cr);
+        return;
+    }
+    float e[8];
+    vstore8(v, 0, e);
+    for (uint j = 0; j < 8u && n0 + j < N; ++j)
+        cr[j] = beta == 0.0f ? alpha * e[j] : alpha * e[j] + beta * cr[j];
+}
+
+/* 8 elements p[0..7], those at or past `left` replaced by p[left - 1] (left >= 1). */
+static inline float8 load8_clamped(__global const float *p, uint left)
+{
+    if (left >= 8u)
+        return vload8(0, p);
+    float e[8];
+    for (uint j = 0; j < 8u; ++j)
+        e[j] = p[min(j, left - 1u)];
+    return vload8(0, e);
+}
+
+/* B(k, n) contiguous along n (b[k * ldb + n]): A not transposed (A(m, k) = a[m * lda + k]) or
+ * transposed (a[k * lda + m]), given by a_m / a_k strides. A 4 x 8 block per work-item: per k,
+ * 4 scalars of A times one 8-vector of B. */
+__kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global const float *a,
+                                 uint a_m, uint a_k, __global const float *b, uint ldb,
+                                 float beta, __global float *c, uint ldc)
+{
+    uint n0 = (uint)get_global_id(0) * 8u, m0 = (uint)get_global_id(1) * 4u;
+    if (n0 >= N || m0 >= M)
+        return;
+    uint m1 = min(m0 + 1u, M - 1u), m2 = min(m0 + 2u, M - 1u), m3 = min(m0 + 3u, M - 1u);
+    __global const float *a0 = a + m0 * a_m, *a1 = a + m1 * a_m, *a2 = a + m2 * a_m,
+                         *a3 = a + m3 * a_m;
+    __global const float *bp = b + n0;
+    uint left = N - n0;
+    float8 c0 = (float8)(0.0f), c1 = (float8)(0.0f), c2 = (float8)(0.0f), c3 = (float8)(0.0f);
+    if (left >= 8u) {
+        for (uint k = 0; k < K; ++k) {
+            float8 bk = vload8(0, bp + k * ldb);
+            uint ia = k * a_k;
+            c0 += a0[ia] * bk;
+            c1 += a1[ia] * bk;
+            c2 += a2[ia] * bk;
+            c3 += a3[ia] * bk;
+        }
+    } else {
+        for (uint k = 0; k < K; ++k) {
+            float8 bk = load8_clamped(bp + k * ldb, left);
+            uint ia = k * a_k;
+            c0 += a0[ia] * bk;
+            c1 += a1[ia] * bk;
+            c2 += a2[ia] * bk;
+            c3 += a3[ia] * bk;
+        }
+    }
+    gemm_store(c, ldc, M, N, m0, n0, 0u, c0, alpha, beta);
+    gemm_store(c, ldc, M, N, m0, n0, 1u, c1, alpha, beta);
+    gemm_store(c, ldc, M, N, m0, n0, 2u, c2, alpha, beta);
+    gemm_store(c, ldc, M, N, m0, n0, 3u, c3, alpha, beta);
+}
+
+static inline float hsum16(float16 w)
+{
+    float8 v = w.lo + w.hi;
+    float4 s = v.lo + v.hi;
+    return (s.x + s.y) + (s.z + s.w);
+}
+
+/* A(m, k) = a[m * lda + k] and B(k, n) = b[n * ldb + k] (C = A B^T): dot products of rows, 16 k
+ * at a time. A 4 x 4 block per work-item in 16 vector accumulators (separate variables: a private
+ * array of them is spilled to memory by some compilers, POCL's among them), reduced at the end.
+ * It outruns CLBlast's tuned Xgemm on a CPU at every shape, not only skinny ones. */
+__kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global const float *a,
+                                 uint lda, __global const float *b, uint ldb, float beta,
+                                 __global float *c, uint ldc)
+{
+    uint n0 = (uint)get_global_id(0) * 4u, m0 = (uint)get_global_id(1) * 4u;
+    if (n0 >= N || m0 >= M)
+        return;
+    __global const float *a0 = a + m0 * lda, *a1 = a + min(m0 + 1u, M - 1u) * lda,
+                         *a2 = a + min(m0 + 2u, M - 1u) * lda, *a3 = a + min(m0 + 3u, M - 1u) * lda;
+    __global const float *b0 = b + n0 * ldb, *b1 = b + min(n0 + 1u, N - 1u) * ldb,
+                         *b2 = b + min(n0 + 2u, N - 1u) * ldb, *b3 = b + min(n0 + 3u, N - 1u) * ldb;
+    float16 s00 = 0.0f, s01 = 0.0f, s02 = 0.0f, s03 = 0.0f, s10 = 0.0f, s11 = 0.0f, s12 = 0.0f,
+            s13 = 0.0f, s20 = 0.0f, s21 = 0.0f, s22 = 0.0f, s23 = 0.0f, s30 = 0.0f, s31 = 0.0f,
+            s32 = 0.0f, s33 = 0.0f;
+    uint k = 0;
+    for (; k + 16u <= K; k += 16u) {
+        float16 x0 = vload16(0, a0 + k), x1 = vload16(0, a1 + k), x2 = vload16(0, a2 + k),
+                x3 = vload16(0, a3 + k);
+        float16 y0 = vload16(0, b0 + k), y1 = vload16(0, b1 + k), y2 = vload16(0, b2 + k),
+                y3 = vload16(0, b3 + k);
+        s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
+        s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
+        s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
+        s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
+    }
+    float4 r0 = (float4)(hsum16(s00), hsum16(s01), hsum16(s02), hsum16(s03));
+    float4 r1 = (float4)(hsum16(s10), hsum16(s11), hsum16(s12), hsum16(s13));
+    float4 r2 = (float4)(hsum16(s20), hsum16(s21), hsum16(s22), hsum16(s23));
+    float4 r3 = (float4)(hsum16(s30), hsum16(s31), hsum16(s32), hsum16(s33));
+    for (; k < K; ++k) {
+        float4 y = (float4)(b0[k], b1[k], b2[k], b3[k]);
+        r0 += a0[k] * y, r1 += a1[k] * y, r2 += a2[k] * y, r3 += a3[k] * y;
+    }
+    float4 rows[4] = {r0, r1, r2, r3};
+    uint ncols = min(4u, N - n0);
+    for (uint i = 0; i < 4u && m0 + i < M; ++i) {
+        __global float *cr = c + (m0 + i) * ldc + n0;
+        float e[4];
+        vstore4(rows[i], 0, e);
+        for (uint j = 0; j < ncols; ++j)
+            cr[j] = beta == 0.0f ? alpha * e[j] : alpha * e[j] + beta * cr[j];
+    }
+}

@@ -1,6 +1,7 @@
 /*
  * Dense (fully connected) layers, PyTorch's Linear: y = x W^T + b with W [out, in]. The products
- * are CLBlast SGEMMs on the context's queue (src/gemm.c); the bias is an epilogue kernel over y
+ * are SGEMMs on the context's queue (src/gemm.c: CLBlast, or clnn's own kernels for skinny
+ * products and, on CPU devices, for the forward's x W^T); the bias is an epilogue kernel over y
  * (kernels/dense.cl), and the bias gradient a column-sum kernel.
  */
 #include "gemm.h"

@@ -23,10 +23,15 @@ typedef struct shape {
     size_t batch, in, out;
 } shape;
 
-/* Odd shapes that are multiples of no work-group or tile size, the MLP's first layer, and a
- * shape large enough for CLBlast's indirect GEMM under its default routine choice. */
+/* Odd shapes that are multiples of no work-group or tile size, the MLP's first and last layers,
+ * and a shape large enough for CLBlast's indirect GEMM under its default routine choice. Products
+ * with a dimension of 16 or less (and, on CPU devices, every forward product) run clnn's own GEMM
+ * kernels (src/gemm.c): {7, 13, 5}, {19, 300, 3}, {6, 70, 90} and {256, 256, 10} give every one
+ * of their edge cases (partial 4- and 8-wide blocks, K not a multiple of 16, K = 3); the others'
+ * backward products run CLBlast. */
 static const shape shapes[] = {
-    {1, 1, 1}, {7, 13, 5}, {33, 65, 17}, {100, 130, 70}, {256, 784, 512},
+    {1, 1, 1},    {7, 13, 5},  {33, 65, 17},   {100, 130, 70},
+    {19, 300, 3}, {6, 70, 90}, {256, 256, 10}, {256, 784, 512},
 };
 #define SHAPE_COUNT (sizeof shapes / sizeof shapes[0])
 
