@@ -335,8 +335,7 @@ static double ulp_error(float got, double r)
  * 150 (1.1M values a side: every binade, the overflow threshold near 88.72, the whole subnormal
  * output range below -87.3 and the underflow to 0 below -103.97) plus the special values.
  * Asserted: at most 2 ulp (measured 1.01 on POCL) against the double-precision exp everywhere
- * (Inf counted as 2^128),
- * +Inf for +Inf and from 89 on, 0 for -Inf, NaN for NaN. */
+ * (Inf counted as 2^128), +Inf for +Inf and from 89 on, 0 for -Inf, NaN for NaN. */
 static void test_exp_sweep(void **state)
 {
     (void)state;
