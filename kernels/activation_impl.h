@@ -14,9 +14,9 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_where)(CLNN_ACT_I c, CLNN_ACT_T a, 
  * x = n ln2 + r, n = round(x / ln2) read from the low bits of the 1.5 * 2^23 shifter after one
  * fma (one rounding of the exact product), ln2 = C1 + C2 with C1 = 355/512 exact in 9 bits, so
  * x - n C1 is exact and only the small n C2 term rounds; |r| <= ln2 / 2. e^r = 1 + r + r^2 P(r)
- * with Cephes's degree-5 P (relative error below 1e-7 there). 2^n is applied in two halves
- * 2^(n/2) 2^(n - n/2), each a normal float built from its exponent bits: the first product is
- * exact, the second rounds once, so results in the subnormal range round correctly and 2^128 and
+ * with Cephes's degree-5 P (relative error below 1e-7 there). 2^n is applied as 2^(n mod 2) and
+ * twice 2^floor(n/2), a normal float built from its exponent bits: every product but the last is
+ * exact, the last rounds once, so results in the subnormal range round correctly and 2^128 and
  * beyond give +Inf. x is clamped to [-150, 100] first (e^-150 rounds to 0 and e^100 to +Inf, so
  * -Inf gives 0 and +Inf gives +Inf); NaN is passed through. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp)(CLNN_ACT_T x)
@@ -33,10 +33,16 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp)(CLNN_ACT_T x)
     q = fma(q, r, 1.6666665459e-1f);
     q = fma(q, r, 5.0000001201e-1f);
     CLNN_ACT_T e = fma(q, r * r, r) + 1.0f;
-    CLNN_ACT_I k1 = k / 2;
-    CLNN_ACT_T s1 = CLNN_ACT_CAT(as_, CLNN_ACT_T)((k1 + 127) << 23);
-    CLNN_ACT_T s2 = CLNN_ACT_CAT(as_, CLNN_ACT_T)((k - k1 + 127) << 23);
-    return CLNN_ACT_N(clnn_act_where)(isnan(x), x, e * s1 * s2);
+    /* 2^k = 2^(k & 1) (2^h)^2, h = floor(k / 2); the odd factor joins e exactly. (Building two
+     * scales alike would invite LLVM's SLP vectoriser to pair them, and a kernel holding
+     * short vectors is no longer vectorised across work-items by POCL: 4x slower.) */
+    CLNN_ACT_I odd = k & 1;
+    CLNN_ACT_T s = CLNN_ACT_CAT(as_, CLNN_ACT_T)(((k - odd) / 2 + 127) << 23);
+    CLNN_ACT_T eo = e * CLNN_ACT_N(clnn_act_where)(odd != 0, (CLNN_ACT_T)(2.0f), (CLNN_ACT_T)(1.0f));
+    /* x != x rather than isnan(x): the callers test isnan(x) on their own argument, and two
+     * alike tests are what LLVM's SLP vectoriser pairs into a 2-lane vector, which stops POCL
+     * vectorising the kernel across work-items (4x slower). */
+    return CLNN_ACT_N(clnn_act_where)(x != x, x, eo * s * s);
 }
 
 /* e^x - 1 without cancellation: the degree-8 Taylor polynomial where |x| < 0.5 (truncation
@@ -301,8 +307,11 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
     CLNN_ACT_T tsp = CLNN_ACT_N(clnn_act_tanh_softplus)(xc, &n);
     CLNN_ACT_T d = n + 2.0f;
     CLNN_ACT_T sech2 = 4.0f * (n + 1.0f) / (d * d);
-    CLNN_ACT_T sn;
-    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(xc, &sn);
+    /* sigmoid(x) = e / (1 + e) from the same e = e^min(x, 20) (no cancellation; the x > 20 case
+     * is 1 below): one exponential, and no second exp chain alike the first for LLVM's SLP
+     * vectoriser to pair, which would stop POCL vectorising across work-items. */
+    CLNN_ACT_T e = CLNN_ACT_N(clnn_act_exp)(fmin(xc, 20.0f));
+    CLNN_ACT_T s = e / (1.0f + e);
     return CLNN_ACT_N(clnn_act_where)(xc > 20.0f, (CLNN_ACT_T)(1.0f), fma(xc * sech2, s, tsp));
 #elif CLNN_ACTIVATION == CLNN_ACT_HARDSIGMOID
     (void)p;
