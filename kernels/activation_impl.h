@@ -9,9 +9,45 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_where)(CLNN_ACT_I c, CLNN_ACT_T a, 
     return select(b, a, c);
 }
 
+/* e^x for every float x, within 2 ulp (measured by the test's sweep of the float range; POCL's
+ * exp is several times slower than memory, so these kernels carry their own). Cody-Waite:
+ * x = n ln2 + r, n = round(x / ln2) read from the low bits of the 1.5 * 2^23 shifter after one
+ * fma (one rounding of the exact product), ln2 = C1 + C2 with C1 = 355/512 exact in 9 bits, so
+ * x - n C1 is exact and only the small n C2 term rounds; |r| <= ln2 / 2. e^r = 1 + r + r^2 P(r)
+ * with Cephes's degree-5 P (relative error below 1e-7 there). 2^n is applied as 2^(n mod 2) and
+ * twice 2^floor(n/2), a normal float built from its exponent bits: every product but the last is
+ * exact, the last rounds once, so results in the subnormal range round correctly and 2^128 and
+ * beyond give +Inf. x is clamped to [-150, 100] first (e^-150 rounds to 0 and e^100 to +Inf, so
+ * -Inf gives 0 and +Inf gives +Inf); NaN is passed through. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp)(CLNN_ACT_T x)
+{
+    CLNN_ACT_T xc = fmin(fmax(x, -150.0f), 100.0f);
+    CLNN_ACT_T kf = fma(xc, (CLNN_ACT_T)(1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
+    CLNN_ACT_T n = kf - 12582912.0f;
+    CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000; /* as_int(12582912.0f): k == n */
+    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), xc);
+    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
+    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(1.9875691500e-4f), (CLNN_ACT_T)(1.3981999507e-3f));
+    q = fma(q, r, 8.3334519073e-3f);
+    q = fma(q, r, 4.1665795894e-2f);
+    q = fma(q, r, 1.6666665459e-1f);
+    q = fma(q, r, 5.0000001201e-1f);
+    CLNN_ACT_T e = fma(q, r * r, r) + 1.0f;
+    /* 2^k = 2^(k & 1) (2^h)^2, h = floor(k / 2); the odd factor joins e exactly. (Building two
+     * scales alike would invite LLVM's SLP vectoriser to pair them, and a kernel holding
+     * short vectors is no longer vectorised across work-items by POCL: 4x slower.) */
+    CLNN_ACT_I odd = k & 1;
+    CLNN_ACT_T s = CLNN_ACT_CAT(as_, CLNN_ACT_T)(((k - odd) / 2 + 127) << 23);
+    CLNN_ACT_T eo = e * CLNN_ACT_N(clnn_act_where)(odd != 0, (CLNN_ACT_T)(2.0f), (CLNN_ACT_T)(1.0f));
+    /* x != x rather than isnan(x): the callers test isnan(x) on their own argument, and two
+     * alike tests are what LLVM's SLP vectoriser pairs into a 2-lane vector, which stops POCL
+     * vectorising the kernel across work-items (4x slower). */
+    return CLNN_ACT_N(clnn_act_where)(x != x, x, eo * s * s);
+}
+
 /* e^x - 1 without cancellation: the degree-8 Taylor polynomial where |x| < 0.5 (truncation
- * below 2e-8 relative), exp(x) - 1 elsewhere (there the subtraction loses under 2 bits). POCL's
- * expm1 and tanh are several times slower than its exp, and these kernels must keep up with
+ * below 2e-8 relative), clnn_act_exp(x) - 1 elsewhere (there the subtraction loses under 2 bits).
+ * POCL's expm1 and tanh are several times slower still, and these kernels must keep up with
  * memory. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_expm1)(CLNN_ACT_T x)
 {
@@ -22,7 +58,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_expm1)(CLNN_ACT_T x)
     p = fma(p, x, 1.0f / 6.0f);
     p = fma(p, x, 0.5f);
     p = fma(p, x, 1.0f);
-    return CLNN_ACT_N(clnn_act_where)(fabs(x) < 0.5f, p * x, exp(x) - 1.0f);
+    return CLNN_ACT_N(clnn_act_where)(fabs(x) < 0.5f, p * x, CLNN_ACT_N(clnn_act_exp)(x) - 1.0f);
 }
 
 /* tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1, sign restored: no overflow, no cancellation. */
@@ -56,7 +92,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_erfc_scaled)(CLNN_ACT_T x)
     CLNN_ACT_T s = c - h;
     CLNN_ACT_T bb = s - c;
     CLNN_ACT_T err = (c - (s - bb)) + (-h - bb);
-    return t * exp(s) * (1.0f + (err - l));
+    return t * CLNN_ACT_N(clnn_act_exp)(s) * (1.0f + (err - l));
 }
 
 /* log(1 + e) for e in [0, 1] (softplus's tail). POCL's log and log1p do not vectorise across
@@ -83,7 +119,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_T e)
  * only exp(-|t|), which lies in [0, 1], is ever formed. sigmoid(-100) is a subnormal, not 0. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_sigmoid_pair)(CLNN_ACT_T t, CLNN_ACT_T *sn)
 {
-    CLNN_ACT_T e = exp(-fabs(t));
+    CLNN_ACT_T e = CLNN_ACT_N(clnn_act_exp)(-fabs(t));
     CLNN_ACT_T r = 1.0f / (1.0f + e);
     CLNN_ACT_T er = e * r;
     CLNN_ACT_I pos = t >= 0.0f;
@@ -101,7 +137,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_gate)(CLNN_ACT_T x, CLNN_ACT_T s)
 /* tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); exactly 1 in float beyond x = 20. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_tanh_softplus)(CLNN_ACT_T x, CLNN_ACT_T *n_out)
 {
-    CLNN_ACT_T e = exp(fmin(x, 20.0f));
+    CLNN_ACT_T e = CLNN_ACT_N(clnn_act_exp)(fmin(x, 20.0f));
     CLNN_ACT_T n = e * (e + 2.0f);
     *n_out = n;
     return CLNN_ACT_N(clnn_act_where)(x > 20.0f, (CLNN_ACT_T)(1.0f), n / (n + 2.0f));
@@ -168,7 +204,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_forward_raw)(CLNN_ACT_T x, float4 p
     /* (1/beta) log(1 + e^t), t = beta x, as max(t, 0) + log1p(e^-|t|): no overflow for any t;
      * linear (x itself) where t > threshold, PyTorch's rule. */
     CLNN_ACT_T t = p.s0 * x;
-    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(exp(-fabs(t)))) / p.s0;
+    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_N(clnn_act_exp)(-fabs(t)))) / p.s0;
     return CLNN_ACT_N(clnn_act_where)(t > p.s1, x, sp);
 #elif CLNN_ACTIVATION == CLNN_ACT_MISH
     (void)p;
@@ -204,7 +240,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
 #elif CLNN_ACTIVATION == CLNN_ACT_TANH
     (void)p;
     /* 1 - tanh^2 = sech^2 = 4e / (1 + e)^2, e = exp(-2|x|): exact where 1 - tanh^2 cancels. */
-    CLNN_ACT_T e = exp(-2.0f * fabs(x));
+    CLNN_ACT_T e = CLNN_ACT_N(clnn_act_exp)(-2.0f * fabs(x));
     CLNN_ACT_T d = 1.0f + e;
     return 4.0f * e / (d * d);
 #elif CLNN_ACTIVATION == CLNN_ACT_RELU
@@ -218,12 +254,12 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
 #elif CLNN_ACTIVATION == CLNN_ACT_LEAKY_RELU
     return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(p.s0));
 #elif CLNN_ACTIVATION == CLNN_ACT_ELU
-    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), p.s0 * exp(x));
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), p.s0 * CLNN_ACT_N(clnn_act_exp)(x));
 #elif CLNN_ACTIVATION == CLNN_ACT_SELU
     (void)p;
-    return CLNN_ACT_SELU_SCALE * CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), CLNN_ACT_SELU_ALPHA * exp(x));
+    return CLNN_ACT_SELU_SCALE * CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), CLNN_ACT_SELU_ALPHA * CLNN_ACT_N(clnn_act_exp)(x));
 #elif CLNN_ACTIVATION == CLNN_ACT_CELU
-    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), exp(x / p.s0));
+    return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), CLNN_ACT_N(clnn_act_exp)(x / p.s0));
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU
     (void)p;
     /* Phi(x) + x phi(x). x^2 = h + l exactly (fma), so exp(-x^2/2) keeps full precision where
@@ -232,7 +268,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
     CLNN_ACT_T xc = clamp(x, -1e4f, 1e4f);
     CLNN_ACT_T h = xc * xc;
     CLNN_ACT_T l = fma(xc, xc, -h);
-    CLNN_ACT_T pdf = CLNN_ACT_INV_SQRT_2PI * exp(-0.5f * h) * fma(-0.5f, l, 1.0f);
+    CLNN_ACT_T pdf = CLNN_ACT_INV_SQRT_2PI * CLNN_ACT_N(clnn_act_exp)(-0.5f * h) * fma(-0.5f, l, 1.0f);
     return fma(xc, pdf, CLNN_ACT_N(clnn_act_phi)(xc));
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU_TANH
     (void)p;
@@ -271,8 +307,11 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
     CLNN_ACT_T tsp = CLNN_ACT_N(clnn_act_tanh_softplus)(xc, &n);
     CLNN_ACT_T d = n + 2.0f;
     CLNN_ACT_T sech2 = 4.0f * (n + 1.0f) / (d * d);
-    CLNN_ACT_T sn;
-    CLNN_ACT_T s = CLNN_ACT_N(clnn_act_sigmoid_pair)(xc, &sn);
+    /* sigmoid(x) = e / (1 + e) from the same e = e^min(x, 20) (no cancellation; the x > 20 case
+     * is 1 below): one exponential, and no second exp chain alike the first for LLVM's SLP
+     * vectoriser to pair, which would stop POCL vectorising across work-items. */
+    CLNN_ACT_T e = CLNN_ACT_N(clnn_act_exp)(fmin(xc, 20.0f));
+    CLNN_ACT_T s = e / (1.0f + e);
     return CLNN_ACT_N(clnn_act_where)(xc > 20.0f, (CLNN_ACT_T)(1.0f), fma(xc * sech2, s, tsp));
 #elif CLNN_ACTIVATION == CLNN_ACT_HARDSIGMOID
     (void)p;

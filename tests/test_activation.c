@@ -11,6 +11,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,92 @@ static void test_named_values(void **state)
             fail_msg("gelu(-30) = %g; it must be -0 or tiny", (double)out[0]);
         clnn_tensor_destroy(x), clnn_tensor_destroy(y), clnn_tensor_destroy(dx);
     }
+}
+
+/* Error of got against the exact value r in units in the last place of float at r: 2^-149 in the
+ * subnormal range, 2^104 from FLT_MAX on, with +Inf (and any r beyond) counted as 2^128, the next
+ * power of two past FLT_MAX, so a result at the overflow threshold is judged by its distance like
+ * any other. */
+static double ulp_error(float got, double r)
+{
+    double top = ldexp(1.0, 128);
+    double g = isinf(got) && got > 0 ? top : (double)got;
+    r = fmin(r, top);
+    double a = fabs(r) < FLT_MIN ? FLT_MIN : fabs(r) > FLT_MAX ? FLT_MAX : fabs(r);
+    int e;
+    frexp(a, &e); /* a in [2^(e-1), 2^e) */
+    return fabs(g - r) / ldexp(1.0, e - 24);
+}
+
+/* The kernels' own e^x (clnn_act_exp in activation_impl.h, which every transcendental kind is
+ * built on), read through two kernel paths that return it unchanged: elu'(x) = alpha e^x with
+ * alpha = 1 gives e^x for x <= 0, and celu'(x) = e^(x / alpha) with alpha = -1 gives e^-x for
+ * x <= 0 (x / -1 and 1 * e are exact). The inputs sweep every 257th float magnitude from 0 to
+ * 150 (1.1M values a side: every binade, the overflow threshold near 88.72, the whole subnormal
+ * output range below -87.3 and the underflow to 0 below -103.97) plus the special values.
+ * Asserted: at most 2 ulp (measured 1.01 on POCL) against the double-precision exp everywhere
+ * (Inf counted as 2^128), +Inf for +Inf and from 89 on, 0 for -Inf, NaN for NaN. */
+static void test_exp_sweep(void **state)
+{
+    (void)state;
+    const uint32_t top = 0x43160000u; /* bits of 150.0f */
+    const uint32_t step = 257;
+    static const float extra[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX,
+                                  88.72283f, -88.72283f, 88.72284f, -88.72284f, 103.972076f,
+                                  -103.972076f, 103.97208f, -103.97208f, 104.0f, -104.0f,
+                                  87.33654f, -87.33654f, 1e-30f, -1e-30f, FLT_TRUE_MIN};
+    const size_t nextra = sizeof extra / sizeof extra[0];
+    const size_t n = top / step + 1 + nextra;
+    float *x = clnn_test_alloc(n * sizeof *x), *ones = clnn_test_alloc(n * sizeof *ones);
+    float *got = clnn_test_alloc(n * sizeof *got);
+    for (size_t i = 0; i + nextra < n; ++i) {
+        uint32_t bits = (uint32_t)i * step;
+        float m;
+        memcpy(&m, &bits, sizeof m);
+        x[i] = -m; /* elu and celu take the exponential branch for x <= 0 */
+    }
+    for (size_t i = 0; i < nextra; ++i)
+        x[n - nextra + i] = extra[i];
+    for (size_t i = 0; i < n; ++i)
+        ones[i] = 1.0f;
+    clnn_tensor *tx = clnn_test_tensor_1d(n, x), *tones = clnn_test_tensor_1d(n, ones);
+    clnn_tensor *tdx = clnn_test_tensor_1d(n, NULL);
+    for (int pass = 0; pass < 2; ++pass) {
+        clnn_activation_desc d = make_desc(pass == 0 ? CLNN_ACTIVATION_ELU : CLNN_ACTIVATION_CELU);
+        d.alpha = pass == 0 ? 1.0f : -1.0f;
+        clnn_test_poison(tdx);
+        CLNN_ASSERT_OK(clnn_activation_backward(clnn_test_ctx, &d, tx, tones, 0.0f, tdx));
+        clnn_test_download(tdx, got, n);
+        double worst = 0.0;
+        size_t at = 0;
+        for (size_t i = 0; i < n; ++i) {
+            if (!(x[i] <= 0.0f) && !isnan(x[i]))
+                continue; /* the linear branch, checked by test_every_kind */
+            double arg = pass == 0 ? (double)x[i] : -(double)x[i];
+            double r = exp(arg);
+            int ok;
+            double err = 0.0;
+            if (isnan(arg))
+                ok = isnan(got[i]);
+            else if (isinf(arg))
+                ok = arg > 0 ? isinf(got[i]) && got[i] > 0 : got[i] == 0.0f;
+            else if (arg >= 89.0)
+                ok = isinf(got[i]) && got[i] > 0;
+            else
+                ok = !isnan(got[i]) && (err = ulp_error(got[i], r)) <= 2.0;
+            if (!ok)
+                fail_msg("exp(%.9g) via %s backward on %s = %.9g, expected %.17g (%.3g ulp)", arg,
+                         clnn_activation_name(d.kind), clnn_test_device.device_name,
+                         (double)got[i], r, err);
+            if (err > worst)
+                worst = err, at = i;
+        }
+        print_message("exp via %s backward on %s: max error %.3f ulp at x = %.9g\n",
+                      clnn_activation_name(d.kind), clnn_test_device.device_name, worst,
+                      pass == 0 ? (double)x[at] : -(double)x[at]);
+    }
+    clnn_tensor_destroy(tx), clnn_tensor_destroy(tones), clnn_tensor_destroy(tdx);
+    free(x), free(ones), free(got);
 }
 
 /* The reference's derivatives against central differences of the reference, away from kinks;
@@ -749,6 +836,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_names),
     cmocka_unit_test(test_reference_finite_differences),
     cmocka_unit_test(test_named_values),
+    cmocka_unit_test(test_exp_sweep),
     cmocka_unit_test(test_every_kind),
     cmocka_unit_test(test_in_place),
     cmocka_unit_test(test_16m),
