@@ -541,10 +541,13 @@ static void check_bias_activation(const clnn_activation_desc *d, size_t rows, si
                            tolerance(d).grad_atol + (accumulate ? 1e-7 : tiny_atol()));
     /* db: a float sum of `rows` terms; its error is bounded by about
      * (rows / lanes + log2 lanes) ulp of the sum of |terms|; 1e-5 of that sum covers 100000 rows
-     * on any work-group shape (random-walk error is far smaller). */
+     * on any work-group shape (random-walk error is far smaller). Each term also carries the
+     * derivative's own error, allowed exactly as in the dx check above: the relative tolerance,
+     * and the absolute one at the derivative's zero crossings (with one row, db is one term). */
     for (size_t c = 0; c < cols; ++c) {
         double want = bias_beta * (double)db0[c] + dbr[c];
-        double allowed = 1e-5 * (dba[c] + fabs(bias_beta * db0[c])) + 1e-30;
+        double allowed = (1e-5 + tolerance(d).grad[1]) * (dba[c] + fabs(bias_beta * db0[c])) +
+                         (double)rows * tolerance(d).grad_atol + 1e-30;
         if (!(fabs(db[c] - want) <= allowed))
             fail_msg("%s bias backward (%zu x %zu): db[%zu] = %.9g, expected %.9g (allowed %.3g)",
                      clnn_activation_name(d->kind), rows, cols, c, (double)db[c], want, allowed);
