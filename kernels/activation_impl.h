@@ -45,20 +45,32 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp)(CLNN_ACT_T x)
     return CLNN_ACT_N(clnn_act_where)(x != x, x, eo * s * s);
 }
 
-/* e^x - 1 without cancellation: the degree-8 Taylor polynomial where |x| < 0.5 (truncation
- * below 2e-8 relative), clnn_act_exp(x) - 1 elsewhere (there the subtraction loses under 2 bits).
- * POCL's expm1 and tanh are several times slower still, and these kernels must keep up with
- * memory. */
+/* e^x - 1 without cancellation, in one branch-free path as costly as clnn_act_exp (POCL's expm1
+ * and tanh are several times slower, and a Taylor polynomial next to an exp, both evaluated and
+ * one selected, doubles the work). The same reduction as clnn_act_exp, x = n ln2 + r,
+ * |r| <= ln2 / 2, with e^r - 1 = r + r^2 P(r) kept apart from the 1 (no cancellation; r == x
+ * exactly where n == 0), then e^x - 1 = 2 (s (e^r - 1) + (s - 1/2)) with s = 2^(n-1): every
+ * scaling is exact, s - 1/2 is exact for the n where the sum can cancel (n <= 1), and the final
+ * doubling overflows to +Inf exactly where e^x - 1 does. x is clamped to [-30, 89] first (e^-30 - 1
+ * rounds to -1, and e^89 overflows while 2^(n-1) <= 2^127 stays a normal float); NaN is passed
+ * through. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_expm1)(CLNN_ACT_T x)
 {
-    CLNN_ACT_T p = fma(x, (CLNN_ACT_T)(1.0f / 40320.0f), (CLNN_ACT_T)(1.0f / 5040.0f));
-    p = fma(p, x, 1.0f / 720.0f);
-    p = fma(p, x, 1.0f / 120.0f);
-    p = fma(p, x, 1.0f / 24.0f);
-    p = fma(p, x, 1.0f / 6.0f);
-    p = fma(p, x, 0.5f);
-    p = fma(p, x, 1.0f);
-    return CLNN_ACT_N(clnn_act_where)(fabs(x) < 0.5f, p * x, CLNN_ACT_N(clnn_act_exp)(x) - 1.0f);
+    CLNN_ACT_T xc = fmin(fmax(x, -30.0f), 89.0f);
+    CLNN_ACT_T kf = fma(xc, (CLNN_ACT_T)(1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
+    CLNN_ACT_T n = kf - 12582912.0f;
+    CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000; /* as_int(12582912.0f): k == n */
+    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), xc);
+    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
+    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(1.9875691500e-4f), (CLNN_ACT_T)(1.3981999507e-3f));
+    q = fma(q, r, 8.3334519073e-3f);
+    q = fma(q, r, 4.1665795894e-2f);
+    q = fma(q, r, 1.6666665459e-1f);
+    q = fma(q, r, 5.0000001201e-1f);
+    CLNN_ACT_T em1 = fma(q, r * r, r);
+    CLNN_ACT_T s = CLNN_ACT_CAT(as_, CLNN_ACT_T)((k + 126) << 23);
+    CLNN_ACT_T m = 2.0f * fma(s, em1, s - 0.5f);
+    return CLNN_ACT_N(clnn_act_where)(x != x, x, m);
 }
 
 /* tanh(x) = -m / (2 + m) with m = e^(-2|x|) - 1, sign restored: no overflow, no cancellation. */
