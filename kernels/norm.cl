@@ -594,6 +594,101 @@ __kernel void ln_forward(__global const float *x, __global float *y, __global co
     }
 }
 
+/* Rows of 16 lanes per block in ln_forward_chunks (each lane sums this many values between two
+ * Chan merges). */
+#define LN_LANE_BLOCK 32u
+
+/* The same on CPUs, where a group's work-items run one after another: work-item lid of the
+ * row's group takes the contiguous chunk [lid*chunk, (lid+1)*chunk) and reads it with float16
+ * loads into 16 independent lanes (shifted sums folded per lane every LN_LANE_BLOCK rows of the
+ * lanes, all lanes sharing one count), merges the lanes and the scalar remainder with Chan's
+ * formula, then the group as ln_forward; the output pass walks the same chunk. chunk is a
+ * multiple of 16. scratch: 3 * local size floats. */
+__kernel void ln_forward_chunks(__global const float *x, __global float *y,
+                                __global const float *gamma, __global const float *beta,
+                                uint flags, __global float *save_mean,
+                                __global float *save_invstd, uint D, float eps, uint chunk,
+                                __local float *scratch)
+{
+    uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0);
+    __global const float *xr = x + r * D;
+    uint j0 = min(D, lid * chunk), j1 = min(D, j0 + chunk);
+    uint jv = j0 + ((j1 - j0) & ~15u); /* end of the float16 part */
+    float K = xr[0];
+    float16 mean = (float16)(0.0f), m2 = (float16)(0.0f);
+    float lcnt = 0.0f;
+    for (uint jb = j0; jb < jv; jb += 16u * LN_LANE_BLOCK) {
+        uint je = min(jv, jb + 16u * LN_LANE_BLOCK);
+        float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
+        for (uint j = jb; j < je; j += 16u) {
+            float16 v = vload16(0, xr + j) - K;
+            s1 += v;
+            s2 += v * v;
+        }
+        float b = (float)((je - jb) / 16u);
+        float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
+        if (lcnt == 0.0f) {
+            mean = mb;
+            m2 = m2b;
+            lcnt = b;
+        } else {
+            float total = lcnt + b, wb = b / total;
+            float16 delta = mb - mean;
+            mean += delta * wb;
+            m2 += m2b + delta * delta * lcnt * wb;
+            lcnt = total;
+        }
+    }
+    /* Lanes pairwise (equal counts), then the remainder. */
+    float8 n8 = (float8)(lcnt), mean8 = mean.lo, m28 = m2.lo;
+    {
+        float8 delta = mean.hi - mean8;
+        mean8 += delta * 0.5f;
+        m28 += m2.hi + delta * delta * n8 * 0.5f;
+        n8 *= 2.0f;
+    }
+    float4 mean4 = mean8.lo, m24 = m28.lo, n4 = n8.lo;
+    {
+        float4 delta = mean8.hi - mean4;
+        mean4 += delta * 0.5f;
+        m24 += m28.hi + delta * delta * n4 * 0.5f;
+        n4 *= 2.0f;
+    }
+    float cnt = 0.0f, d = 0.0f, m2s = 0.0f;
+    if (lcnt > 0.0f) {
+        clnn_chan_merge(&cnt, &d, &m2s, n4.x, mean4.x, m24.x);
+        clnn_chan_merge(&cnt, &d, &m2s, n4.y, mean4.y, m24.y);
+        clnn_chan_merge(&cnt, &d, &m2s, n4.z, mean4.z, m24.z);
+        clnn_chan_merge(&cnt, &d, &m2s, n4.w, mean4.w, m24.w);
+    }
+    {
+        float s1 = 0.0f, s2 = 0.0f;
+        for (uint j = jv; j < j1; ++j) {
+            float v = xr[j] - K;
+            s1 += v;
+            s2 += v * v;
+        }
+        bn_fold_block(&cnt, &d, &m2s, (float)(j1 - jv), s1, s2);
+    }
+    clnn_group_welford(&cnt, &d, &m2s, scratch);
+    float invstd = 1.0f / sqrt(m2s / cnt + eps);
+    __global float *yr = y + r * D;
+    int hg = (flags & BN_GAMMA) != 0u, hb = (flags & BN_BETA) != 0u;
+    for (uint j = j0; j < jv; j += 16u) {
+        float16 g = hg ? vload16(0, gamma + j) : (float16)(1.0f);
+        float16 b = hb ? vload16(0, beta + j) : (float16)(0.0f);
+        vstore16(((vload16(0, xr + j) - K) - d) * invstd * g + b, 0, yr + j);
+    }
+    for (uint j = jv; j < j1; ++j) {
+        float gj = hg ? gamma[j] : 1.0f, bj = hb ? beta[j] : 0.0f;
+        yr[j] = ((xr[j] - K) - d) * invstd * gj + bj;
+    }
+    if (lid == 0u && (flags & LN_SAVE)) {
+        save_mean[r] = K + d;
+        save_invstd[r] = invstd;
+    }
+}
+
 /* dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, per row. As in batch
  * norm, the saved (rounded) mean is a shift K and the row's exact mean K + d is recovered from
  * sum(x - K); d goes to resid[r] for ln_param_partial. dx may alias dy. scratch: 4 * local size

@@ -111,6 +111,8 @@ static cl_uint compute_units(const clnn_context *ctx)
 /* Work-group size of the planes form on CPUs: few work-items, each walking long contiguous runs
  * (a CPU runs a group's items one after another). */
 #define NORM_CPU_GROUP 16
+/* Least values per work-item of layer norm's forward on CPUs. */
+#define LN_CPU_CHUNK 1024
 
 typedef struct bn_plan {
     int planes;       /* 1: planes form, 0: serial or column form */
@@ -711,18 +713,36 @@ clnn_status clnn_layer_norm_forward(clnn_context *ctx, const clnn_tensor *x,
     if (!(eps >= 0.0f) || !isfinite(eps))
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
+    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    const char *name = cpu ? "ln_forward_chunks" : "ln_forward";
     cl_kernel k;
-    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_forward", &k)) != CLNN_SUCCESS)
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, name, &k)) != CLNN_SUCCESS)
         return status;
-    size_t L = clnn_kernel_group_size(ctx, k);
-    L = clnn_pow2_ceil_capped(D, L);
-    size_t global = R * L;
     cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0) | (save_mean ? LN_SAVE : 0);
     cl_mem g = gamma ? gamma->buffer : x->buffer, b = beta ? beta->buffer : x->buffer;
     cl_mem sm = save_mean ? save_mean->buffer : x->buffer;
     cl_mem si = save_invstd ? save_invstd->buffer : x->buffer;
     cl_uint Du = (cl_uint)D;
-    return clnn_run_kernel(ctx, k, "ln_forward", 1, &global, &L,
+    size_t L = clnn_kernel_group_size(ctx, k);
+    if (cpu) {
+        /* A few work-items per row, each a contiguous chunk (a multiple of 16 values) of at
+         * least LN_CPU_CHUNK values, so that long rows still spread over the compute units. */
+        size_t want = div_up(D, LN_CPU_CHUNK);
+        L = want < L ? want : L;
+        L = L > NORM_CPU_GROUP ? NORM_CPU_GROUP : L < 1 ? 1 : L;
+        size_t chunk = round_up(div_up(D, L), 16);
+        L = div_up(D, chunk);
+        size_t global = R * L;
+        cl_uint chunk_u = (cl_uint)chunk;
+        return clnn_run_kernel(ctx, k, name, 1, &global, &L,
+                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(g),
+                                         CLNN_ARG(b), CLNN_ARG(flags), CLNN_ARG(sm), CLNN_ARG(si),
+                                         CLNN_ARG(Du), CLNN_ARG(eps), CLNN_ARG(chunk_u),
+                                         CLNN_LOCAL_ARG(3 * L * sizeof(float))));
+    }
+    L = clnn_pow2_ceil_capped(D, L);
+    size_t global = R * L;
+    return clnn_run_kernel(ctx, k, name, 1, &global, &L,
                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(g),
                                      CLNN_ARG(b), CLNN_ARG(flags), CLNN_ARG(sm), CLNN_ARG(si),
                                      CLNN_ARG(Du), CLNN_ARG(eps),
