@@ -90,6 +90,75 @@ __kernel void bn_stats_serial(__global const float *restrict x, __global float *
     part[o + 2u] = m2;
 }
 
+/* Stage 1, column form for S = 1 on CPUs: work-item (i, p) reduces samples [p*rows, (p+1)*rows)
+ * of the 16 consecutive features 16i..16i+15, one float16 load per row (a cache line) into 16
+ * independent lanes: a CPU runs a group's work-items one after another, and one feature per
+ * work-item would make each a scalar chain of dependent adds over a 4-byte column. Blocks of
+ * `blk` rows are folded as in bn_stats_serial, all lanes at once (their counts are equal). A
+ * last partial group of features takes the scalar path. Output as bn_stats_serial. */
+__kernel void bn_stats_cols16(__global const float *restrict x, __global float *restrict part,
+                              uint C, uint N, uint rows, uint blk)
+{
+    uint c0 = (uint)get_global_id(0) * 16u, p = (uint)get_global_id(1);
+    if (c0 >= C)
+        return;
+    uint n0 = p * rows, n1 = min(N, n0 + rows);
+    if (c0 + 16u > C) {
+        for (uint c = c0; c < C; ++c) {
+            float K = x[c], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+            for (uint nb = n0; nb < n1; nb += blk) {
+                uint ne = min(n1, nb + blk);
+                float s1 = 0.0f, s2 = 0.0f;
+                for (uint n = nb; n < ne; ++n) {
+                    float v = x[n * C + c] - K;
+                    s1 += v;
+                    s2 += v * v;
+                }
+                bn_fold_block(&cnt, &mean, &m2, (float)(ne - nb), s1, s2);
+            }
+            uint o = (p * C + c) * 3u;
+            part[o] = cnt;
+            part[o + 1u] = mean;
+            part[o + 2u] = m2;
+        }
+        return;
+    }
+    float16 K = vload16(0, x + c0), mean = (float16)(0.0f), m2 = (float16)(0.0f);
+    float cnt = 0.0f;
+    for (uint nb = n0; nb < n1; nb += blk) {
+        uint ne = min(n1, nb + blk);
+        float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
+        for (uint n = nb; n < ne; ++n) {
+            float16 v = vload16(0, x + n * C + c0) - K;
+            s1 += v;
+            s2 += v * v;
+        }
+        /* bn_fold_block and clnn_chan_merge on 16 lanes with the same count b. */
+        float b = (float)(ne - nb);
+        float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
+        if (cnt == 0.0f) {
+            mean = mb;
+            m2 = m2b;
+            cnt = b;
+        } else {
+            float total = cnt + b, wb = b / total;
+            float16 delta = mb - mean;
+            mean += delta * wb;
+            m2 += m2b + delta * delta * cnt * wb;
+            cnt = total;
+        }
+    }
+    float mv[16], m2v[16];
+    vstore16(mean, 0, mv);
+    vstore16(m2, 0, m2v);
+    for (uint l = 0; l < 16u; ++l) {
+        uint o = (p * C + c0 + l) * 3u;
+        part[o] = cnt;
+        part[o + 1u] = mv[l];
+        part[o + 2u] = m2v[l];
+    }
+}
+
 /* Stage 1, planes form: work-group (g, c), g = pn * Ps + ps, reduces samples
  * [pn*rows, (pn+1)*rows) x positions [ps*schunk, (ps+1)*schunk) of channel c, `blk` samples per
  * block, and merges in local memory. Work-item i takes runs of `run` consecutive positions
@@ -293,6 +362,65 @@ __kernel void bn_bwd_reduce_serial(__global const float *restrict x,
     part[o + 2u] = sx;
 }
 
+/* Column form for S = 1 on CPUs, work-item (i, p) as in bn_stats_cols16. */
+__kernel void bn_bwd_reduce_cols16(__global const float *restrict x,
+                                   __global const float *restrict dy,
+                                   __global const float *restrict pre,
+                                   __global float *restrict part, uint C, uint N, uint rows,
+                                   float4 act)
+{
+    (void)act; /* read only with an activation */
+    uint c0 = (uint)get_global_id(0) * 16u, p = (uint)get_global_id(1);
+    if (c0 >= C)
+        return;
+    uint n0 = p * rows, n1 = min(N, n0 + rows);
+    if (c0 + 16u > C) {
+        for (uint c = c0; c < C; ++c) {
+            float K = pre[c], sdy = 0.0f, sdx = 0.0f, sx = 0.0f;
+            for (uint n = n0; n < n1; ++n) {
+                float d = x[n * C + c] - K;
+                float g = BN_BWD_GRAD(dy[n * C + c], d, c, C, pre, act);
+                sdy += g;
+                sdx += g * d;
+                sx += d;
+            }
+            uint o = (p * C + c) * 3u;
+            part[o] = sdy;
+            part[o + 1u] = sdx;
+            part[o + 2u] = sx;
+        }
+        return;
+    }
+    float16 K = vload16(0, pre + c0);
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    float16 pd = vload16(0, pre + C + c0), pa = vload16(0, pre + 2u * C + c0),
+            pb = vload16(0, pre + 3u * C + c0);
+#endif
+    float16 v1 = (float16)(0.0f), v2 = (float16)(0.0f), v3 = (float16)(0.0f);
+    for (uint n = n0; n < n1; ++n) {
+        float16 d = vload16(0, x + n * C + c0) - K;
+        float16 g = vload16(0, dy + n * C + c0);
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+        float16 z = (d - pd) * pa + pb;
+        g *= (float16)(clnn_act_grad4(z.s0123, act), clnn_act_grad4(z.s4567, act),
+                       clnn_act_grad4(z.s89ab, act), clnn_act_grad4(z.scdef, act));
+#endif
+        v1 += g;
+        v2 += g * d;
+        v3 += d;
+    }
+    float a1[16], a2[16], a3[16];
+    vstore16(v1, 0, a1);
+    vstore16(v2, 0, a2);
+    vstore16(v3, 0, a3);
+    for (uint l = 0; l < 16u; ++l) {
+        uint o = (p * C + c0 + l) * 3u;
+        part[o] = a1[l];
+        part[o + 1u] = a2[l];
+        part[o + 2u] = a3[l];
+    }
+}
+
 /* Work-group (g, c) as in bn_stats_planes. scratch: 4 * local size floats. */
 __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
                                    __global const float *restrict dy,
@@ -457,6 +585,101 @@ __kernel void ln_forward(__global const float *x, __global float *y, __global co
     /* Absent gamma/beta are dummy buffers of at least D floats: read, then replaced by 1/0. */
     int hg = (flags & BN_GAMMA) != 0u, hb = (flags & BN_BETA) != 0u;
     for (uint j = lid; j < D; j += L) {
+        float gj = hg ? gamma[j] : 1.0f, bj = hb ? beta[j] : 0.0f;
+        yr[j] = ((xr[j] - K) - d) * invstd * gj + bj;
+    }
+    if (lid == 0u && (flags & LN_SAVE)) {
+        save_mean[r] = K + d;
+        save_invstd[r] = invstd;
+    }
+}
+
+/* Rows of 16 lanes per block in ln_forward_chunks (each lane sums this many values between two
+ * Chan merges). */
+#define LN_LANE_BLOCK 32u
+
+/* The same on CPUs, where a group's work-items run one after another: work-item lid of the
+ * row's group takes the contiguous chunk [lid*chunk, (lid+1)*chunk) and reads it with float16
+ * loads into 16 independent lanes (shifted sums folded per lane every LN_LANE_BLOCK rows of the
+ * lanes, all lanes sharing one count), merges the lanes and the scalar remainder with Chan's
+ * formula, then the group as ln_forward; the output pass walks the same chunk. chunk is a
+ * multiple of 16. scratch: 3 * local size floats. */
+__kernel void ln_forward_chunks(__global const float *x, __global float *y,
+                                __global const float *gamma, __global const float *beta,
+                                uint flags, __global float *save_mean,
+                                __global float *save_invstd, uint D, float eps, uint chunk,
+                                __local float *scratch)
+{
+    uint r = (uint)get_group_id(0), lid = (uint)get_local_id(0);
+    __global const float *xr = x + r * D;
+    uint j0 = min(D, lid * chunk), j1 = min(D, j0 + chunk);
+    uint jv = j0 + ((j1 - j0) & ~15u); /* end of the float16 part */
+    float K = xr[0];
+    float16 mean = (float16)(0.0f), m2 = (float16)(0.0f);
+    float lcnt = 0.0f;
+    for (uint jb = j0; jb < jv; jb += 16u * LN_LANE_BLOCK) {
+        uint je = min(jv, jb + 16u * LN_LANE_BLOCK);
+        float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
+        for (uint j = jb; j < je; j += 16u) {
+            float16 v = vload16(0, xr + j) - K;
+            s1 += v;
+            s2 += v * v;
+        }
+        float b = (float)((je - jb) / 16u);
+        float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
+        if (lcnt == 0.0f) {
+            mean = mb;
+            m2 = m2b;
+            lcnt = b;
+        } else {
+            float total = lcnt + b, wb = b / total;
+            float16 delta = mb - mean;
+            mean += delta * wb;
+            m2 += m2b + delta * delta * lcnt * wb;
+            lcnt = total;
+        }
+    }
+    /* Lanes pairwise (equal counts), then the remainder. */
+    float8 n8 = (float8)(lcnt), mean8 = mean.lo, m28 = m2.lo;
+    {
+        float8 delta = mean.hi - mean8;
+        mean8 += delta * 0.5f;
+        m28 += m2.hi + delta * delta * n8 * 0.5f;
+        n8 *= 2.0f;
+    }
+    float4 mean4 = mean8.lo, m24 = m28.lo, n4 = n8.lo;
+    {
+        float4 delta = mean8.hi - mean4;
+        mean4 += delta * 0.5f;
+        m24 += m28.hi + delta * delta * n4 * 0.5f;
+        n4 *= 2.0f;
+    }
+    float cnt = 0.0f, d = 0.0f, m2s = 0.0f;
+    if (lcnt > 0.0f) {
+        clnn_chan_merge(&cnt, &d, &m2s, n4.x, mean4.x, m24.x);
+        clnn_chan_merge(&cnt, &d, &m2s, n4.y, mean4.y, m24.y);
+        clnn_chan_merge(&cnt, &d, &m2s, n4.z, mean4.z, m24.z);
+        clnn_chan_merge(&cnt, &d, &m2s, n4.w, mean4.w, m24.w);
+    }
+    {
+        float s1 = 0.0f, s2 = 0.0f;
+        for (uint j = jv; j < j1; ++j) {
+            float v = xr[j] - K;
+            s1 += v;
+            s2 += v * v;
+        }
+        bn_fold_block(&cnt, &d, &m2s, (float)(j1 - jv), s1, s2);
+    }
+    clnn_group_welford(&cnt, &d, &m2s, scratch);
+    float invstd = 1.0f / sqrt(m2s / cnt + eps);
+    __global float *yr = y + r * D;
+    int hg = (flags & BN_GAMMA) != 0u, hb = (flags & BN_BETA) != 0u;
+    for (uint j = j0; j < jv; j += 16u) {
+        float16 g = hg ? vload16(0, gamma + j) : (float16)(1.0f);
+        float16 b = hb ? vload16(0, beta + j) : (float16)(0.0f);
+        vstore16(((vload16(0, xr + j) - K) - d) * invstd * g + b, 0, yr + j);
+    }
+    for (uint j = jv; j < j1; ++j) {
         float gj = hg ? gamma[j] : 1.0f, bj = hb ? beta[j] : 0.0f;
         yr[j] = ((xr[j] - K) - d) * invstd * gj + bj;
     }

@@ -111,9 +111,12 @@ static cl_uint compute_units(const clnn_context *ctx)
 /* Work-group size of the planes form on CPUs: few work-items, each walking long contiguous runs
  * (a CPU runs a group's items one after another). */
 #define NORM_CPU_GROUP 16
+/* Least values per work-item of layer norm's forward on CPUs. */
+#define LN_CPU_CHUNK 1024
 
 typedef struct bn_plan {
-    int planes;       /* 1: planes form, 0: serial form */
+    int planes;       /* 1: planes form, 0: serial or column form */
+    int cols;         /* 1: column form (S = 1 on CPUs: 16 features per work-item) */
     size_t P;         /* slices per channel (stage 2 merges this many) */
     cl_uint rows;     /* samples per slice */
     cl_uint Ps;       /* planes: position slices per sample slice (P = Pn * Ps) */
@@ -126,9 +129,40 @@ typedef struct bn_plan {
 /* One plan serves the forward statistics and the backward reduction (both kernels of a form
  * have the same shape); gs is the smaller of their queried work-group sizes. */
 static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
-                         size_t gs_planes, bn_plan *plan)
+                         size_t gs_planes, size_t gs_cols, bn_plan *plan)
 {
     size_t cu = compute_units(ctx);
+    plan->cols = 0;
+    if (v->S == 1 && ctx->info.type == CLNN_DEVICE_TYPE_CPU) {
+        /* Column form: a CPU runs a group's work-items one after another, so the group size
+         * only sets the scheduling grain; slices of samples give every compute unit groups. */
+        size_t items = div_up(v->C, 16);
+        size_t gs = gs_cols < NORM_CPU_GROUP ? gs_cols : NORM_CPU_GROUP;
+        size_t l0 = clnn_pow2_ceil_capped(items, gs ? gs : 1);
+        if (l0 > items)
+            l0 >>= 1;
+        if (l0 < 1)
+            l0 = 1;
+        size_t P = div_up(NORM_GROUPS_PER_CU * cu, div_up(items, l0));
+        size_t cap = div_up(v->N, NORM_MIN_PER_ITEM);
+        P = P > cap ? cap : P;
+        P = P > NORM_MAX_SLICES ? NORM_MAX_SLICES : P < 1 ? 1 : P;
+        size_t rows = div_up(v->N, P);
+        P = div_up(v->N, rows);
+        plan->planes = 0;
+        plan->cols = 1;
+        plan->P = P;
+        plan->rows = (cl_uint)rows;
+        plan->Ps = 1;
+        plan->run = 1;
+        plan->schunk = 1;
+        plan->blk = NORM_BLOCK;
+        plan->local[0] = l0;
+        plan->local[1] = 1;
+        plan->global[0] = round_up(items, l0);
+        plan->global[1] = P;
+        return;
+    }
     if (v->S >= NORM_PLANES_MIN_S) {
         size_t L = clnn_pow2_ceil_capped(v->S, gs_planes);
         if (L > v->S) /* pow2_at_most rounds up: keep every work-item busy */
@@ -280,11 +314,16 @@ static clnn_status bn_kernels(clnn_context *ctx, const bn_act *a, size_t n,
 
 /* Stage 1 of the forward statistics into part (3 * C * plan->P floats). */
 static clnn_status bn_run_stats(clnn_context *ctx, const bn_shape *v, const bn_plan *plan,
-                                cl_kernel k_serial, cl_kernel k_planes, cl_mem x, cl_mem part)
+                                cl_kernel k_serial, cl_kernel k_planes, cl_kernel k_cols,
+                                cl_mem x, cl_mem part)
 {
     cl_uint C = (cl_uint)v->C, S = (cl_uint)v->S, N = (cl_uint)v->N;
     cl_uint rows = plan->rows, Ps = plan->Ps, schunk = plan->schunk, blk = plan->blk;
     cl_uint run = plan->run;
+    if (plan->cols)
+        return clnn_run_kernel(ctx, k_cols, "bn_stats_cols16", 2, plan->global, plan->local,
+                               CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(N),
+                                         CLNN_ARG(rows), CLNN_ARG(blk)));
     if (plan->planes)
         return clnn_run_kernel(ctx, k_planes, "bn_stats_planes", 2, plan->global, plan->local,
                                CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(S),
@@ -348,20 +387,20 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
                           "%s: save_mean and save_invstd must be different tensors", fn);
 
     static const char *const names[] = {"bn_stats_serial", "bn_stats_planes", "bn_finalize",
-                                        "bn_apply_planes", "bn_apply_cols"};
-    cl_kernel k[5];
-    if ((status = bn_kernels(ctx, &a, 5, names, k)) != CLNN_SUCCESS)
+                                        "bn_apply_planes", "bn_apply_cols",   "bn_stats_cols16"};
+    cl_kernel k[6];
+    if ((status = bn_kernels(ctx, &a, 6, names, k)) != CLNN_SUCCESS)
         return status;
 
     bn_plan plan;
     bn_make_plan(ctx, &v, clnn_kernel_group_size(ctx, k[0]), clnn_kernel_group_size(ctx, k[1]),
-                 &plan);
+                 clnn_kernel_group_size(ctx, k[5]), &plan);
     cl_mem part, coef;
     if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
 
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, P = (cl_uint)plan.P;
-    status = bn_run_stats(ctx, &v, &plan, k[0], k[1], x->buffer, part);
+    status = bn_run_stats(ctx, &v, &plan, k[0], k[1], k[5], x->buffer, part);
     if (status == CLNN_SUCCESS) {
         cl_uint flags = (running_mean ? BN_RUNNING : 0) | (gamma ? BN_GAMMA : 0) |
                         (beta ? BN_BETA : 0);
@@ -531,21 +570,24 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
 
     static const char *const names[] = {"bn_bwd_reduce_serial", "bn_bwd_reduce_planes",
                                         "bn_bwd_finalize",      "bn_bwd_apply_planes",
-                                        "bn_bwd_apply_cols",    "bn_stats_serial",
-                                        "bn_stats_planes",      "bn_bwd_prep"};
+                                        "bn_bwd_apply_cols",    "bn_bwd_reduce_cols16",
+                                        "bn_stats_serial",      "bn_stats_planes",
+                                        "bn_bwd_prep",          "bn_stats_cols16"};
     int fused = a.opts != NULL;
-    cl_kernel k[8];
-    if ((status = bn_kernels(ctx, &a, fused ? 8 : 5, names, k)) != CLNN_SUCCESS)
+    cl_kernel k[10];
+    if ((status = bn_kernels(ctx, &a, fused ? 10 : 6, names, k)) != CLNN_SUCCESS)
         return status;
 
     bn_plan plan;
     size_t gs_serial = clnn_kernel_group_size(ctx, k[0]);
     size_t gs_planes = clnn_kernel_group_size(ctx, k[1]);
+    size_t gs_cols = clnn_kernel_group_size(ctx, k[5]);
     if (fused) {
-        gs_serial = min_size(gs_serial, clnn_kernel_group_size(ctx, k[5]));
-        gs_planes = min_size(gs_planes, clnn_kernel_group_size(ctx, k[6]));
+        gs_serial = min_size(gs_serial, clnn_kernel_group_size(ctx, k[6]));
+        gs_planes = min_size(gs_planes, clnn_kernel_group_size(ctx, k[7]));
+        gs_cols = min_size(gs_cols, clnn_kernel_group_size(ctx, k[9]));
     }
-    bn_make_plan(ctx, &v, gs_serial, gs_planes, &plan);
+    bn_make_plan(ctx, &v, gs_serial, gs_planes, gs_cols, &plan);
     cl_mem part, coef;
     /* coef holds the 6 per-channel coefficients of dx, and before them (fused) the 4 of z. */
     if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 6 * v.C, &part, &coef)) != CLNN_SUCCESS)
@@ -559,17 +601,23 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
     cl_mem pre = save_mean->buffer; /* plain: only K = save_mean is read */
     if (fused) {
         /* z needs the exact mean: reduce x as the forward does, then pre = [K | d | a | beta]. */
-        status = bn_run_stats(ctx, &v, &plan, k[5], k[6], x->buffer, part);
+        status = bn_run_stats(ctx, &v, &plan, k[6], k[7], k[9], x->buffer, part);
         if (status == CLNN_SUCCESS)
             status = clnn_run_kernel_1d(
-                ctx, k[7], "bn_bwd_prep", v.C,
+                ctx, k[8], "bn_bwd_prep", v.C,
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C),
                           CLNN_ARG(S), CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer),
                           CLNN_ARG(g), CLNN_ARG(b), CLNN_ARG(gflags), CLNN_ARG(coef)));
         pre = coef;
     }
     if (status == CLNN_SUCCESS) {
-        if (plan.planes)
+        if (plan.cols)
+            status = clnn_run_kernel(
+                ctx, k[5], "bn_bwd_reduce_cols16", 2, plan.global, plan.local,
+                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(pre),
+                          CLNN_ARG(part), CLNN_ARG(C), CLNN_ARG(N), CLNN_ARG(rows),
+                          CLNN_ARG(a.p)));
+        else if (plan.planes)
             status = clnn_run_kernel(
                 ctx, k[1], "bn_bwd_reduce_planes", 2, plan.global, plan.local,
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(pre),
@@ -665,18 +713,36 @@ clnn_status clnn_layer_norm_forward(clnn_context *ctx, const clnn_tensor *x,
     if (!(eps >= 0.0f) || !isfinite(eps))
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
+    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    const char *name = cpu ? "ln_forward_chunks" : "ln_forward";
     cl_kernel k;
-    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_forward", &k)) != CLNN_SUCCESS)
+    if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, name, &k)) != CLNN_SUCCESS)
         return status;
-    size_t L = clnn_kernel_group_size(ctx, k);
-    L = clnn_pow2_ceil_capped(D, L);
-    size_t global = R * L;
     cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0) | (save_mean ? LN_SAVE : 0);
     cl_mem g = gamma ? gamma->buffer : x->buffer, b = beta ? beta->buffer : x->buffer;
     cl_mem sm = save_mean ? save_mean->buffer : x->buffer;
     cl_mem si = save_invstd ? save_invstd->buffer : x->buffer;
     cl_uint Du = (cl_uint)D;
-    return clnn_run_kernel(ctx, k, "ln_forward", 1, &global, &L,
+    size_t L = clnn_kernel_group_size(ctx, k);
+    if (cpu) {
+        /* A few work-items per row, each a contiguous chunk (a multiple of 16 values) of at
+         * least LN_CPU_CHUNK values, so that long rows still spread over the compute units. */
+        size_t want = div_up(D, LN_CPU_CHUNK);
+        L = want < L ? want : L;
+        L = L > NORM_CPU_GROUP ? NORM_CPU_GROUP : L < 1 ? 1 : L;
+        size_t chunk = round_up(div_up(D, L), 16);
+        L = div_up(D, chunk);
+        size_t global = R * L;
+        cl_uint chunk_u = (cl_uint)chunk;
+        return clnn_run_kernel(ctx, k, name, 1, &global, &L,
+                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(g),
+                                         CLNN_ARG(b), CLNN_ARG(flags), CLNN_ARG(sm), CLNN_ARG(si),
+                                         CLNN_ARG(Du), CLNN_ARG(eps), CLNN_ARG(chunk_u),
+                                         CLNN_LOCAL_ARG(3 * L * sizeof(float))));
+    }
+    L = clnn_pow2_ceil_capped(D, L);
+    size_t global = R * L;
+    return clnn_run_kernel(ctx, k, name, 1, &global, &L,
                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(g),
                                      CLNN_ARG(b), CLNN_ARG(flags), CLNN_ARG(sm), CLNN_ARG(si),
                                      CLNN_ARG(Du), CLNN_ARG(eps),
