@@ -521,7 +521,9 @@ static clnn_tensor *layer_input(clnn_mlp *mlp, size_t l)
     return previous->d ? previous->d : previous->h;
 }
 
-static clnn_status forward(clnn_mlp *mlp, int training)
+/* training: batch statistics and dropout; update_running: move batch norm's running statistics
+ * (training steps do, health probes do not). */
+static clnn_status forward(clnn_mlp *mlp, int training, int update_running)
 {
     clnn_context *ctx = mlp->ctx;
     clnn_status status = CLNN_SUCCESS;
@@ -538,7 +540,8 @@ static clnn_status forward(clnn_mlp *mlp, int training)
             if (status == CLNN_SUCCESS && training)
                 status = clnn_batch_norm_activation_forward_training(
                     ctx, &layer->activation, layer->a, layer->gamma, layer->beta,
-                    layer->running_mean, layer->running_var, mlp->spec.batch_norm_momentum,
+                    update_running ? layer->running_mean : NULL,
+                    update_running ? layer->running_var : NULL, mlp->spec.batch_norm_momentum,
                     mlp->spec.batch_norm_eps, layer->h, layer->save_mean, layer->save_invstd);
             else if (status == CLNN_SUCCESS)
                 status = clnn_batch_norm_activation_forward_inference(
@@ -638,7 +641,7 @@ static clnn_status train_step(clnn_mlp *mlp, const float *x, const void *y, size
         return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: y is NULL", function);
     clnn_status status = load_batch(mlp, x, y, batch, 1, function);
     if (status == CLNN_SUCCESS)
-        status = forward(mlp, 1);
+        status = forward(mlp, 1, 1);
     if (status == CLNN_SUCCESS)
         status = loss_and_gradient(mlp);
     if (status == CLNN_SUCCESS)
@@ -674,7 +677,7 @@ static clnn_status infer(clnn_mlp *mlp, const float *x, const void *y, size_t ba
 {
     clnn_status status = load_batch(mlp, x, y, batch, 0, function);
     if (status == CLNN_SUCCESS)
-        status = forward(mlp, 0);
+        status = forward(mlp, 0, 0);
     if (status == CLNN_SUCCESS)
         status = clnn_tensor_download(mlp->layers[mlp->layer_count - 1].z, mlp->host_outputs,
                                       batch * mlp->spec.outputs);
@@ -862,13 +865,10 @@ clnn_status clnn_mlp_probe_health(clnn_mlp *mlp, const float *x, const void *y, 
     if (!health || !y)
         return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_mlp_probe_health: %s is NULL",
                           health ? "y" : "health");
-    /* Training-mode forward without touching the running statistics: momentum 0 keeps them. */
-    float momentum = mlp->spec.batch_norm_momentum;
-    mlp->spec.batch_norm_momentum = 0.0f;
+    /* Training-mode forward that leaves the running statistics as they are. */
     clnn_status status = load_batch(mlp, x, y, batch, 1, "clnn_mlp_probe_health");
     if (status == CLNN_SUCCESS)
-        status = forward(mlp, 1);
-    mlp->spec.batch_norm_momentum = momentum;
+        status = forward(mlp, 1, 0);
     if (status == CLNN_SUCCESS)
         status = loss_and_gradient(mlp);
     if (status == CLNN_SUCCESS)
