@@ -60,6 +60,24 @@ static inline float bn_sum8(float8 v)
     return (a.x + a.y) + (a.z + a.w);
 }
 
+/* bn_fold_block on 16 lanes of equal count b (16 features of 2-D input). */
+static inline void bn_fold_block16(float *n, float16 *mean, float16 *m2, float b, float16 s1,
+                                   float16 s2)
+{
+    float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
+    if (*n == 0.0f) {
+        *mean = mb;
+        *m2 = m2b;
+        *n = b;
+        return;
+    }
+    float total = *n + b, wb = b / total;
+    float16 delta = mb - *mean;
+    *mean += delta * wb;
+    *m2 += m2b + delta * delta * (*n) * wb;
+    *n = total;
+}
+
 /* Stage 1, serial form: work-item (c, p) reduces samples [p*rows, (p+1)*rows) of channel c,
  * `blk` samples per block. Adjacent work-items read adjacent channels (contiguous when S = 1).
  * part[(p*C + c)*3 + {0,1,2}] = (count, mean, M2) of x - K, K = x[n=0, c, s=0]. */
@@ -133,20 +151,7 @@ __kernel void bn_stats_cols16(__global const float *restrict x, __global float *
             s1 += v;
             s2 += v * v;
         }
-        /* bn_fold_block and clnn_chan_merge on 16 lanes with the same count b. */
-        float b = (float)(ne - nb);
-        float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
-        if (cnt == 0.0f) {
-            mean = mb;
-            m2 = m2b;
-            cnt = b;
-        } else {
-            float total = cnt + b, wb = b / total;
-            float16 delta = mb - mean;
-            mean += delta * wb;
-            m2 += m2b + delta * delta * cnt * wb;
-            cnt = total;
-        }
+        bn_fold_block16(&cnt, &mean, &m2, (float)(ne - nb), s1, s2);
     }
     float mv[16], m2v[16];
     vstore16(mean, 0, mv);
@@ -213,11 +218,31 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
     }
 }
 
-/* Stage 2: merges the P partial triples of channel c, saves mean and 1/sqrt(var + eps) (biased
- * variance), updates the running statistics as PyTorch does (running variance from the unbiased
- * variance M2 / (count - 1)), and writes the coefficients of the elementwise pass:
- * coef = [K | d | gamma * invstd | beta], C floats each (mean = K + d). Absent gamma/beta read as
- * 1/0; absent buffers are replaced by a dummy the kernel never reads. */
+/* The end of a channel's statistics, shared by every form: from the triple (cnt, d, m2) of x - K
+ * (mean = K + d), saves mean and 1/sqrt(var + eps) (biased variance), updates the running
+ * statistics as PyTorch does (running variance from the unbiased variance M2 / (count - 1)) and
+ * returns the elementwise pass's scale gamma * invstd and shift beta (1 and 0 when absent). */
+static inline float2 bn_finish_channel(uint c, float K, float cnt, float d, float m2, float eps,
+                                       float momentum, uint flags, __global float *running_mean,
+                                       __global float *running_var, __global const float *gamma,
+                                       __global const float *beta, __global float *save_mean,
+                                       __global float *save_invstd)
+{
+    float invstd = 1.0f / sqrt(m2 / cnt + eps);
+    save_mean[c] = K + d;
+    save_invstd[c] = invstd;
+    if (flags & BN_RUNNING) {
+        running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * (K + d);
+        running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (m2 / (cnt - 1.0f));
+    }
+    return (float2)((flags & BN_GAMMA) ? gamma[c] * invstd : invstd,
+                    (flags & BN_BETA) ? beta[c] : 0.0f);
+}
+
+/* Stage 2: merges the P partial triples of channel c, finishes it (bn_finish_channel) and writes
+ * the coefficients of the elementwise pass: coef = [K | d | gamma * invstd | beta], C floats each
+ * (mean = K + d). Absent gamma/beta read as 1/0; absent buffers are replaced by a dummy the kernel
+ * never reads. */
 __kernel void bn_finalize(__global const float *restrict x, __global const float *restrict part,
                           uint P, uint C, uint S, float eps,
                           float momentum, uint flags, __global float *running_mean,
@@ -234,17 +259,12 @@ __kernel void bn_finalize(__global const float *restrict x, __global const float
         clnn_chan_merge(&cnt, &mean, &m2, part[o], part[o + 1u], part[o + 2u]);
     }
     float K = x[c * S];
-    float invstd = 1.0f / sqrt(m2 / cnt + eps);
-    save_mean[c] = K + mean;
-    save_invstd[c] = invstd;
-    if (flags & BN_RUNNING) {
-        running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * (K + mean);
-        running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (m2 / (cnt - 1.0f));
-    }
+    float2 ab = bn_finish_channel(c, K, cnt, mean, m2, eps, momentum, flags, running_mean,
+                                  running_var, gamma, beta, save_mean, save_invstd);
     coef[c] = K;
     coef[C + c] = mean;
-    coef[2u * C + c] = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
-    coef[3u * C + c] = (flags & BN_BETA) ? beta[c] : 0.0f;
+    coef[2u * C + c] = ab.x;
+    coef[3u * C + c] = ab.y;
 }
 
 /* Inference: the same coefficients from the running statistics. */
@@ -552,6 +572,323 @@ __kernel void bn_bwd_apply_cols(__global const float *x, __global const float *d
     g = bn_bwd_grad4(g, v, a, clnn_load4(coef + 5u * C, i, C), act);
     float4 r = a * (g - clnn_load4(coef + 3u * C, i, C) - v * clnn_load4(coef + 4u * C, i, C));
     clnn_store4(r, dx + n * C, i, C);
+}
+
+/* ---- batch norm on CPUs: the resident forms -------------------------------------------------- */
+/* A CPU runs a work-group's items one after another on one core. When there are enough channels
+ * to share among the cores, one work-item (a group of one) owns whole channels: it reduces them,
+ * finishes their statistics and makes its second pass over data it has just read, which its
+ * core's cache still holds; the second pass walks the samples in reverse order, so that the most
+ * recently read (most surely cached) data comes first. Memory then sees x (and dy) read about
+ * once, where the sliced forms above read them twice in separate launches. The host picks these
+ * forms only on CPU devices, with at least a few channels per compute unit, and:
+ *  - cols (S = 1): 16 consecutive features per work-item, C a multiple of 16; each row of the
+ *    block is one float16 load (one cache line);
+ *  - planes (S >= 16): one channel per work-item, float8 runs along each plane.
+ * The arithmetic is that of the sliced forms: shifted sums folded by Chan's formula for the
+ * statistics, the same coefficients and formulas for y and dx. */
+
+/* f on 16 or 8 lanes, through the float4 form of kernels/activation.h. */
+static inline float16 bn_act_forward16(float16 v, float4 act)
+{
+    return (float16)(clnn_act_forward4(v.s0123, act), clnn_act_forward4(v.s4567, act),
+                     clnn_act_forward4(v.s89ab, act), clnn_act_forward4(v.scdef, act));
+}
+
+static inline float8 bn_act_forward8(float8 v, float4 act)
+{
+    return (float8)(clnn_act_forward4(v.lo, act), clnn_act_forward4(v.hi, act));
+}
+
+/* dy * f'(z) on 16 or 8 lanes (dy itself without an activation). */
+static inline float16 bn_act_grad16(float16 g, float16 z, float4 act)
+{
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    return g * (float16)(clnn_act_grad4(z.s0123, act), clnn_act_grad4(z.s4567, act),
+                         clnn_act_grad4(z.s89ab, act), clnn_act_grad4(z.scdef, act));
+#else
+    (void)z, (void)act;
+    return g;
+#endif
+}
+
+static inline float8 bn_act_grad8(float8 g, float8 z, float4 act)
+{
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    return g * (float8)(clnn_act_grad4(z.lo, act), clnn_act_grad4(z.hi, act));
+#else
+    (void)z, (void)act;
+    return g;
+#endif
+}
+
+static inline float bn_act_grad1(float g, float z, float4 act)
+{
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    return g * clnn_act_grad(z, act);
+#else
+    (void)z, (void)act;
+    return g;
+#endif
+}
+
+/* Values of one plane the planes forms sum before a fold (and the backward before adding its
+ * float8 partial sums to the channel's totals). */
+#define BN_RESIDENT_RUN 256u
+/* Rows the cols forms sum before a fold (or before adding to the totals). */
+#define NORM_BLOCK_ROWS 64u
+
+/* Training forward, cols form: features 16i..16i+15 over all N rows; flags and buffers as
+ * bn_finalize (absent ones replaced by a dummy never read). y may alias x. */
+__kernel void bn_forward_resident_cols(__global const float *x, __global float *y, uint C, uint N,
+                                       float eps, float momentum, uint flags,
+                                       __global float *running_mean, __global float *running_var,
+                                       __global const float *gamma, __global const float *beta,
+                                       __global float *save_mean, __global float *save_invstd,
+                                       float4 act)
+{
+    uint c0 = (uint)get_global_id(0) * 16u;
+    if (c0 >= C)
+        return;
+    float16 K = vload16(0, x + c0), mean = (float16)(0.0f), m2 = (float16)(0.0f);
+    float cnt = 0.0f;
+    for (uint nb = 0; nb < N; nb += NORM_BLOCK_ROWS) {
+        uint ne = min(N, nb + NORM_BLOCK_ROWS);
+        float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
+        for (uint n = nb; n < ne; ++n) {
+            float16 v = vload16(0, x + n * C + c0) - K;
+            s1 += v;
+            s2 += v * v;
+        }
+        bn_fold_block16(&cnt, &mean, &m2, (float)(ne - nb), s1, s2);
+    }
+    float kv[16], mv[16], m2v[16], av[16], bv[16];
+    vstore16(K, 0, kv);
+    vstore16(mean, 0, mv);
+    vstore16(m2, 0, m2v);
+    for (uint l = 0; l < 16u; ++l) {
+        float2 ab = bn_finish_channel(c0 + l, kv[l], cnt, mv[l], m2v[l], eps, momentum, flags,
+                                      running_mean, running_var, gamma, beta, save_mean,
+                                      save_invstd);
+        av[l] = ab.x;
+        bv[l] = ab.y;
+    }
+    float16 a = vload16(0, av), b = vload16(0, bv);
+    for (uint n = N; n-- > 0u;) {
+        float16 r = ((vload16(0, x + n * C + c0) - K) - mean) * a + b;
+        vstore16(bn_act_forward16(r, act), 0, y + n * C + c0);
+    }
+}
+
+/* Training forward, planes form: channel c over all N planes of S positions. */
+__kernel void bn_forward_resident_planes(__global const float *x, __global float *y, uint C,
+                                         uint S, uint N, float eps, float momentum, uint flags,
+                                         __global float *running_mean,
+                                         __global float *running_var,
+                                         __global const float *gamma, __global const float *beta,
+                                         __global float *save_mean, __global float *save_invstd,
+                                         float4 act)
+{
+    uint c = (uint)get_global_id(0);
+    if (c >= C)
+        return;
+    uint CS = C * S;
+    __global const float *xc = x + c * S;
+    float K = xc[0], cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+    for (uint n = 0; n < N; ++n) {
+        __global const float *row = xc + n * CS;
+        for (uint sb = 0; sb < S; sb += BN_RESIDENT_RUN) {
+            uint se = min(S, sb + BN_RESIDENT_RUN), s = sb;
+            float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f);
+            for (; s + 8u <= se; s += 8u) {
+                float8 v = vload8(0, row + s) - K;
+                v1 += v;
+                v2 += v * v;
+            }
+            float a1 = bn_sum8(v1), a2 = bn_sum8(v2);
+            for (; s < se; ++s) {
+                float v = row[s] - K;
+                a1 += v;
+                a2 += v * v;
+            }
+            bn_fold_block(&cnt, &mean, &m2, (float)(se - sb), a1, a2);
+        }
+    }
+    float2 ab = bn_finish_channel(c, K, cnt, mean, m2, eps, momentum, flags, running_mean,
+                                  running_var, gamma, beta, save_mean, save_invstd);
+    for (uint n = N; n-- > 0u;) {
+        __global const float *row = xc + n * CS;
+        __global float *out = y + c * S + n * CS;
+        uint s = 0;
+        for (; s + 8u <= S; s += 8u) {
+            float8 r = ((vload8(0, row + s) - K) - mean) * ab.x + ab.y;
+            vstore8(bn_act_forward8(r, act), 0, out + s);
+        }
+        for (; s < S; ++s)
+            out[s] = clnn_act_forward(((row[s] - K) - mean) * ab.x + ab.y, act);
+    }
+}
+
+/* The end of a channel's backward, shared by the resident forms: from sdy = sum g,
+ * sdk = sum g*(x - K) and the exact mean offset d, writes dgamma/dbeta (blended as in
+ * bn_bwd_finalize) and returns (k1, k2) of dx = a * (g - k1 - ((x - K) - d) * k2). */
+static inline float2 bn_finish_backward(uint c, float sdy, float sdk, float d, float invstd,
+                                        float M, uint flags, float param_beta,
+                                        __global float *dgamma, __global float *dbeta)
+{
+    float sdxhat = (sdk - d * sdy) * invstd;
+    if (flags & BN_DBETA)
+        dbeta[c] = param_beta != 0.0f ? param_beta * dbeta[c] + sdy : sdy;
+    if (flags & BN_DGAMMA)
+        dgamma[c] = param_beta != 0.0f ? param_beta * dgamma[c] + sdxhat : sdxhat;
+    return (float2)(sdy / M, invstd * sdxhat / M);
+}
+
+/* Backward, cols form (features 16i..16i+15): dx when DX_WRITE (dx may alias dy), dgamma and
+ * dbeta when their flags are set. With an activation, a first pass over x finds the exact mean
+ * offset d that z needs (it is in cache for the passes that follow). */
+__kernel void bn_backward_resident_cols(__global const float *x, __global const float *dy,
+                                        __global float *dx, __global const float *save_mean,
+                                        __global const float *save_invstd,
+                                        __global const float *gamma, __global const float *beta,
+                                        __global float *dgamma, __global float *dbeta, uint C,
+                                        uint N, uint flags, float param_beta, float4 act)
+{
+    uint c0 = (uint)get_global_id(0) * 16u;
+    if (c0 >= C)
+        return;
+    float M = (float)N;
+    float16 K = vload16(0, save_mean + c0), invstd = vload16(0, save_invstd + c0);
+    float16 a = (flags & BN_GAMMA) ? vload16(0, gamma + c0) * invstd : invstd;
+    float16 b = (flags & BN_BETA) ? vload16(0, beta + c0) : (float16)(0.0f);
+    float16 d = (float16)(0.0f), sdy = (float16)(0.0f), sdk = (float16)(0.0f),
+            sx = (float16)(0.0f);
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    for (uint nb = 0; nb < N; nb += NORM_BLOCK_ROWS) {
+        uint ne = min(N, nb + NORM_BLOCK_ROWS);
+        float16 v3 = (float16)(0.0f);
+        for (uint n = nb; n < ne; ++n)
+            v3 += vload16(0, x + n * C + c0) - K;
+        d += v3;
+    }
+    d /= M;
+#endif
+    for (uint nb = 0; nb < N; nb += NORM_BLOCK_ROWS) {
+        uint ne = min(N, nb + NORM_BLOCK_ROWS);
+        float16 v1 = (float16)(0.0f), v2 = (float16)(0.0f), v3 = (float16)(0.0f);
+        for (uint n = nb; n < ne; ++n) {
+            float16 v = vload16(0, x + n * C + c0) - K;
+            float16 g = bn_act_grad16(vload16(0, dy + n * C + c0), (v - d) * a + b, act);
+            v1 += g;
+            v2 += g * v;
+            v3 += v;
+        }
+        sdy += v1;
+        sdk += v2;
+        sx += v3;
+    }
+    if (CLNN_ACTIVATION == CLNN_ACT_IDENTITY)
+        d = sx / M;
+    float yv[16], kv[16], dv[16], iv[16], k1v[16], k2v[16];
+    vstore16(sdy, 0, yv);
+    vstore16(sdk, 0, kv);
+    vstore16(d, 0, dv);
+    vstore16(invstd, 0, iv);
+    for (uint l = 0; l < 16u; ++l) {
+        float2 k = bn_finish_backward(c0 + l, yv[l], kv[l], dv[l], iv[l], M, flags, param_beta,
+                                      dgamma, dbeta);
+        k1v[l] = k.x;
+        k2v[l] = k.y;
+    }
+    if (!(flags & DX_WRITE))
+        return;
+    float16 k1 = vload16(0, k1v), k2 = vload16(0, k2v);
+    for (uint n = N; n-- > 0u;) {
+        float16 v = (vload16(0, x + n * C + c0) - K) - d;
+        float16 g = bn_act_grad16(vload16(0, dy + n * C + c0), v * a + b, act);
+        vstore16(a * (g - k1 - v * k2), 0, dx + n * C + c0);
+    }
+}
+
+/* Backward, planes form (channel c). */
+__kernel void bn_backward_resident_planes(__global const float *x, __global const float *dy,
+                                          __global float *dx, __global const float *save_mean,
+                                          __global const float *save_invstd,
+                                          __global const float *gamma,
+                                          __global const float *beta, __global float *dgamma,
+                                          __global float *dbeta, uint C, uint S, uint N,
+                                          uint flags, float param_beta, float4 act)
+{
+    uint c = (uint)get_global_id(0);
+    if (c >= C)
+        return;
+    uint CS = C * S;
+    float M = (float)N * (float)S;
+    float K = save_mean[c], invstd = save_invstd[c];
+    float a = (flags & BN_GAMMA) ? gamma[c] * invstd : invstd;
+    float b = (flags & BN_BETA) ? beta[c] : 0.0f;
+    float d = 0.0f, sdy = 0.0f, sdk = 0.0f, sx = 0.0f;
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
+    for (uint n = 0; n < N; ++n) {
+        __global const float *xr = x + c * S + n * CS;
+        for (uint sb = 0; sb < S; sb += BN_RESIDENT_RUN) {
+            uint se = min(S, sb + BN_RESIDENT_RUN), s = sb;
+            float8 v3 = (float8)(0.0f);
+            for (; s + 8u <= se; s += 8u)
+                v3 += vload8(0, xr + s) - K;
+            float t = bn_sum8(v3);
+            for (; s < se; ++s)
+                t += xr[s] - K;
+            d += t;
+        }
+    }
+    d /= M;
+#endif
+    for (uint n = 0; n < N; ++n) {
+        __global const float *xr = x + c * S + n * CS, *gr = dy + c * S + n * CS;
+        for (uint sb = 0; sb < S; sb += BN_RESIDENT_RUN) {
+            uint se = min(S, sb + BN_RESIDENT_RUN), s = sb;
+            float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f), v3 = (float8)(0.0f);
+            for (; s + 8u <= se; s += 8u) {
+                float8 v = vload8(0, xr + s) - K;
+                float8 g = bn_act_grad8(vload8(0, gr + s), (v - d) * a + b, act);
+                v1 += g;
+                v2 += g * v;
+                v3 += v;
+            }
+            float t1 = bn_sum8(v1), t2 = bn_sum8(v2), t3 = bn_sum8(v3);
+            for (; s < se; ++s) {
+                float v = xr[s] - K;
+                float g = bn_act_grad1(gr[s], (v - d) * a + b, act);
+                t1 += g;
+                t2 += g * v;
+                t3 += v;
+            }
+            sdy += t1;
+            sdk += t2;
+            sx += t3;
+        }
+    }
+    if (CLNN_ACTIVATION == CLNN_ACT_IDENTITY)
+        d = sx / M;
+    float2 k = bn_finish_backward(c, sdy, sdk, d, invstd, M, flags, param_beta, dgamma, dbeta);
+    if (!(flags & DX_WRITE))
+        return;
+    for (uint n = N; n-- > 0u;) {
+        __global const float *xr = x + c * S + n * CS, *gr = dy + c * S + n * CS;
+        __global float *out = dx + c * S + n * CS;
+        uint s = 0;
+        for (; s + 8u <= S; s += 8u) {
+            float8 v = (vload8(0, xr + s) - K) - d;
+            float8 g = bn_act_grad8(vload8(0, gr + s), v * a + b, act);
+            vstore8(a * (g - k.x - v * k.y), 0, out + s);
+        }
+        for (; s < S; ++s) {
+            float v = (xr[s] - K) - d;
+            float g = bn_act_grad1(gr[s], v * a + b, act);
+            out[s] = a * (g - k.x - v * k.y);
+        }
+    }
 }
 
 /* ---- layer norm over the last dimension D: one work-group per row --------------------------- */

@@ -104,6 +104,41 @@ static cl_uint compute_units(const clnn_context *ctx)
     return ctx->info.compute_units ? ctx->info.compute_units : 1;
 }
 
+/* ---- the resident forms of batch norm (CPUs) -------------------------------------------------- */
+
+/* Work-items per compute unit from which batch norm on a CPU takes the resident forms of
+ * kernels/norm.cl (a work-item owns whole channels and re-reads them from its core's cache): with
+ * fewer, equal shares of whole channels would leave cores idle, and the sliced forms split the
+ * channels instead. */
+#define BN_RESIDENT_ITEMS_PER_CU 4
+/* Least positions per plane of the resident planes form: shorter planes would share cache lines
+ * between channels owned by work-items on different cores. */
+#define BN_RESIDENT_MIN_S 16
+
+/* Work-items of the resident form for this shape and device: blocks of 16 features (S = 1, C a
+ * multiple of 16) or channels (S >= BN_RESIDENT_MIN_S); 0 where the sliced forms serve. */
+static size_t bn_resident_items(const clnn_context *ctx, const bn_shape *v)
+{
+    if (ctx->info.type != CLNN_DEVICE_TYPE_CPU)
+        return 0;
+    size_t items;
+    if (v->S == 1 && v->C % 16 == 0)
+        items = v->C / 16;
+    else if (v->S >= BN_RESIDENT_MIN_S)
+        items = v->C;
+    else
+        return 0;
+    return items >= BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx) ? items : 0;
+}
+
+/* Runs a resident kernel: `items` groups of one work-item (a CPU runs each on one core). */
+static clnn_status bn_run_resident(clnn_context *ctx, cl_kernel k, const char *name, size_t items,
+                                   size_t count, const clnn_kernel_arg *args)
+{
+    size_t global[1] = {items}, local[1] = {1};
+    return clnn_run_kernel(ctx, k, name, 1, global, local, count, args);
+}
+
 /* ---- the reduction plan of batch-norm stage 1 ------------------------------------------------ */
 
 /* Values a work-item sums between two Chan merges (the stats kernels' blocks). */
@@ -386,6 +421,36 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: save_mean and save_invstd must be different tensors", fn);
 
+    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
+    cl_uint flags = (running_mean ? BN_RUNNING : 0) | (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
+    /* Absent buffers are replaced by one the kernels never touch under these flags. */
+    cl_mem rm = running_mean ? running_mean->buffer : save_mean->buffer;
+    cl_mem rv = running_var ? running_var->buffer : save_mean->buffer;
+    cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
+    cl_mem b = beta ? beta->buffer : save_mean->buffer;
+
+    size_t items = bn_resident_items(ctx, &v);
+    if (items) {
+        const char *name = S == 1 ? "bn_forward_resident_cols" : "bn_forward_resident_planes";
+        cl_kernel kr;
+        if ((status = bn_kernels(ctx, &a, 1, &name, &kr)) != CLNN_SUCCESS)
+            return status;
+        if (S == 1)
+            return bn_run_resident(
+                ctx, kr, name, items,
+                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C), CLNN_ARG(N),
+                          CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags), CLNN_ARG(rm),
+                          CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b), CLNN_ARG(save_mean->buffer),
+                          CLNN_ARG(save_invstd->buffer), CLNN_ARG(a.p)));
+        return bn_run_resident(
+            ctx, kr, name, items,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C), CLNN_ARG(S),
+                      CLNN_ARG(N), CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags),
+                      CLNN_ARG(rm), CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b),
+                      CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer),
+                      CLNN_ARG(a.p)));
+    }
+
     static const char *const names[] = {"bn_stats_serial", "bn_stats_planes", "bn_finalize",
                                         "bn_apply_planes", "bn_apply_cols",   "bn_stats_cols16"};
     cl_kernel k[6];
@@ -399,16 +464,9 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
     if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
 
-    cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N, P = (cl_uint)plan.P;
+    cl_uint P = (cl_uint)plan.P;
     status = bn_run_stats(ctx, &v, &plan, k[0], k[1], k[5], x->buffer, part);
     if (status == CLNN_SUCCESS) {
-        cl_uint flags = (running_mean ? BN_RUNNING : 0) | (gamma ? BN_GAMMA : 0) |
-                        (beta ? BN_BETA : 0);
-        /* Absent buffers are replaced by one the kernel never touches under these flags. */
-        cl_mem rm = running_mean ? running_mean->buffer : save_mean->buffer;
-        cl_mem rv = running_var ? running_var->buffer : save_mean->buffer;
-        cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
-        cl_mem b = beta ? beta->buffer : save_mean->buffer;
         status = clnn_run_kernel_1d(
             ctx, k[2], "bn_finalize", v.C,
             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(S),
@@ -568,6 +626,37 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
     if (!dx && !dgamma && !dbeta)
         return CLNN_SUCCESS;
 
+    cl_uint gflags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
+    cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
+    cl_mem b = beta ? beta->buffer : save_mean->buffer;
+    size_t items = bn_resident_items(ctx, &v);
+    if (items) {
+        cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
+        cl_uint flags = gflags | (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0) |
+                        (dx ? DX_WRITE : 0);
+        /* Absent outputs are replaced by a buffer never written without its flag. */
+        cl_mem out_dx = dx ? dx->buffer : dy->buffer;
+        cl_mem dg = dgamma ? dgamma->buffer : dy->buffer;
+        cl_mem db = dbeta ? dbeta->buffer : dy->buffer;
+        const char *name = S == 1 ? "bn_backward_resident_cols" : "bn_backward_resident_planes";
+        cl_kernel kr;
+        if ((status = bn_kernels(ctx, &a, 1, &name, &kr)) != CLNN_SUCCESS)
+            return status;
+        if (S == 1)
+            return bn_run_resident(
+                ctx, kr, name, items,
+                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(out_dx),
+                          CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
+                          CLNN_ARG(b), CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(C), CLNN_ARG(N),
+                          CLNN_ARG(flags), CLNN_ARG(param_beta), CLNN_ARG(a.p)));
+        return bn_run_resident(
+            ctx, kr, name, items,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(out_dx),
+                      CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
+                      CLNN_ARG(b), CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(C), CLNN_ARG(S),
+                      CLNN_ARG(N), CLNN_ARG(flags), CLNN_ARG(param_beta), CLNN_ARG(a.p)));
+    }
+
     static const char *const names[] = {"bn_bwd_reduce_serial", "bn_bwd_reduce_planes",
                                         "bn_bwd_finalize",      "bn_bwd_apply_planes",
                                         "bn_bwd_apply_cols",    "bn_bwd_reduce_cols16",
@@ -595,9 +684,6 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
     cl_uint P = (cl_uint)plan.P, rows = plan.rows, Ps = plan.Ps, schunk = plan.schunk;
     cl_uint run = plan.run;
-    cl_uint gflags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
-    cl_mem g = gamma ? gamma->buffer : save_mean->buffer;
-    cl_mem b = beta ? beta->buffer : save_mean->buffer;
     cl_mem pre = save_mean->buffer; /* plain: only K = save_mean is read */
     if (fused) {
         /* z needs the exact mean: reduce x as the forward does, then pre = [K | d | a | beta]. */

@@ -182,6 +182,20 @@ static void test_bn_odd_sizes(void **state)
     check_bn_case(5, 3, 24, 0, 3, 0, 3);   /* serial form with S > 1 */
 }
 
+/* Shapes for which CPU devices take the resident forms (kernels/norm.cl: a work-item owns whole
+ * channels; chosen with at least 4 work-items per compute unit, so up to 64 compute units here);
+ * other devices take the sliced forms for them too. */
+static void test_bn_resident(void **state)
+{
+    (void)state;
+    check_bn_case(24, 4096, 1, 0, 1, 1, 3);    /* cols: 256 blocks of 16 features */
+    check_bn_case(3, 4096, 1, 0.5, 2, 0, 3);   /* cols, 3 rows, no affine */
+    check_bn_case(130, 1024, 1, 1e4, 1e-2, 1, 2); /* cols, large mean, 3 blocks of rows */
+    check_bn_case(3, 256, 49, 0, 1, 1, 3);     /* planes: 7x7, odd plane length */
+    check_bn_case(2, 256, 600, -1e4, 1e-2, 1, 2); /* planes, large mean, runs of 256 + tail */
+    check_bn_case(5, 256, 17, 1, 3, 0, 3);     /* planes, shortest plane, no affine */
+}
+
 static void test_bn_large_mean(void **state)
 {
     (void)state;
@@ -559,6 +573,8 @@ static void test_bn_activation(void **state)
         act_desc(&act, fused_kinds[k]);
         check_bn_act_case(&act, 64, 37, 1, 0, 1);   /* 2-D */
         check_bn_act_case(&act, 3, 5, 64, 0.5, 2);  /* 4-D, planes form */
+        check_bn_act_case(&act, 5, 1024, 1, 0, 1);  /* 2-D, resident cols form on CPUs */
+        check_bn_act_case(&act, 2, 256, 20, 0, 1);  /* 4-D, resident planes form on CPUs */
     }
     clnn_activation_desc act;
     act_desc(&act, CLNN_ACTIVATION_SILU);
@@ -568,6 +584,8 @@ static void test_bn_activation(void **state)
     check_bn_act_case(&act, 4, 3, 128, -1e4, 1e-2);
     act_desc(&act, CLNN_ACTIVATION_RELU);
     check_bn_act_case(&act, 2, 2, 50000, 1e4, 1e-2);
+    check_bn_act_case(&act, 70, 1024, 1, -1e4, 1e-2); /* resident forms, large mean */
+    check_bn_act_case(&act, 2, 256, 300, 1e4, 1e-2);
     /* NULL and identity are plain batch norm. */
     check_bn_act_case(NULL, 16, 5, 8, 0, 1);
     act_desc(&act, CLNN_ACTIVATION_IDENTITY);
@@ -684,6 +702,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bn_odd_sizes),
     cmocka_unit_test(test_bn_large_mean),
     cmocka_unit_test(test_bn_extreme_shapes),
+    cmocka_unit_test(test_bn_resident),
     cmocka_unit_test(test_ln),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_bn_activation_reference_gradients),
