@@ -60,22 +60,21 @@ static inline float bn_sum8(float8 v)
     return (a.x + a.y) + (a.z + a.w);
 }
 
-/* bn_fold_block on 16 lanes of equal count b (16 features of 2-D input). */
-static inline void bn_fold_block16(float *n, float16 *mean, float16 *m2, float b, float16 s1,
+/* bn_fold_block on 16 lanes of equal count (16 features of 2-D input): merges a block of b
+ * values into the triple (n, mean, m2); the caller then adds b to its count n. */
+static inline void bn_fold_block16(float n, float16 *mean, float16 *m2, float b, float16 s1,
                                    float16 s2)
 {
     float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
-    if (*n == 0.0f) {
+    if (n == 0.0f) {
         *mean = mb;
         *m2 = m2b;
-        *n = b;
         return;
     }
-    float total = *n + b, wb = b / total;
+    float wb = b / (n + b);
     float16 delta = mb - *mean;
     *mean += delta * wb;
-    *m2 += m2b + delta * delta * (*n) * wb;
-    *n = total;
+    *m2 += m2b + delta * delta * n * wb;
 }
 
 /* Stage 1, serial form: work-item (c, p) reduces samples [p*rows, (p+1)*rows) of channel c,
@@ -151,7 +150,8 @@ __kernel void bn_stats_cols16(__global const float *restrict x, __global float *
             s1 += v;
             s2 += v * v;
         }
-        bn_fold_block16(&cnt, &mean, &m2, (float)(ne - nb), s1, s2);
+        bn_fold_block16(cnt, &mean, &m2, (float)(ne - nb), s1, s2);
+        cnt += (float)(ne - nb);
     }
     float mv[16], m2v[16];
     vstore16(mean, 0, mv);
@@ -582,8 +582,8 @@ __kernel void bn_bwd_apply_cols(__global const float *x, __global const float *d
  * recently read (most surely cached) data comes first. Memory then sees x (and dy) read about
  * once, where the sliced forms above read them twice in separate launches. The host picks these
  * forms only on CPU devices, with at least a few channels per compute unit, and:
- *  - cols (S = 1): 16 consecutive features per work-item, C a multiple of 16; each row of the
- *    block is one float16 load (one cache line);
+ *  - cols (S = 1): blocks of 16 consecutive features, several per work-item (a row segment of
+ *    up to 2 KiB, whole cache lines in sequence), C a multiple of 16;
  *  - planes (S >= 16): one channel per work-item, float8 runs along each plane.
  * The arithmetic is that of the sliced forms: shifted sums folded by Chan's formula for the
  * statistics, the same coefficients and formulas for y and dx. */
@@ -638,45 +638,74 @@ static inline float bn_act_grad1(float g, float z, float4 act)
 /* Rows the cols forms sum before a fold (or before adding to the totals). */
 #define NORM_BLOCK_ROWS 64u
 
-/* Training forward, cols form: features 16i..16i+15 over all N rows; flags and buffers as
- * bn_finalize (absent ones replaced by a dummy never read). y may alias x. */
+/* Most blocks of 16 features a work-item of the cols forms owns (their private arrays). */
+#define BN_RESIDENT_CHUNKS 32u
+
+/* Training forward, cols form: work-item i owns `chunks` blocks of 16 features from feature
+ * 16 * chunks * i (fewer in the last), over all N rows; each row of the work-item is read as
+ * consecutive float16 loads. Flags and buffers as bn_finalize (absent ones replaced by a dummy
+ * never read). y may alias x. */
 __kernel void bn_forward_resident_cols(__global const float *x, __global float *y, uint C, uint N,
-                                       float eps, float momentum, uint flags,
+                                       uint chunks, float eps, float momentum, uint flags,
                                        __global float *running_mean, __global float *running_var,
                                        __global const float *gamma, __global const float *beta,
                                        __global float *save_mean, __global float *save_invstd,
                                        float4 act)
 {
-    uint c0 = (uint)get_global_id(0) * 16u;
+    uint c0 = (uint)get_global_id(0) * chunks * 16u;
     if (c0 >= C)
         return;
-    float16 K = vload16(0, x + c0), mean = (float16)(0.0f), m2 = (float16)(0.0f);
+    uint nch = min(chunks, (C - c0) / 16u);
+    float16 K[BN_RESIDENT_CHUNKS], mean[BN_RESIDENT_CHUNKS], m2[BN_RESIDENT_CHUNKS];
+    float16 s1[BN_RESIDENT_CHUNKS], s2[BN_RESIDENT_CHUNKS];
+    for (uint j = 0; j < nch; ++j) {
+        K[j] = vload16(j, x + c0);
+        mean[j] = (float16)(0.0f);
+        m2[j] = (float16)(0.0f);
+    }
     float cnt = 0.0f;
     for (uint nb = 0; nb < N; nb += NORM_BLOCK_ROWS) {
         uint ne = min(N, nb + NORM_BLOCK_ROWS);
-        float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
-        for (uint n = nb; n < ne; ++n) {
-            float16 v = vload16(0, x + n * C + c0) - K;
-            s1 += v;
-            s2 += v * v;
+        for (uint j = 0; j < nch; ++j) {
+            s1[j] = (float16)(0.0f);
+            s2[j] = (float16)(0.0f);
         }
-        bn_fold_block16(&cnt, &mean, &m2, (float)(ne - nb), s1, s2);
+        for (uint n = nb; n < ne; ++n) {
+            __global const float *row = x + n * C + c0;
+            for (uint j = 0; j < nch; ++j) {
+                float16 v = vload16(j, row) - K[j];
+                s1[j] += v;
+                s2[j] += v * v;
+            }
+        }
+        float b = (float)(ne - nb);
+        for (uint j = 0; j < nch; ++j)
+            bn_fold_block16(cnt, &mean[j], &m2[j], b, s1[j], s2[j]);
+        cnt += b;
     }
-    float kv[16], mv[16], m2v[16], av[16], bv[16];
-    vstore16(K, 0, kv);
-    vstore16(mean, 0, mv);
-    vstore16(m2, 0, m2v);
-    for (uint l = 0; l < 16u; ++l) {
-        float2 ab = bn_finish_channel(c0 + l, kv[l], cnt, mv[l], m2v[l], eps, momentum, flags,
-                                      running_mean, running_var, gamma, beta, save_mean,
-                                      save_invstd);
-        av[l] = ab.x;
-        bv[l] = ab.y;
+    /* s1, s2 now hold each feature's scale and shift. */
+    for (uint j = 0; j < nch; ++j) {
+        float kv[16], mv[16], m2v[16], av[16], bv[16];
+        vstore16(K[j], 0, kv);
+        vstore16(mean[j], 0, mv);
+        vstore16(m2[j], 0, m2v);
+        for (uint l = 0; l < 16u; ++l) {
+            float2 ab = bn_finish_channel(c0 + 16u * j + l, kv[l], cnt, mv[l], m2v[l], eps,
+                                          momentum, flags, running_mean, running_var, gamma,
+                                          beta, save_mean, save_invstd);
+            av[l] = ab.x;
+            bv[l] = ab.y;
+        }
+        s1[j] = vload16(0, av);
+        s2[j] = vload16(0, bv);
     }
-    float16 a = vload16(0, av), b = vload16(0, bv);
     for (uint n = N; n-- > 0u;) {
-        float16 r = ((vload16(0, x + n * C + c0) - K) - mean) * a + b;
-        vstore16(bn_act_forward16(r, act), 0, y + n * C + c0);
+        __global const float *row = x + n * C + c0;
+        __global float *out = y + n * C + c0;
+        for (uint j = 0; j < nch; ++j) {
+            float16 r = ((vload16(j, row) - K[j]) - mean[j]) * s1[j] + s2[j];
+            vstore16(bn_act_forward16(r, act), j, out);
+        }
     }
 }
 
@@ -744,69 +773,96 @@ static inline float2 bn_finish_backward(uint c, float sdy, float sdk, float d, f
     return (float2)(sdy / M, invstd * sdxhat / M);
 }
 
-/* Backward, cols form (features 16i..16i+15): dx when DX_WRITE (dx may alias dy), dgamma and
- * dbeta when their flags are set. With an activation, a first pass over x finds the exact mean
- * offset d that z needs (it is in cache for the passes that follow). */
+/* Backward, cols form (the work-items of bn_forward_resident_cols): dx when DX_WRITE (dx may
+ * alias dy), dgamma and dbeta when their flags are set. With an activation, a first pass over x
+ * finds the exact mean offset d that z needs (it is in cache for the passes that follow). */
 __kernel void bn_backward_resident_cols(__global const float *x, __global const float *dy,
                                         __global float *dx, __global const float *save_mean,
                                         __global const float *save_invstd,
                                         __global const float *gamma, __global const float *beta,
                                         __global float *dgamma, __global float *dbeta, uint C,
-                                        uint N, uint flags, float param_beta, float4 act)
+                                        uint N, uint chunks, uint flags, float param_beta,
+                                        float4 act)
 {
-    uint c0 = (uint)get_global_id(0) * 16u;
+    uint c0 = (uint)get_global_id(0) * chunks * 16u;
     if (c0 >= C)
         return;
+    uint nch = min(chunks, (C - c0) / 16u);
     float M = (float)N;
-    float16 K = vload16(0, save_mean + c0), invstd = vload16(0, save_invstd + c0);
-    float16 a = (flags & BN_GAMMA) ? vload16(0, gamma + c0) * invstd : invstd;
-    float16 b = (flags & BN_BETA) ? vload16(0, beta + c0) : (float16)(0.0f);
-    float16 d = (float16)(0.0f), sdy = (float16)(0.0f), sdk = (float16)(0.0f),
-            sx = (float16)(0.0f);
+    /* Per block of 16 features: shift K (the saved mean), scale a = gamma * invstd, shift b,
+     * mean offset d, then the sums of g, g * (x - K) and x - K, and last the coefficients k1, k2
+     * of dx (in the places of the sums of g and g * (x - K)). */
+    float16 K[BN_RESIDENT_CHUNKS], a[BN_RESIDENT_CHUNKS], b[BN_RESIDENT_CHUNKS];
+    float16 d[BN_RESIDENT_CHUNKS], sdy[BN_RESIDENT_CHUNKS], sdk[BN_RESIDENT_CHUNKS];
+    float16 sx[BN_RESIDENT_CHUNKS], v1[BN_RESIDENT_CHUNKS], v2[BN_RESIDENT_CHUNKS];
+    float16 v3[BN_RESIDENT_CHUNKS];
+    for (uint j = 0; j < nch; ++j) {
+        uint c = c0 + 16u * j;
+        K[j] = vload16(0, save_mean + c);
+        float16 invstd = vload16(0, save_invstd + c);
+        a[j] = (flags & BN_GAMMA) ? vload16(0, gamma + c) * invstd : invstd;
+        b[j] = (flags & BN_BETA) ? vload16(0, beta + c) : (float16)(0.0f);
+        d[j] = sdy[j] = sdk[j] = sx[j] = (float16)(0.0f);
+    }
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
     for (uint nb = 0; nb < N; nb += NORM_BLOCK_ROWS) {
         uint ne = min(N, nb + NORM_BLOCK_ROWS);
-        float16 v3 = (float16)(0.0f);
+        for (uint j = 0; j < nch; ++j)
+            v3[j] = (float16)(0.0f);
         for (uint n = nb; n < ne; ++n)
-            v3 += vload16(0, x + n * C + c0) - K;
-        d += v3;
+            for (uint j = 0; j < nch; ++j)
+                v3[j] += vload16(j, x + n * C + c0) - K[j];
+        for (uint j = 0; j < nch; ++j)
+            d[j] += v3[j];
     }
-    d /= M;
+    for (uint j = 0; j < nch; ++j)
+        d[j] /= M;
 #endif
     for (uint nb = 0; nb < N; nb += NORM_BLOCK_ROWS) {
         uint ne = min(N, nb + NORM_BLOCK_ROWS);
-        float16 v1 = (float16)(0.0f), v2 = (float16)(0.0f), v3 = (float16)(0.0f);
+        for (uint j = 0; j < nch; ++j)
+            v1[j] = v2[j] = v3[j] = (float16)(0.0f);
         for (uint n = nb; n < ne; ++n) {
-            float16 v = vload16(0, x + n * C + c0) - K;
-            float16 g = bn_act_grad16(vload16(0, dy + n * C + c0), (v - d) * a + b, act);
-            v1 += g;
-            v2 += g * v;
-            v3 += v;
+            for (uint j = 0; j < nch; ++j) {
+                float16 v = vload16(j, x + n * C + c0) - K[j];
+                float16 g = bn_act_grad16(vload16(j, dy + n * C + c0), (v - d[j]) * a[j] + b[j],
+                                          act);
+                v1[j] += g;
+                v2[j] += g * v;
+                v3[j] += v;
+            }
         }
-        sdy += v1;
-        sdk += v2;
-        sx += v3;
+        for (uint j = 0; j < nch; ++j) {
+            sdy[j] += v1[j];
+            sdk[j] += v2[j];
+            sx[j] += v3[j];
+        }
     }
-    if (CLNN_ACTIVATION == CLNN_ACT_IDENTITY)
-        d = sx / M;
-    float yv[16], kv[16], dv[16], iv[16], k1v[16], k2v[16];
-    vstore16(sdy, 0, yv);
-    vstore16(sdk, 0, kv);
-    vstore16(d, 0, dv);
-    vstore16(invstd, 0, iv);
-    for (uint l = 0; l < 16u; ++l) {
-        float2 k = bn_finish_backward(c0 + l, yv[l], kv[l], dv[l], iv[l], M, flags, param_beta,
-                                      dgamma, dbeta);
-        k1v[l] = k.x;
-        k2v[l] = k.y;
+    for (uint j = 0; j < nch; ++j) {
+        if (CLNN_ACTIVATION == CLNN_ACT_IDENTITY)
+            d[j] = sx[j] / M;
+        float yv[16], kv[16], dv[16], iv[16], k1v[16], k2v[16];
+        vstore16(sdy[j], 0, yv);
+        vstore16(sdk[j], 0, kv);
+        vstore16(d[j], 0, dv);
+        vstore16(vload16(0, save_invstd + c0 + 16u * j), 0, iv);
+        for (uint l = 0; l < 16u; ++l) {
+            float2 k = bn_finish_backward(c0 + 16u * j + l, yv[l], kv[l], dv[l], iv[l], M, flags,
+                                          param_beta, dgamma, dbeta);
+            k1v[l] = k.x;
+            k2v[l] = k.y;
+        }
+        sdy[j] = vload16(0, k1v);
+        sdk[j] = vload16(0, k2v);
     }
     if (!(flags & DX_WRITE))
         return;
-    float16 k1 = vload16(0, k1v), k2 = vload16(0, k2v);
     for (uint n = N; n-- > 0u;) {
-        float16 v = (vload16(0, x + n * C + c0) - K) - d;
-        float16 g = bn_act_grad16(vload16(0, dy + n * C + c0), v * a + b, act);
-        vstore16(a * (g - k1 - v * k2), 0, dx + n * C + c0);
+        for (uint j = 0; j < nch; ++j) {
+            float16 v = (vload16(j, x + n * C + c0) - K[j]) - d[j];
+            float16 g = bn_act_grad16(vload16(j, dy + n * C + c0), v * a[j] + b[j], act);
+            vstore16(a[j] * (g - sdy[j] - v * sdk[j]), j, dx + n * C + c0);
+        }
     }
 }
 

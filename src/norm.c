@@ -131,6 +131,18 @@ static size_t bn_resident_items(const clnn_context *ctx, const bn_shape *v)
     return items >= BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx) ? items : 0;
 }
 
+/* Most blocks of 16 features per work-item of the resident cols form (its private arrays). */
+#define BN_RESIDENT_CHUNKS 32
+
+/* Blocks of 16 features per work-item of the resident cols form: as many as leave
+ * BN_RESIDENT_ITEMS_PER_CU work-items per compute unit, so that each row segment a work-item
+ * reads is long (up to 2 KiB: whole cache lines in sequence for the prefetchers). */
+static size_t bn_resident_chunks(const clnn_context *ctx, const bn_shape *v)
+{
+    size_t chunks = v->C / 16 / (BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx));
+    return chunks < 1 ? 1 : chunks > BN_RESIDENT_CHUNKS ? BN_RESIDENT_CHUNKS : chunks;
+}
+
 /* Runs a resident kernel: `items` groups of one work-item (a CPU runs each on one core). */
 static clnn_status bn_run_resident(clnn_context *ctx, cl_kernel k, const char *name, size_t items,
                                    size_t count, const clnn_kernel_arg *args)
@@ -435,13 +447,15 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
         cl_kernel kr;
         if ((status = bn_kernels(ctx, &a, 1, &name, &kr)) != CLNN_SUCCESS)
             return status;
-        if (S == 1)
+        if (S == 1) {
+            cl_uint chunks = (cl_uint)bn_resident_chunks(ctx, &v);
             return bn_run_resident(
-                ctx, kr, name, items,
+                ctx, kr, name, div_up(items, chunks),
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C), CLNN_ARG(N),
-                          CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags), CLNN_ARG(rm),
+                          CLNN_ARG(chunks), CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags), CLNN_ARG(rm),
                           CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b), CLNN_ARG(save_mean->buffer),
                           CLNN_ARG(save_invstd->buffer), CLNN_ARG(a.p)));
+        }
         return bn_run_resident(
             ctx, kr, name, items,
             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C), CLNN_ARG(S),
@@ -642,13 +656,16 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
         cl_kernel kr;
         if ((status = bn_kernels(ctx, &a, 1, &name, &kr)) != CLNN_SUCCESS)
             return status;
-        if (S == 1)
+        if (S == 1) {
+            cl_uint chunks = (cl_uint)bn_resident_chunks(ctx, &v);
             return bn_run_resident(
-                ctx, kr, name, items,
+                ctx, kr, name, div_up(items, chunks),
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(out_dx),
                           CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
                           CLNN_ARG(b), CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(C), CLNN_ARG(N),
-                          CLNN_ARG(flags), CLNN_ARG(param_beta), CLNN_ARG(a.p)));
+                          CLNN_ARG(chunks), CLNN_ARG(flags), CLNN_ARG(param_beta),
+                          CLNN_ARG(a.p)));
+        }
         return bn_run_resident(
             ctx, kr, name, items,
             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(out_dx),

@@ -189,6 +189,7 @@ static void test_bn_resident(void **state)
 {
     (void)state;
     check_bn_case(24, 4096, 1, 0, 1, 1, 3);    /* cols: 256 blocks of 16 features */
+    check_bn_case(7, 1120, 1, 0, 1, 1, 2);     /* cols: 70 blocks, a shorter last work-item */
     check_bn_case(3, 4096, 1, 0.5, 2, 0, 3);   /* cols, 3 rows, no affine */
     check_bn_case(130, 1024, 1, 1e4, 1e-2, 1, 2); /* cols, large mean, 3 blocks of rows */
     check_bn_case(3, 256, 49, 0, 1, 1, 3);     /* planes: 7x7, odd plane length */
