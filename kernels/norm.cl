@@ -1117,7 +1117,8 @@ __kernel void ln_backward_dx(__global const float *x, __global const float *dy,
 }
 
 /* dgamma/dbeta of layer norm, stage 1: work-item (j, p) sums rows [p*rows, (p+1)*rows) of
- * column j: part[(p*D + j)*2 + {0,1}] = (sum dy, sum dy * xhat). */
+ * column j: part[p*D + j] = sum dy and part[(P + p)*D + j] = sum dy * xhat (P = the slices, the
+ * global size along dimension 1). */
 __kernel void ln_param_partial(__global const float *restrict x,
                                __global const float *restrict dy,
                                __global const float *restrict save_mean,
@@ -1135,12 +1136,13 @@ __kernel void ln_param_partial(__global const float *restrict x,
         sdy += g;
         sdx += g * ((x[r * D + j] - save_mean[r]) - resid[r]) * save_invstd[r];
     }
-    uint o = (p * D + j) * 2u;
-    part[o] = sdy;
-    part[o + 1u] = sdx;
+    uint P = (uint)get_global_size(1);
+    part[p * D + j] = sdy;
+    part[(P + p) * D + j] = sdx;
 }
 
-/* Stage 2: dbeta = sum dy, dgamma = sum dy * xhat over the P slices (blended with param_beta as
+/* Stage 2: dbeta = sum dy, dgamma = sum dy * xhat over the P slices (or rows partitions of
+ * ln_backward_rows) (blended with param_beta as
  * in bn_bwd_finalize). */
 __kernel void ln_param_finalize(__global const float *restrict part, uint P, uint D,
                                 __global float *dgamma, __global float *dbeta, uint flags,
@@ -1151,12 +1153,75 @@ __kernel void ln_param_finalize(__global const float *restrict part, uint P, uin
         return;
     float sdy = 0.0f, sdx = 0.0f;
     for (uint p = 0; p < P; ++p) {
-        uint o = (p * D + j) * 2u;
-        sdy += part[o];
-        sdx += part[o + 1u];
+        sdy += part[p * D + j];
+        sdx += part[(P + p) * D + j];
     }
     if (flags & BN_DBETA)
         dbeta[j] = param_beta != 0.0f ? param_beta * dbeta[j] + sdy : sdy;
     if (flags & BN_DGAMMA)
         dgamma[j] = param_beta != 0.0f ? param_beta * dgamma[j] + sdx : sdx;
+}
+
+/* The whole backward on CPUs, in one pass over memory: work-item w (a group of one) owns rows
+ * [w*rows, (w+1)*rows) and, per row, sums g = dy * gamma, g * (x - K) and x - K with float16
+ * loads (a row of up to a few dozen KiB stays in cache), then re-reads the row to write dx (as
+ * ln_backward_dx, which dx may alias: each dy is read before its dx is written) and to add dy and
+ * dy * xhat to its own partial column sums part[w*D + j] and part[(W + w)*D + j] (W = work-items;
+ * cache-resident, written before they are read), which ln_param_finalize adds up. */
+__kernel void ln_backward_rows(__global const float *x, __global const float *dy,
+                               __global const float *gamma, uint flags,
+                               __global const float *restrict save_mean,
+                               __global const float *restrict save_invstd, __global float *dx,
+                               __global float *restrict part, uint R, uint D, uint rows)
+{
+    uint w = (uint)get_global_id(0), W = (uint)get_global_size(0);
+    uint r0 = w * rows, r1 = min(R, r0 + rows);
+    uint Dv = D & ~15u; /* end of the float16 part of a row */
+    int hg = (flags & BN_GAMMA) != 0u, params = (flags & (BN_DGAMMA | BN_DBETA)) != 0u;
+    __global float *pdy = part + w * D, *pdx = part + (W + w) * D;
+    if (params)
+        for (uint j = 0; j < D; ++j)
+            pdy[j] = pdx[j] = 0.0f;
+    for (uint r = r0; r < r1; ++r) {
+        __global const float *xr = x + r * D, *gr = dy + r * D;
+        float K = save_mean[r], invstd = save_invstd[r];
+        float16 a1 = (float16)(0.0f), a2 = (float16)(0.0f), a3 = (float16)(0.0f);
+        for (uint j = 0; j < Dv; j += 16u) {
+            float16 g = vload16(0, gr + j), v = vload16(0, xr + j) - K;
+            g = hg ? g * vload16(0, gamma + j) : g;
+            a1 += g;
+            a2 += g * v;
+            a3 += v;
+        }
+        float sg = bn_sum8(a1.lo + a1.hi), sgv = bn_sum8(a2.lo + a2.hi), sv = bn_sum8(a3.lo + a3.hi);
+        for (uint j = Dv; j < D; ++j) {
+            float g = hg ? gr[j] * gamma[j] : gr[j], v = xr[j] - K;
+            sg += g;
+            sgv += g * v;
+            sv += v;
+        }
+        float d = sv / (float)D;
+        float k1 = sg / (float)D, k2 = (sgv - d * sg) * invstd / (float)D;
+        __global float *dr = dx + r * D;
+        for (uint j = 0; j < Dv; j += 16u) {
+            float16 gy = vload16(0, gr + j), xhat = ((vload16(0, xr + j) - K) - d) * invstd;
+            if (params) {
+                vstore16(vload16(0, pdy + j) + gy, 0, pdy + j);
+                vstore16(vload16(0, pdx + j) + gy * xhat, 0, pdx + j);
+            }
+            if (flags & DX_WRITE) {
+                float16 g = hg ? gy * vload16(0, gamma + j) : gy;
+                vstore16(invstd * (g - k1 - xhat * k2), 0, dr + j);
+            }
+        }
+        for (uint j = Dv; j < D; ++j) {
+            float gy = gr[j], xhat = ((xr[j] - K) - d) * invstd;
+            if (params) {
+                pdy[j] += gy;
+                pdx[j] += gy * xhat;
+            }
+            if (flags & DX_WRITE)
+                dr[j] = invstd * ((hg ? gy * gamma[j] : gy) - k1 - xhat * k2);
+        }
+    }
 }

@@ -896,6 +896,47 @@ static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_fi
     return status;
 }
 
+/* Layer norm's backward on CPUs: ln_backward_rows (norm.cl) with a few row ranges per compute
+ * unit, then ln_param_finalize over their partial column sums. g is gamma's buffer or a dummy. */
+static clnn_status ln_backward_rows(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                    cl_mem g, int has_gamma, const clnn_tensor *save_mean,
+                                    const clnn_tensor *save_invstd, clnn_tensor *dx,
+                                    clnn_tensor *dgamma, clnn_tensor *dbeta, float param_beta,
+                                    size_t R, size_t D, cl_kernel k_final)
+{
+    cl_kernel k;
+    clnn_status status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_backward_rows", &k);
+    if (status != CLNN_SUCCESS)
+        return status;
+    size_t W = BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx);
+    size_t rows = div_up(R, W);
+    W = div_up(R, rows);
+    int params = dgamma || dbeta;
+    cl_mem part;
+    if ((status = scratch_buffer(ctx, params ? 2 * D * W : 1, &part)) != CLNN_SUCCESS)
+        return status;
+    cl_uint flags = (has_gamma ? BN_GAMMA : 0) | (dx ? DX_WRITE : 0) |
+                    (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
+    cl_uint Ru = (cl_uint)R, Du = (cl_uint)D, rows_u = (cl_uint)rows, Wu = (cl_uint)W;
+    cl_mem out = dx ? dx->buffer : dy->buffer; /* not written without DX_WRITE */
+    size_t global[1] = {W}, local[1] = {1};
+    status = clnn_run_kernel(ctx, k, "ln_backward_rows", 1, global, local,
+                             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(g),
+                                       CLNN_ARG(flags), CLNN_ARG(save_mean->buffer),
+                                       CLNN_ARG(save_invstd->buffer), CLNN_ARG(out),
+                                       CLNN_ARG(part), CLNN_ARG(Ru), CLNN_ARG(Du),
+                                       CLNN_ARG(rows_u)));
+    if (status == CLNN_SUCCESS && params) {
+        cl_mem dg = dgamma ? dgamma->buffer : part, db = dbeta ? dbeta->buffer : part;
+        status = clnn_run_kernel_1d(ctx, k_final, "ln_param_finalize", D,
+                                    CLNN_ARGS(CLNN_ARG(part), CLNN_ARG(Wu), CLNN_ARG(Du),
+                                              CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
+                                              CLNN_ARG(param_beta)));
+    }
+    clReleaseMemObject(part);
+    return status;
+}
+
 clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                      const clnn_tensor *gamma, const clnn_tensor *save_mean,
                                      const clnn_tensor *save_invstd, clnn_tensor *dx,
@@ -933,6 +974,12 @@ clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
         return CLNN_SUCCESS;
     cl_uint Du = (cl_uint)D;
     cl_mem g = gamma ? gamma->buffer : x->buffer;
+    /* CPUs take the one-pass form when every core gets a few ranges of rows; with fewer rows
+     * (a handful of long rows) the form below spreads the columns instead. */
+    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU &&
+        R >= BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx))
+        return ln_backward_rows(ctx, x, dy, g, gamma != NULL, save_mean, save_invstd, dx, dgamma,
+                                dbeta, param_beta, R, D, k_final);
     /* ln_backward_dx also writes each row's mean residual d (see norm.cl), which the parameter
      * gradients need. It runs first; when dx is dy and parameter gradients are wanted, a first
      * run writes only d, so that dy is still intact for them. */
