@@ -93,6 +93,13 @@ static inline void clnn_act_kahan_add(float *sum, float *comp, float v)
     *sum = s;
 }
 
+/* The sum of 8 lanes. */
+static inline float clnn_act_sum8(float8 v)
+{
+    float4 h = v.lo + v.hi;
+    return (h.x + h.y) + (h.z + h.w);
+}
+
 /* Backward of the fused bias + activation on (rows, cols), stage 1:
  *   g = dy * f'(z), dx = [beta dx +] g, and the sum of g over rows r0 .. r0 + per - 1,
  * where z = saved (+ b when has_b), or f'(z) comes from the output y = saved when from_y.
@@ -228,6 +235,108 @@ __kernel void clnn_prelu_backward(__global const float *x, __global const float 
             out[c] = out_beta != 0.0f ? fma(out_beta, out[c], scratch[0]) : scratch[0];
         else
             out[c * parts + part] = scratch[0];
+    }
+}
+
+/* The PReLU backward of 8 consecutive elements at offset i: writes dx when write_dx and returns
+ * the 8 slope-gradient terms dy * (x > 0 ? 0 : x). */
+static inline float8 clnn_prelu_backward8(__global const float *x, __global const float *dy,
+                                          __global float *dx, uint i, float a, int write_dx,
+                                          float beta)
+{
+    float8 xv = vload8(0, x + i), g = vload8(0, dy + i);
+    int8 pos = xv > 0.0f;
+    if (write_dx) {
+        float8 f = select(select((float8)(a), (float8)(1.0f), pos), xv, isnan(xv));
+        float8 d = g * f;
+        vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dx + i), d) : d, 0, dx + i);
+    }
+    return g * select(xv, (float8)(0.0f), pos);
+}
+
+/* The same for one element. */
+static inline float clnn_prelu_backward1(__global const float *x, __global const float *dy,
+                                         __global float *dx, uint i, float a, int write_dx,
+                                         float beta)
+{
+    float xv = x[i], g = dy[i];
+    if (write_dx) {
+        float d = g * (xv > 0.0f ? 1.0f : (isnan(xv) ? xv : a));
+        dx[i] = beta != 0.0f ? fma(beta, dx[i], d) : d;
+    }
+    return g * (xv > 0.0f ? 0.0f : xv);
+}
+
+/* Elements the CPU forms sum in float8 lanes before adding the block to a compensated total. */
+#define CLNN_PRELU_BLOCK 256u
+
+/* PReLU backward on CPUs where the planes are long (inner >= 16, or one slope): work-item
+ * (part, c), a group of one, walks elements [part * chunk, (part + 1) * chunk) of channel c's
+ * len = outer * inner as contiguous plane segments with float8 loads, writes their dx and the
+ * partial slope gradient out[c * parts + part] (added up by clnn_prelu_reduce). */
+__kernel void clnn_prelu_backward_planes(__global const float *x, __global const float *w,
+                                         __global const float *dy, __global float *dx,
+                                         int write_dx, float beta, __global float *out,
+                                         uint inner, uint channels, uint len, uint chunk)
+{
+    uint part = (uint)get_global_id(0), parts = (uint)get_global_size(0);
+    uint c = (uint)get_global_id(1);
+    float a = w[c];
+    uint k = part * chunk, end = min(len, k + chunk);
+    float sum = 0.0f, comp = 0.0f, block = 0.0f;
+    float8 acc = (float8)(0.0f);
+    uint in_block = 0;
+    while (k < end) {
+        uint o = k / inner, s = k - o * inner;
+        uint n = min(end - k, inner - s);
+        uint base = (o * channels + c) * inner + s, i = 0;
+        for (; i + 8u <= n; i += 8u) {
+            acc += clnn_prelu_backward8(x, dy, dx, base + i, a, write_dx, beta);
+            in_block += 8u;
+            if (in_block >= CLNN_PRELU_BLOCK) {
+                clnn_act_kahan_add(&sum, &comp, clnn_act_sum8(acc));
+                acc = (float8)(0.0f);
+                in_block = 0;
+            }
+        }
+        for (; i < n; ++i)
+            block += clnn_prelu_backward1(x, dy, dx, base + i, a, write_dx, beta);
+        k += n;
+    }
+    clnn_act_kahan_add(&sum, &comp, clnn_act_sum8(acc));
+    clnn_act_kahan_add(&sum, &comp, block);
+    out[c * parts + part] = sum;
+}
+
+/* PReLU backward on CPUs for x of shape (outer, channels) (inner = 1): work-item q, a group of
+ * one, takes rows [q * rows, (q + 1) * rows), writes their dx and adds their slope-gradient terms
+ * to its own row of partial sums out[q * channels + c] (cache-resident, written before read; added
+ * up by clnn_activation_column_sum). */
+__kernel void clnn_prelu_backward_rows(__global const float *x, __global const float *w,
+                                       __global const float *dy, __global float *dx,
+                                       int write_dx, float beta, __global float *out,
+                                       uint outer, uint channels, uint rows)
+{
+    uint q = (uint)get_global_id(0);
+    uint r0 = q * rows, r1 = min(outer, r0 + rows);
+    uint cv = channels & ~7u;
+    __global float *part = out + q * channels;
+    for (uint c = 0; c < channels; ++c)
+        part[c] = 0.0f;
+    for (uint r = r0; r < r1; ++r) {
+        uint base = r * channels, c = 0;
+        for (; c < cv; c += 8u) {
+            float8 a = vload8(0, w + c), xv = vload8(0, x + base + c), g = vload8(0, dy + base + c);
+            int8 pos = xv > 0.0f;
+            if (write_dx) {
+                float8 d = g * select(select(a, (float8)(1.0f), pos), xv, isnan(xv));
+                __global float *dp = dx + base + c;
+                vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dp), d) : d, 0, dp);
+            }
+            vstore8(vload8(0, part + c) + g * select(xv, (float8)(0.0f), pos), 0, part + c);
+        }
+        for (; c < channels; ++c)
+            part[c] += clnn_prelu_backward1(x, dy, dx, base + c, w[c], write_dx, beta);
     }
 }
 

@@ -660,6 +660,95 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
                                      CLNN_ARG(y->buffer), CLNN_ARG(inner), CLNN_ARG(channels)));
 }
 
+/* Work-items per compute unit of the CPU forms of the PReLU backward. */
+#define PRELU_CPU_ITEMS_PER_CU 4
+/* Least elements per work-item of the planes form, most rows per work-item of the rows form
+ * (each partial sum then adds at most this many terms in sequence). */
+#define PRELU_CPU_MIN_CHUNK 4096
+#define PRELU_CPU_MAX_ROWS 1024
+
+/* The PReLU backward on CPUs (kernels/activation.cl): groups of one work-item walking contiguous
+ * memory with float8 loads; x of shape (outer, channels) takes the rows form, long planes
+ * (inner >= 16, or one slope) the planes form. Partial slope gradients go to a scratch buffer,
+ * added up by clnn_activation_column_sum (rows) or clnn_prelu_reduce (planes). */
+static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
+                                      const clnn_tensor *x, const clnn_tensor *weight,
+                                      const clnn_tensor *dy, float beta, clnn_tensor *dx,
+                                      float weight_beta, clnn_tensor *dweight, cl_kernel k_reduce)
+{
+    static const clnn_activation_desc identity = {CLNN_ACTIVATION_IDENTITY, 0, 0, 0, 0, 0, 0};
+    int rows_form = l->inner == 1 && l->channels > 1;
+    const char *name = rows_form ? "clnn_prelu_backward_rows" : "clnn_prelu_backward_planes";
+    cl_kernel k, k_sum = NULL;
+    clnn_status s = get_kernel(ctx, &identity, name, &k);
+    if (s == CLNN_SUCCESS && rows_form)
+        s = get_kernel(ctx, &identity, "clnn_activation_column_sum", &k_sum);
+    if (s != CLNN_SUCCESS)
+        return s;
+    size_t items = PRELU_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
+    size_t parts, per;
+    if (rows_form) { /* parts = work-items, per = rows each */
+        parts = items;
+        if (l->outer / parts > PRELU_CPU_MAX_ROWS)
+            parts = (l->outer + PRELU_CPU_MAX_ROWS - 1) / PRELU_CPU_MAX_ROWS;
+        per = (l->outer + parts - 1) / parts;
+        parts = (l->outer + per - 1) / per;
+    } else { /* parts per channel, per = elements each */
+        size_t len = l->outer * l->inner;
+        parts = (items + l->channels - 1) / l->channels;
+        size_t max_parts = (len + PRELU_CPU_MIN_CHUNK - 1) / PRELU_CPU_MIN_CHUNK;
+        parts = parts > max_parts ? max_parts : parts < 1 ? 1 : parts;
+        per = (len + parts - 1) / parts;
+        parts = (len + per - 1) / per;
+    }
+    cl_int err;
+    cl_mem partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
+                                     parts * l->channels * sizeof(cl_float), NULL, &err);
+    if (err != CL_SUCCESS)
+        return clnn_cl_error(ctx, err, "clCreateBuffer(PReLU partial sums)");
+    cl_mem dxbuf = dx ? dx->buffer : dy->buffer; /* not written without write_dx */
+    cl_int write_dx = dx != NULL;
+    cl_float b1 = beta, b2 = weight_beta;
+    cl_uint channels = (cl_uint)l->channels, per_u = (cl_uint)per, parts_u = (cl_uint)parts;
+    if (rows_form) {
+        cl_uint outer = (cl_uint)l->outer;
+        size_t global[1] = {parts}, local[1] = {1};
+        s = clnn_run_kernel(ctx, k, name, 1, global, local,
+                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                      CLNN_ARG(dy->buffer), CLNN_ARG(dxbuf), CLNN_ARG(write_dx),
+                                      CLNN_ARG(b1), CLNN_ARG(partials), CLNN_ARG(outer),
+                                      CLNN_ARG(channels), CLNN_ARG(per_u)));
+        if (s == CLNN_SUCCESS && dweight) {
+            size_t sx = row_group_size(wide_group_size(ctx, k_sum, 1024), l->channels);
+            size_t sglobal[2] = {round_up(l->channels, sx), 1}, slocal[2] = {sx, 1};
+            s = clnn_run_kernel(ctx, k_sum, "clnn_activation_column_sum", 2, sglobal, slocal,
+                                CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u),
+                                          CLNN_ARG(channels), CLNN_ARG(dweight->buffer),
+                                          CLNN_ARG(b2)));
+        }
+    } else {
+        cl_uint inner = (cl_uint)l->inner, len = (cl_uint)(l->outer * l->inner);
+        size_t global[2] = {parts, l->channels}, local[2] = {1, 1};
+        s = clnn_run_kernel(ctx, k, name, 2, global, local,
+                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                      CLNN_ARG(dy->buffer), CLNN_ARG(dxbuf), CLNN_ARG(write_dx),
+                                      CLNN_ARG(b1), CLNN_ARG(partials), CLNN_ARG(inner),
+                                      CLNN_ARG(channels), CLNN_ARG(len), CLNN_ARG(per_u)));
+        if (s == CLNN_SUCCESS && dweight) {
+            size_t wr = clnn_kernel_group_size(ctx, k_reduce);
+            size_t rlocal = pow2_ceil(parts) < wr ? pow2_ceil(parts) : wr;
+            size_t rglobal = rlocal * l->channels;
+            s = clnn_run_kernel(ctx, k_reduce, "clnn_prelu_reduce", 1, &rglobal, &rlocal,
+                                CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u),
+                                          CLNN_ARG(dweight->buffer), CLNN_ARG(b2),
+                                          CLNN_LOCAL_ARG(rlocal * sizeof(cl_float))));
+        }
+    }
+    /* The queue keeps the buffer alive until the kernels using it have finished. */
+    clReleaseMemObject(partials);
+    return s;
+}
+
 clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *weight,
                                 const clnn_tensor *dy, float beta, clnn_tensor *dx,
                                 float weight_beta, clnn_tensor *dweight)
@@ -707,6 +796,9 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
         s = get_kernel(ctx, &identity, "clnn_prelu_reduce", &kr);
     if (s != CLNN_SUCCESS)
         return s;
+
+    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU && (l.inner == 1 || l.inner >= 16 || l.channels == 1))
+        return prelu_backward_cpu(ctx, &l, x, weight, dy, beta, dx, weight_beta, dweight, kr);
 
     /* Split each channel's len elements into `parts` work-groups so that about 8 groups per
      * compute unit (at least 64) run, each work-item taking at least 4 elements. */
