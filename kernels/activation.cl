@@ -144,6 +144,55 @@ __kernel void clnn_activation_bias_backward(__global const float *saved, __globa
     }
 }
 
+/* The same backward on CPUs: work-item q, a group of one, takes rows [q * per, (q + 1) * per),
+ * walks each row with float8 loads, writes dx and adds g to its own row of partial sums
+ * out[q * cols + j] (cache-resident, written before read), which clnn_activation_column_sum adds
+ * up. */
+__kernel void clnn_activation_bias_backward_rows(__global const float *saved,
+                                                 __global const float *b, int has_b, int from_y,
+                                                 __global const float *dy, __global float *dx,
+                                                 float beta, __global float *out, uint rows,
+                                                 uint cols, uint per, float4 p)
+{
+    uint q = (uint)get_global_id(0);
+    uint r0 = q * per, r1 = min(rows, r0 + per);
+    uint cv = cols & ~7u;
+    __global float *part = out + q * cols;
+    for (uint j = 0; j < cols; ++j)
+        part[j] = 0.0f;
+#if !CLNN_ACT_HAS_GRAD_FROM_Y
+    (void)from_y;
+#endif
+    for (uint r = r0; r < r1; ++r) {
+        uint base = r * cols, j = 0;
+        for (; j < cv; j += 8u) {
+            float8 sv = vload8(0, saved + base + j), d;
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+            if (from_y)
+                d = clnn_act_grad_from_y8(sv, p);
+            else
+#endif
+                d = clnn_act_grad8(has_b ? sv + vload8(0, b + j) : sv, p);
+            float8 g = vload8(0, dy + base + j) * d;
+            __global float *dp = dx + base + j;
+            vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dp), g) : g, 0, dp);
+            vstore8(vload8(0, part + j) + g, 0, part + j);
+        }
+        for (; j < cols; ++j) {
+            float sv = saved[base + j], d;
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+            if (from_y)
+                d = clnn_act_grad_from_y(sv, p);
+            else
+#endif
+                d = clnn_act_grad(has_b ? sv + b[j] : sv, p);
+            float g = dy[base + j] * d;
+            dx[base + j] = beta != 0.0f ? fma(beta, dx[base + j], g) : g;
+            part[j] += g;
+        }
+    }
+}
+
 /* out[j] = [beta out[j] +] sum over q < parts of partials[q * cols + j] (compensated); local
  * size (L, 1), the barrier keeps POCL streaming through rows as above. */
 __kernel void clnn_activation_column_sum(__global const float *partials, uint parts, uint cols,

@@ -423,6 +423,66 @@ static size_t wide_group_size(clnn_context *ctx, cl_kernel kernel, size_t cap)
     return size;
 }
 
+/* Work-items per compute unit of the CPU forms (bias backward, PReLU backward). */
+#define ACT_CPU_ITEMS_PER_CU 4
+/* Most rows per work-item of the CPU rows forms: each partial sum adds at most this many terms
+ * in sequence before the compensated column sum. */
+#define ACT_CPU_MAX_ROWS 256
+
+/* Work-items of a CPU rows form over `rows` rows: a few per compute unit, more when they would
+ * each take over ACT_CPU_MAX_ROWS rows; *per gets the rows each. */
+static size_t cpu_row_parts(const clnn_context *ctx, size_t rows, size_t *per)
+{
+    size_t parts = ACT_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
+    if (rows / parts > ACT_CPU_MAX_ROWS)
+        parts = (rows + ACT_CPU_MAX_ROWS - 1) / ACT_CPU_MAX_ROWS;
+    *per = (rows + parts - 1) / parts;
+    return (rows + *per - 1) / *per;
+}
+
+/* The bias backward on CPUs: clnn_activation_bias_backward_rows (a group of one work-item per
+ * range of rows, float8 loads along each row) into partial column sums, then
+ * clnn_activation_column_sum. */
+static clnn_status bias_backward_rows(clnn_context *ctx, const clnn_activation_desc *desc,
+                                      cl_kernel k_sum, const clnn_tensor *saved,
+                                      clnn_activation_saved what, const clnn_tensor *bias,
+                                      const clnn_tensor *dy, float beta, clnn_tensor *dx,
+                                      float bias_beta, clnn_tensor *dbias)
+{
+    cl_kernel k;
+    clnn_status s = get_kernel(ctx, desc, "clnn_activation_bias_backward_rows", &k);
+    if (s != CLNN_SUCCESS)
+        return s;
+    size_t rows = saved->dims[0], cols = saved->dims[1], per;
+    size_t parts = cpu_row_parts(ctx, rows, &per);
+    cl_int err;
+    cl_mem partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
+                                     parts * cols * sizeof(cl_float), NULL, &err);
+    if (err != CL_SUCCESS)
+        return clnn_cl_error(ctx, err, "clCreateBuffer(bias gradient partial sums)");
+    cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
+    cl_int has_b = bias != NULL, from_y = what == CLNN_ACTIVATION_SAVED_OUTPUT;
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, per_u = (cl_uint)per, parts_u = (cl_uint)parts;
+    cl_float b1 = beta, b2 = bias_beta;
+    cl_float4 p = clnn_activation_kernel_params(desc);
+    size_t global[1] = {parts}, local[1] = {1};
+    s = clnn_run_kernel(ctx, k, "clnn_activation_bias_backward_rows", 1, global, local,
+                        CLNN_ARGS(CLNN_ARG(saved->buffer), CLNN_ARG(bbuf), CLNN_ARG(has_b),
+                                  CLNN_ARG(from_y), CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer),
+                                  CLNN_ARG(b1), CLNN_ARG(partials), CLNN_ARG(r), CLNN_ARG(c),
+                                  CLNN_ARG(per_u), CLNN_ARG(p)));
+    if (s == CLNN_SUCCESS) {
+        size_t sx = row_group_size(wide_group_size(ctx, k_sum, 1024), cols);
+        size_t sglobal[2] = {round_up(cols, sx), 1}, slocal[2] = {sx, 1};
+        s = clnn_run_kernel(ctx, k_sum, "clnn_activation_column_sum", 2, sglobal, slocal,
+                            CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u), CLNN_ARG(c),
+                                      CLNN_ARG(dbias->buffer), CLNN_ARG(b2)));
+    }
+    /* The queue keeps the buffer alive until the kernels using it have finished. */
+    clReleaseMemObject(partials);
+    return s;
+}
+
 /* Bias gradient as column sums in two stages: clnn_activation_bias_backward sums row blocks into
  * a partial-sum buffer (or db directly when one block suffices), clnn_activation_column_sum adds
  * the blocks up. Blocks are chosen so that about 8 work-groups per compute unit (at least 64)
@@ -438,6 +498,9 @@ static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation
     if (s != CLNN_SUCCESS)
         return s;
     size_t rows = saved->dims[0], cols = saved->dims[1];
+    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU)
+        return bias_backward_rows(ctx, desc, ks, saved, what, bias, dy, beta, dx, bias_beta,
+                                  dbias);
     size_t lx = row_group_size(wide_group_size(ctx, k, 1024), cols);
     size_t col_groups = (cols + lx - 1) / lx;
     size_t target = 8 * (size_t)ctx->info.compute_units;
@@ -660,12 +723,8 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
                                      CLNN_ARG(y->buffer), CLNN_ARG(inner), CLNN_ARG(channels)));
 }
 
-/* Work-items per compute unit of the CPU forms of the PReLU backward. */
-#define PRELU_CPU_ITEMS_PER_CU 4
-/* Least elements per work-item of the planes form, most rows per work-item of the rows form
- * (each partial sum then adds at most this many terms in sequence). */
+/* Least elements per work-item of the planes form of the PReLU backward on CPUs. */
 #define PRELU_CPU_MIN_CHUNK 4096
-#define PRELU_CPU_MAX_ROWS 1024
 
 /* The PReLU backward on CPUs (kernels/activation.cl): groups of one work-item walking contiguous
  * memory with float8 loads; x of shape (outer, channels) takes the rows form, long planes
@@ -685,16 +744,12 @@ static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
         s = get_kernel(ctx, &identity, "clnn_activation_column_sum", &k_sum);
     if (s != CLNN_SUCCESS)
         return s;
-    size_t items = PRELU_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
     size_t parts, per;
     if (rows_form) { /* parts = work-items, per = rows each */
-        parts = items;
-        if (l->outer / parts > PRELU_CPU_MAX_ROWS)
-            parts = (l->outer + PRELU_CPU_MAX_ROWS - 1) / PRELU_CPU_MAX_ROWS;
-        per = (l->outer + parts - 1) / parts;
-        parts = (l->outer + per - 1) / per;
+        parts = cpu_row_parts(ctx, l->outer, &per);
     } else { /* parts per channel, per = elements each */
         size_t len = l->outer * l->inner;
+        size_t items = ACT_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
         parts = (items + l->channels - 1) / l->channels;
         size_t max_parts = (len + PRELU_CPU_MIN_CHUNK - 1) / PRELU_CPU_MIN_CHUNK;
         parts = parts > max_parts ? max_parts : parts < 1 ? 1 : parts;
