@@ -12,6 +12,7 @@
  *     float4 clnn_act_grad_from_y4(float4 y, float4 p)    f'(x) from y = f(x); defined only where
  *                                                         CLNN_ACT_HAS_GRAD_FROM_Y is 1
  *     float8 clnn_act_forward8(...), clnn_act_grad8(...), clnn_act_grad_from_y8(...)
+ *     float16 clnn_act_forward16(...), ... the same on 16 lanes
  *     float clnn_act_forward(float x, float4 p), clnn_act_grad(...), clnn_act_grad_from_y(...)
  *                                                         one-element forms of the same
  *
@@ -80,8 +81,9 @@
 #define CLNN_ACT_INV_SQRT_2PI 0.3989422804014327f
 
 /* The functions, written once in activation_impl.h for a type CLNN_ACT_T and instantiated twice:
- * for float (names as written), float4 and float8 (names with a 4 or an 8 appended; the float8
- * forms serve kernels that run one work-item per group on CPUs and vectorise by hand). */
+ * for float (names as written), float4, float8 and float16 (names with 4, 8 or 16 appended; the
+ * wide forms serve the CPU kernels that vectorise by hand, where POCL compiles explicit float16
+ * code to full AVX-512 registers but vectorises scalar work-items only to 8 lanes). */
 #define CLNN_ACT_CAT2(a, b) a##b
 #define CLNN_ACT_CAT(a, b) CLNN_ACT_CAT2(a, b)
 
@@ -104,6 +106,13 @@
 #define CLNN_ACT_T float8
 #define CLNN_ACT_I int8
 #define CLNN_ACT_N(name) CLNN_ACT_CAT(name, 8)
+#include "activation_impl.h"
+#undef CLNN_ACT_T
+#undef CLNN_ACT_I
+#undef CLNN_ACT_N
+#define CLNN_ACT_T float16
+#define CLNN_ACT_I int16
+#define CLNN_ACT_N(name) CLNN_ACT_CAT(name, 16)
 #include "activation_impl.h"
 #undef CLNN_ACT_T
 #undef CLNN_ACT_I

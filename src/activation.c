@@ -291,6 +291,21 @@ static clnn_status check_output_backward(clnn_context *ctx, const char *function
 
 /* ---- elementwise ----------------------------------------------------------------------------- */
 
+/* Work-group size of the CPU elementwise kernels (16 elements per work-item): the scheduling
+ * grain, 1024 elements. */
+#define ACT_CPU_GROUP 64
+
+/* Launches an elementwise kernel of the CPU forms (kernels/activation.cl: n / 16 work-items of
+ * 16 elements and one for the remainder). */
+static clnn_status run_elementwise16(clnn_context *ctx, cl_kernel k, const char *name, size_t n,
+                                     size_t count, const clnn_kernel_arg *args)
+{
+    size_t items = n / 16 + 1, local = clnn_kernel_group_size(ctx, k);
+    local = local < ACT_CPU_GROUP ? local : ACT_CPU_GROUP;
+    size_t global = round_up(items, local);
+    return clnn_run_kernel(ctx, k, name, 1, &global, &local, count, args);
+}
+
 clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_activation_desc *desc,
                                     const clnn_tensor *x, clnn_tensor *y)
 {
@@ -311,6 +326,13 @@ clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_activation_des
         return s;
     cl_uint n = (cl_uint)x->count;
     cl_float4 p = clnn_activation_kernel_params(desc);
+    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU) {
+        if ((s = get_kernel(ctx, desc, "clnn_activation_forward16", &k)) != CLNN_SUCCESS)
+            return s;
+        return run_elementwise16(ctx, k, "clnn_activation_forward16", x->count,
+                                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer),
+                                           CLNN_ARG(n), CLNN_ARG(p)));
+    }
     return clnn_run_kernel_1d(ctx, k, "clnn_activation_forward", x->count,
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(n),
                                         CLNN_ARG(p)));
@@ -338,7 +360,10 @@ static clnn_status elementwise_backward(clnn_context *ctx, const char *fn,
         s = check_same_shape(ctx, fn, in, in_name, dx, "dx");
     if (s == CLNN_SUCCESS)
         s = check_beta(ctx, fn, beta, "beta");
-    const char *name = from_y ? "clnn_activation_backward_from_y" : "clnn_activation_backward";
+    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    const char *name = from_y ? (cpu ? "clnn_activation_backward_from_y16"
+                                     : "clnn_activation_backward_from_y")
+                              : (cpu ? "clnn_activation_backward16" : "clnn_activation_backward");
     cl_kernel k;
     if (s == CLNN_SUCCESS)
         s = get_kernel(ctx, desc, name, &k);
@@ -347,7 +372,8 @@ static clnn_status elementwise_backward(clnn_context *ctx, const char *fn,
     cl_uint n = (cl_uint)in->count;
     cl_float b = beta;
     cl_float4 p = clnn_activation_kernel_params(desc);
-    return clnn_run_kernel_1d(ctx, k, name, in->count,
+    return (cpu ? run_elementwise16 : clnn_run_kernel_1d)(
+        ctx, k, name, in->count,
                               CLNN_ARGS(CLNN_ARG(in->buffer), CLNN_ARG(dy->buffer),
                                         CLNN_ARG(dx->buffer), CLNN_ARG(n), CLNN_ARG(b),
                                         CLNN_ARG(p)));
