@@ -23,7 +23,8 @@
  * runtime parameters, packed on the host by clnn_activation_kernel_params():
  *     leaky_relu: p.s0 = negative_slope        elu, celu: p.s0 = alpha
  *     hardtanh:   p.s0 = min_val, p.s1 = max_val
- *     swish:      p.s0 = beta                  softplus:  p.s0 = beta, p.s1 = threshold
+ *     swish:      p.s0 = beta                  softplus:  p.s0 = beta, p.s1 = threshold,
+ *                                                         p.s2 = 1 / beta
  * Every function returns NaN for a NaN input, and the limit for +-Inf (gelu(-Inf) = -0, not NaN).
  * Boundary conventions follow PyTorch's kernels: relu'(0) = 0, hardtanh'(min_val) = 0,
  * hardsigmoid'(+-3) = 0, hardswish'(-3) = -0.5 and hardswish'(3) = 1.5.

@@ -216,7 +216,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_forward_raw)(CLNN_ACT_T x, float4 p
     /* (1/beta) log(1 + e^t), t = beta x, as max(t, 0) + log1p(e^-|t|): no overflow for any t;
      * linear (x itself) where t > threshold, PyTorch's rule. */
     CLNN_ACT_T t = p.s0 * x;
-    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_N(clnn_act_exp)(-fabs(t)))) / p.s0;
+    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_N(clnn_act_exp)(-fabs(t)))) * p.s2;
     return CLNN_ACT_N(clnn_act_where)(t > p.s1, x, sp);
 #elif CLNN_ACTIVATION == CLNN_ACT_MISH
     (void)p;

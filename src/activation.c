@@ -179,6 +179,7 @@ cl_float4 clnn_activation_kernel_params(const clnn_activation_desc *d)
     case CLNN_ACTIVATION_SOFTPLUS:
         p.s[0] = d->beta;
         p.s[1] = d->threshold;
+        p.s[2] = 1.0f / d->beta; /* a product in the kernel, not a division per element */
         break;
     default:
         break;
