@@ -10,6 +10,7 @@
  */
 #include "common.h"
 #include "reduce.h"
+#include "activation.h" /* clnn_act_exp16, the vectorised exp of the CPU forms */
 
 /* ---- softmax / log_softmax over dimension 1 of (N, C) --------------------------------------- */
 
@@ -160,6 +161,148 @@ __kernel void ce_finish(__global const float *restrict row_loss, uint N,
     s = clnn_group_sum(s, scratch);
     if (lid == 0u)
         loss[0] = mean ? s / (float)info[0] : s;
+}
+
+/* ---- the row-wise ops on CPUs: a work-item per range of rows -------------------------------
+ * A CPU runs a work-group's items one after another, so a group per row pays for barriers and
+ * POCL's scalar exp and log. Here work-item q, a group of one, takes rows [q * per, (q + 1) * per)
+ * of (N, C) and walks each row with float16 loads (the row stays in cache between its passes),
+ * using the library's own exp (kernels/activation_impl.h, within 2 ulp). Same formulas and NaN
+ * behaviour as the kernels above. */
+
+/* The row's maximum; NaN if the row holds a NaN. */
+static inline float loss_row_max(__global const float *xr, uint C)
+{
+    uint Cv = C & ~15u;
+    float16 m16 = (float16)(-INFINITY);
+    int16 nan16 = (int16)(0);
+    for (uint j = 0; j < Cv; j += 16u) {
+        float16 v = vload16(0, xr + j);
+        m16 = fmax(m16, v);
+        nan16 |= isnan(v);
+    }
+    float8 m8 = fmax(m16.lo, m16.hi);
+    float4 m4 = fmax(m8.lo, m8.hi);
+    float m = fmax(fmax(m4.x, m4.y), fmax(m4.z, m4.w));
+    int any_nan = any(nan16);
+    for (uint j = Cv; j < C; ++j) {
+        m = fmax(m, xr[j]);
+        any_nan |= isnan(xr[j]);
+    }
+    return any_nan ? NAN : m;
+}
+
+static inline float loss_sum16(float16 v)
+{
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    return (b.x + b.y) + (b.z + b.w);
+}
+
+/* sum exp(x - m) over the row, and in *sum_x the sum of x. */
+static inline float loss_row_sum_exp(__global const float *xr, uint C, float m, float *sum_x)
+{
+    uint Cv = C & ~15u;
+    float16 e16 = (float16)(0.0f), x16 = (float16)(0.0f);
+    for (uint j = 0; j < Cv; j += 16u) {
+        float16 v = vload16(0, xr + j);
+        e16 += clnn_act_exp16(v - m);
+        x16 += v;
+    }
+    float e = loss_sum16(e16), sx = loss_sum16(x16);
+    for (uint j = Cv; j < C; ++j) {
+        e += clnn_act_exp(xr[j] - m);
+        sx += xr[j];
+    }
+    *sum_x = sx;
+    return e;
+}
+
+__kernel void softmax_forward_rows(__global const float *x, __global float *y, uint C,
+                                   uint log_mode, uint N, uint per)
+{
+    uint q = (uint)get_global_id(0);
+    uint r1 = min(N, q * per + per), Cv = C & ~15u;
+    for (uint r = q * per; r < r1; ++r) {
+        __global const float *xr = x + r * C;
+        __global float *yr = y + r * C;
+        float m = loss_row_max(xr, C), sx;
+        float s = loss_row_sum_exp(xr, C, m, &sx);
+        if (log_mode) {
+            float shift = m + log(s);
+            for (uint j = 0; j < Cv; j += 16u)
+                vstore16(vload16(0, xr + j) - shift, 0, yr + j);
+            for (uint j = Cv; j < C; ++j)
+                yr[j] = xr[j] - shift;
+        } else {
+            float inv = 1.0f / s;
+            for (uint j = 0; j < Cv; j += 16u)
+                vstore16(clnn_act_exp16(vload16(0, xr + j) - m) * inv, 0, yr + j);
+            for (uint j = Cv; j < C; ++j)
+                yr[j] = clnn_act_exp(xr[j] - m) * inv;
+        }
+    }
+}
+
+__kernel void softmax_backward_rows(__global const float *y, __global const float *dy,
+                                    __global float *dx, uint C, uint log_mode, uint N, uint per)
+{
+    uint q = (uint)get_global_id(0);
+    uint r1 = min(N, q * per + per), Cv = C & ~15u;
+    for (uint r = q * per; r < r1; ++r) {
+        __global const float *yr = y + r * C, *gr = dy + r * C;
+        __global float *dr = dx + r * C;
+        float16 s16 = (float16)(0.0f);
+        for (uint j = 0; j < Cv; j += 16u) {
+            float16 g = vload16(0, gr + j);
+            s16 += log_mode ? g : g * vload16(0, yr + j);
+        }
+        float s = loss_sum16(s16);
+        for (uint j = Cv; j < C; ++j)
+            s += log_mode ? gr[j] : gr[j] * yr[j];
+        for (uint j = 0; j < Cv; j += 16u) {
+            float16 g = vload16(0, gr + j), yv = vload16(0, yr + j);
+            vstore16(log_mode ? g - clnn_act_exp16(yv) * s : yv * (g - s), 0, dr + j);
+        }
+        for (uint j = Cv; j < C; ++j)
+            dr[j] = log_mode ? gr[j] - clnn_act_exp(yr[j]) * s : yr[j] * (gr[j] - s);
+    }
+}
+
+/* ce_rows on CPUs (same formulas, flags and NaN rules). */
+__kernel void ce_rows_cpu(__global const float *restrict logits,
+                          __global const int *restrict labels,
+                          __global const int *restrict info, __global float *restrict dlogits,
+                          __global float *restrict row_loss, uint C, int ignore_index,
+                          float smoothing, uint flags, uint N, uint per)
+{
+    uint q = (uint)get_global_id(0);
+    uint r1 = min(N, q * per + per), Cv = C & ~15u;
+    float keep = 1.0f - smoothing, spread = smoothing / (float)C;
+    for (uint r = q * per; r < r1; ++r) {
+        int t = labels[r];
+        __global float *dr = dlogits + r * C;
+        if (t == ignore_index || t < 0 || t >= (int)C) {
+            float v = t == ignore_index ? 0.0f : NAN;
+            if (flags & 1u)
+                for (uint j = 0; j < C; ++j)
+                    dr[j] = v;
+            row_loss[r] = v;
+            continue;
+        }
+        __global const float *zr = logits + r * C;
+        float m = loss_row_max(zr, C), sz;
+        float lse = m + log(loss_row_sum_exp(zr, C, m, &sz));
+        row_loss[r] = lse - keep * zr[t] - spread * sz;
+        if (flags & 1u) {
+            float scale = (flags & 2u) ? 1.0f / (float)info[0] : 1.0f;
+            for (uint j = 0; j < Cv; j += 16u)
+                vstore16(scale * (clnn_act_exp16(vload16(0, zr + j) - lse) - spread), 0, dr + j);
+            for (uint j = Cv; j < C; ++j)
+                dr[j] = scale * (clnn_act_exp(zr[j] - lse) - spread);
+            dr[t] = scale * (clnn_act_exp(zr[t] - lse) - (spread + keep));
+        }
+    }
 }
 
 /* ---- pointwise losses ------------------------------------------------------------------------ */

@@ -64,6 +64,34 @@ static clnn_status run_rows(clnn_context *ctx, cl_kernel k, const char *name, si
     return clnn_run_kernel(ctx, k, name, 1, &global, &L, arg_count, args);
 }
 
+/* Work-items per compute unit of the CPU row forms (kernels/loss.cl: a group of one work-item
+ * per range of rows). */
+#define LOSS_CPU_ITEMS_PER_CU 8
+
+/* Split of N rows for the CPU row forms: returns the work-items, *per the rows each. */
+static size_t cpu_rows_split(const clnn_context *ctx, size_t N, cl_uint *per)
+{
+    size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
+    size_t parts = LOSS_CPU_ITEMS_PER_CU * cu;
+    parts = parts > N ? N : parts;
+    size_t rows = (N + parts - 1) / parts;
+    *per = (cl_uint)rows;
+    return (N + rows - 1) / rows;
+}
+
+/* Launches a CPU row form: `items` groups of one work-item. */
+static clnn_status run_rows_cpu(clnn_context *ctx, cl_kernel k, const char *name, size_t items,
+                                size_t arg_count, const clnn_kernel_arg *args)
+{
+    size_t local = 1;
+    return clnn_run_kernel(ctx, k, name, 1, &items, &local, arg_count, args);
+}
+
+static int is_cpu(const clnn_context *ctx)
+{
+    return ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+}
+
 /* ---- softmax ---------------------------------------------------------------------------------- */
 
 static clnn_status softmax_fwd(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y,
@@ -74,9 +102,18 @@ static clnn_status softmax_fwd(clnn_context *ctx, const clnn_tensor *x, clnn_ten
         (status = check_same(ctx, y, "y", x, "x")) != CLNN_SUCCESS)
         return status;
     cl_kernel k;
+    cl_uint C = (cl_uint)x->dims[1];
+    if (is_cpu(ctx)) {
+        if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_forward_rows", &k)) != CLNN_SUCCESS)
+            return status;
+        cl_uint N = (cl_uint)x->dims[0], per;
+        size_t items = cpu_rows_split(ctx, x->dims[0], &per);
+        return run_rows_cpu(ctx, k, "softmax_forward_rows", items,
+                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C),
+                                      CLNN_ARG(log_mode), CLNN_ARG(N), CLNN_ARG(per)));
+    }
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_forward", &k)) != CLNN_SUCCESS)
         return status;
-    cl_uint C = (cl_uint)x->dims[1];
     clnn_kernel_arg args[] = {CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C),
                               CLNN_ARG(log_mode), CLNN_LOCAL_ARG(0)};
     return run_rows(ctx, k, "softmax_forward", x->dims[0], x->dims[1], 1, 5, args);
@@ -94,9 +131,19 @@ static clnn_status softmax_bwd(clnn_context *ctx, const clnn_tensor *y, const cl
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: dx must not be y (dx may be dy)",
                           fn);
     cl_kernel k;
+    cl_uint C = (cl_uint)y->dims[1];
+    if (is_cpu(ctx)) {
+        if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_backward_rows", &k)) != CLNN_SUCCESS)
+            return status;
+        cl_uint N = (cl_uint)y->dims[0], per;
+        size_t items = cpu_rows_split(ctx, y->dims[0], &per);
+        return run_rows_cpu(ctx, k, "softmax_backward_rows", items,
+                            CLNN_ARGS(CLNN_ARG(y->buffer), CLNN_ARG(dy->buffer),
+                                      CLNN_ARG(dx->buffer), CLNN_ARG(C), CLNN_ARG(log_mode),
+                                      CLNN_ARG(N), CLNN_ARG(per)));
+    }
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_backward", &k)) != CLNN_SUCCESS)
         return status;
-    cl_uint C = (cl_uint)y->dims[1];
     clnn_kernel_arg args[] = {CLNN_ARG(y->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer),
                               CLNN_ARG(C), CLNN_ARG(log_mode), CLNN_LOCAL_ARG(0)};
     return run_rows(ctx, k, "softmax_backward", y->dims[0], y->dims[1], 1, 6, args);
@@ -339,7 +386,8 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
     }
     cl_kernel k_check, k_rows, k_finish;
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_check_labels", &k_check)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_rows", &k_rows)) != CLNN_SUCCESS ||
+        (status = clnn_get_kernel(ctx, "loss.cl", NULL, is_cpu(ctx) ? "ce_rows_cpu" : "ce_rows",
+                                  &k_rows)) != CLNN_SUCCESS ||
         (status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_finish", &k_finish)) != CLNN_SUCCESS)
         return status;
     cl_mem info, rows, out = NULL;
@@ -361,10 +409,20 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
         cl_int ig = opt.ignore_index;
         cl_float eps = opt.label_smoothing;
         cl_mem dl = dlogits ? dlogits->buffer : rows; /* never written without flag 1 */
-        clnn_kernel_arg args[] = {CLNN_ARG(logits->buffer), CLNN_ARG(labels), CLNN_ARG(info),
-                                  CLNN_ARG(dl), CLNN_ARG(rows), CLNN_ARG(Cu), CLNN_ARG(ig),
-                                  CLNN_ARG(eps), CLNN_ARG(flags), CLNN_LOCAL_ARG(0)};
-        status = run_rows(ctx, k_rows, "ce_rows", N, C, 4, 10, args);
+        if (is_cpu(ctx)) {
+            cl_uint Nu = (cl_uint)N, per;
+            size_t items = cpu_rows_split(ctx, N, &per);
+            status = run_rows_cpu(ctx, k_rows, "ce_rows_cpu", items,
+                                  CLNN_ARGS(CLNN_ARG(logits->buffer), CLNN_ARG(labels),
+                                            CLNN_ARG(info), CLNN_ARG(dl), CLNN_ARG(rows),
+                                            CLNN_ARG(Cu), CLNN_ARG(ig), CLNN_ARG(eps),
+                                            CLNN_ARG(flags), CLNN_ARG(Nu), CLNN_ARG(per)));
+        } else {
+            clnn_kernel_arg args[] = {CLNN_ARG(logits->buffer), CLNN_ARG(labels), CLNN_ARG(info),
+                                      CLNN_ARG(dl), CLNN_ARG(rows), CLNN_ARG(Cu), CLNN_ARG(ig),
+                                      CLNN_ARG(eps), CLNN_ARG(flags), CLNN_LOCAL_ARG(0)};
+            status = run_rows(ctx, k_rows, "ce_rows", N, C, 4, 10, args);
+        }
     }
     cl_mem dest = host_loss ? out : loss ? loss->buffer : NULL;
     if (status == CLNN_SUCCESS && dest) {
