@@ -150,13 +150,6 @@ static inline void clnn_act_kahan_add(float *sum, float *comp, float v)
     *sum = s;
 }
 
-/* The sum of 8 lanes. */
-static inline float clnn_act_sum8(float8 v)
-{
-    float4 h = v.lo + v.hi;
-    return (h.x + h.y) + (h.z + h.w);
-}
-
 /* Backward of the fused bias + activation on (rows, cols), stage 1:
  *   g = dy * f'(z), dx = [beta dx +] g, and the sum of g over rows r0 .. r0 + per - 1,
  * where z = saved (+ b when has_b), or f'(z) comes from the output y = saved when from_y.
@@ -296,6 +289,35 @@ __kernel void clnn_prelu_forward(__global const float *x, __global const float *
     clnn_store4(select(w[c] * v, v, v > 0.0f), y + off, j, inner);
 }
 
+/* The PReLU backward of 8 consecutive elements at offset i with slopes a: writes dx when
+ * write_dx and returns the 8 slope-gradient terms dy * (x > 0 ? 0 : x). */
+static inline float8 clnn_prelu_backward8(__global const float *x, __global const float *dy,
+                                          __global float *dx, uint i, float8 a, int write_dx,
+                                          float beta)
+{
+    float8 xv = vload8(0, x + i), g = vload8(0, dy + i);
+    int8 pos = xv > 0.0f;
+    if (write_dx) {
+        float8 f = select(select(a, (float8)(1.0f), pos), xv, isnan(xv));
+        float8 d = g * f;
+        vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dx + i), d) : d, 0, dx + i);
+    }
+    return g * select(xv, (float8)(0.0f), pos);
+}
+
+/* The same for one element. */
+static inline float clnn_prelu_backward1(__global const float *x, __global const float *dy,
+                                         __global float *dx, uint i, float a, int write_dx,
+                                         float beta)
+{
+    float xv = x[i], g = dy[i];
+    if (write_dx) {
+        float d = g * (xv > 0.0f ? 1.0f : (isnan(xv) ? xv : a));
+        dx[i] = beta != 0.0f ? fma(beta, dx[i], d) : d;
+    }
+    return g * (xv > 0.0f ? 0.0f : xv);
+}
+
 /* Work-group (part, c) takes the channel's elements k in [part * chunk, (part + 1) * chunk) of
  * its len = outer * inner (k = o * inner + s lies at (o * channels + c) * inner + s), writes their
  * dx when write_dx, and reduces their slope gradient: into out[c] (out = dw, with out_beta) when
@@ -319,13 +341,8 @@ __kernel void clnn_prelu_backward(__global const float *x, __global const float 
         uint o = k / inner, s = k - o * inner;
         uint dq = wg / inner, ds = wg - dq * inner;
         for (; k < end; k += wg) {
-            uint idx = (o * channels + c) * inner + s;
-            float xv = x[idx], g = dy[idx];
-            if (write_dx) {
-                float d = g * (xv > 0.0f ? 1.0f : (isnan(xv) ? xv : a));
-                dx[idx] = beta != 0.0f ? fma(beta, dx[idx], d) : d;
-            }
-            acc += g * (xv > 0.0f ? 0.0f : xv);
+            acc += clnn_prelu_backward1(x, dy, dx, (o * channels + c) * inner + s, a, write_dx,
+                                        beta);
             s += ds;
             o += dq;
             if (s >= inner) {
@@ -342,35 +359,6 @@ __kernel void clnn_prelu_backward(__global const float *x, __global const float 
         else
             out[c * parts + part] = scratch[0];
     }
-}
-
-/* The PReLU backward of 8 consecutive elements at offset i: writes dx when write_dx and returns
- * the 8 slope-gradient terms dy * (x > 0 ? 0 : x). */
-static inline float8 clnn_prelu_backward8(__global const float *x, __global const float *dy,
-                                          __global float *dx, uint i, float a, int write_dx,
-                                          float beta)
-{
-    float8 xv = vload8(0, x + i), g = vload8(0, dy + i);
-    int8 pos = xv > 0.0f;
-    if (write_dx) {
-        float8 f = select(select((float8)(a), (float8)(1.0f), pos), xv, isnan(xv));
-        float8 d = g * f;
-        vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dx + i), d) : d, 0, dx + i);
-    }
-    return g * select(xv, (float8)(0.0f), pos);
-}
-
-/* The same for one element. */
-static inline float clnn_prelu_backward1(__global const float *x, __global const float *dy,
-                                         __global float *dx, uint i, float a, int write_dx,
-                                         float beta)
-{
-    float xv = x[i], g = dy[i];
-    if (write_dx) {
-        float d = g * (xv > 0.0f ? 1.0f : (isnan(xv) ? xv : a));
-        dx[i] = beta != 0.0f ? fma(beta, dx[i], d) : d;
-    }
-    return g * (xv > 0.0f ? 0.0f : xv);
 }
 
 /* Elements the CPU forms sum in float8 lanes before adding the block to a compensated total. */
@@ -397,10 +385,10 @@ __kernel void clnn_prelu_backward_planes(__global const float *x, __global const
         uint n = min(end - k, inner - s);
         uint base = (o * channels + c) * inner + s, i = 0;
         for (; i + 8u <= n; i += 8u) {
-            acc += clnn_prelu_backward8(x, dy, dx, base + i, a, write_dx, beta);
+            acc += clnn_prelu_backward8(x, dy, dx, base + i, (float8)(a), write_dx, beta);
             in_block += 8u;
             if (in_block >= CLNN_PRELU_BLOCK) {
-                clnn_act_kahan_add(&sum, &comp, clnn_act_sum8(acc));
+                clnn_act_kahan_add(&sum, &comp, clnn_sum8(acc));
                 acc = (float8)(0.0f);
                 in_block = 0;
             }
@@ -409,7 +397,7 @@ __kernel void clnn_prelu_backward_planes(__global const float *x, __global const
             block += clnn_prelu_backward1(x, dy, dx, base + i, a, write_dx, beta);
         k += n;
     }
-    clnn_act_kahan_add(&sum, &comp, clnn_act_sum8(acc));
+    clnn_act_kahan_add(&sum, &comp, clnn_sum8(acc));
     clnn_act_kahan_add(&sum, &comp, block);
     out[c * parts + part] = sum;
 }
@@ -432,14 +420,8 @@ __kernel void clnn_prelu_backward_rows(__global const float *x, __global const f
     for (uint r = r0; r < r1; ++r) {
         uint base = r * channels, c = 0;
         for (; c < cv; c += 8u) {
-            float8 a = vload8(0, w + c), xv = vload8(0, x + base + c), g = vload8(0, dy + base + c);
-            int8 pos = xv > 0.0f;
-            if (write_dx) {
-                float8 d = g * select(select(a, (float8)(1.0f), pos), xv, isnan(xv));
-                __global float *dp = dx + base + c;
-                vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dp), d) : d, 0, dp);
-            }
-            vstore8(vload8(0, part + c) + g * select(xv, (float8)(0.0f), pos), 0, part + c);
+            float8 t = clnn_prelu_backward8(x, dy, dx, base + c, vload8(0, w + c), write_dx, beta);
+            vstore8(vload8(0, part + c) + t, 0, part + c);
         }
         for (; c < channels; ++c)
             part[c] += clnn_prelu_backward1(x, dy, dx, base + c, w[c], write_dx, beta);

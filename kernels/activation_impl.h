@@ -9,6 +9,23 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_where)(CLNN_ACT_I c, CLNN_ACT_T a, 
     return select(b, a, c);
 }
 
+/* The reduction shared by clnn_act_exp and clnn_act_expm1 (described there): for a clamped xc,
+ * returns e^r - 1 = r + r^2 P(r) and sets *k = n, where xc = n ln2 + r, |r| <= ln2 / 2. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_reduced)(CLNN_ACT_T xc, CLNN_ACT_I *k)
+{
+    CLNN_ACT_T kf = fma(xc, (CLNN_ACT_T)(1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
+    CLNN_ACT_T n = kf - 12582912.0f;
+    *k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000; /* as_int(12582912.0f): k == n */
+    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), xc);
+    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
+    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(1.9875691500e-4f), (CLNN_ACT_T)(1.3981999507e-3f));
+    q = fma(q, r, 8.3334519073e-3f);
+    q = fma(q, r, 4.1665795894e-2f);
+    q = fma(q, r, 1.6666665459e-1f);
+    q = fma(q, r, 5.0000001201e-1f);
+    return fma(q, r * r, r);
+}
+
 /* e^x for every float x, within 2 ulp (measured by the test's sweep of the float range; POCL's
  * exp is several times slower than memory, so these kernels carry their own). Cody-Waite:
  * x = n ln2 + r, n = round(x / ln2) read from the low bits of the 1.5 * 2^23 shifter after one
@@ -21,18 +38,8 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_where)(CLNN_ACT_I c, CLNN_ACT_T a, 
  * -Inf gives 0 and +Inf gives +Inf); NaN is passed through. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp)(CLNN_ACT_T x)
 {
-    CLNN_ACT_T xc = fmin(fmax(x, -150.0f), 100.0f);
-    CLNN_ACT_T kf = fma(xc, (CLNN_ACT_T)(1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
-    CLNN_ACT_T n = kf - 12582912.0f;
-    CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000; /* as_int(12582912.0f): k == n */
-    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), xc);
-    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
-    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(1.9875691500e-4f), (CLNN_ACT_T)(1.3981999507e-3f));
-    q = fma(q, r, 8.3334519073e-3f);
-    q = fma(q, r, 4.1665795894e-2f);
-    q = fma(q, r, 1.6666665459e-1f);
-    q = fma(q, r, 5.0000001201e-1f);
-    CLNN_ACT_T e = fma(q, r * r, r) + 1.0f;
+    CLNN_ACT_I k;
+    CLNN_ACT_T e = CLNN_ACT_N(clnn_act_exp_reduced)(fmin(fmax(x, -150.0f), 100.0f), &k) + 1.0f;
     /* 2^k = 2^(k & 1) (2^h)^2, h = floor(k / 2); the odd factor joins e exactly. (Building two
      * scales alike would invite LLVM's SLP vectoriser to pair them, and a kernel holding
      * short vectors is no longer vectorised across work-items by POCL: 4x slower.) */
@@ -56,18 +63,8 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp)(CLNN_ACT_T x)
  * through. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_expm1)(CLNN_ACT_T x)
 {
-    CLNN_ACT_T xc = fmin(fmax(x, -30.0f), 89.0f);
-    CLNN_ACT_T kf = fma(xc, (CLNN_ACT_T)(1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
-    CLNN_ACT_T n = kf - 12582912.0f;
-    CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000; /* as_int(12582912.0f): k == n */
-    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), xc);
-    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
-    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(1.9875691500e-4f), (CLNN_ACT_T)(1.3981999507e-3f));
-    q = fma(q, r, 8.3334519073e-3f);
-    q = fma(q, r, 4.1665795894e-2f);
-    q = fma(q, r, 1.6666665459e-1f);
-    q = fma(q, r, 5.0000001201e-1f);
-    CLNN_ACT_T em1 = fma(q, r * r, r);
+    CLNN_ACT_I k;
+    CLNN_ACT_T em1 = CLNN_ACT_N(clnn_act_exp_reduced)(fmin(fmax(x, -30.0f), 89.0f), &k);
     CLNN_ACT_T s = CLNN_ACT_CAT(as_, CLNN_ACT_T)((k + 126) << 23);
     CLNN_ACT_T m = 2.0f * fma(s, em1, s - 0.5f);
     return CLNN_ACT_N(clnn_act_where)(x != x, x, m);

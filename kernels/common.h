@@ -41,4 +41,16 @@ static inline void clnn_store4(float4 v, __global float *p, uint i, uint n)
         p[base + 2u] = v.s2;
 }
 
+/* Horizontal sums in a fixed order (halves first), for the hand-vectorised CPU kernels. */
+static inline float clnn_sum8(float8 v)
+{
+    float4 a = v.lo + v.hi;
+    return (a.x + a.y) + (a.z + a.w);
+}
+
+static inline float clnn_sum16(float16 v)
+{
+    return clnn_sum8(v.lo + v.hi);
+}
+
 #endif

@@ -124,13 +124,6 @@ __kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global c
     gemm_store(c, ldc, M, N, m0, n0, 3u, c3, alpha, beta);
 }
 
-static inline float hsum16(float16 w)
-{
-    float8 v = w.lo + w.hi;
-    float4 s = v.lo + v.hi;
-    return (s.x + s.y) + (s.z + s.w);
-}
-
 /* A(m, k) = a[m * lda + k] and B(k, n) = b[n * ldb + k] (C = A B^T): dot products of rows, 16 k
  * at a time. A 4 x 4 block per work-item in 16 vector accumulators (separate variables: a private
  * array of them is spilled to memory by some compilers, POCL's among them), reduced at the end.
@@ -160,10 +153,10 @@ __kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global c
         s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
         s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
     }
-    float4 r0 = (float4)(hsum16(s00), hsum16(s01), hsum16(s02), hsum16(s03));
-    float4 r1 = (float4)(hsum16(s10), hsum16(s11), hsum16(s12), hsum16(s13));
-    float4 r2 = (float4)(hsum16(s20), hsum16(s21), hsum16(s22), hsum16(s23));
-    float4 r3 = (float4)(hsum16(s30), hsum16(s31), hsum16(s32), hsum16(s33));
+    float4 r0 = (float4)(clnn_sum16(s00), clnn_sum16(s01), clnn_sum16(s02), clnn_sum16(s03));
+    float4 r1 = (float4)(clnn_sum16(s10), clnn_sum16(s11), clnn_sum16(s12), clnn_sum16(s13));
+    float4 r2 = (float4)(clnn_sum16(s20), clnn_sum16(s21), clnn_sum16(s22), clnn_sum16(s23));
+    float4 r3 = (float4)(clnn_sum16(s30), clnn_sum16(s31), clnn_sum16(s32), clnn_sum16(s33));
     for (; k < K; ++k) {
         float4 y = (float4)(b0[k], b1[k], b2[k], b3[k]);
         r0 += a0[k] * y, r1 += a1[k] * y, r2 += a2[k] * y, r3 += a3[k] * y;

@@ -192,13 +192,6 @@ static inline float loss_row_max(__global const float *xr, uint C)
     return any_nan ? NAN : m;
 }
 
-static inline float loss_sum16(float16 v)
-{
-    float8 a = v.lo + v.hi;
-    float4 b = a.lo + a.hi;
-    return (b.x + b.y) + (b.z + b.w);
-}
-
 /* sum exp(x - m) over the row, and in *sum_x the sum of x. */
 static inline float loss_row_sum_exp(__global const float *xr, uint C, float m, float *sum_x)
 {
@@ -209,7 +202,7 @@ static inline float loss_row_sum_exp(__global const float *xr, uint C, float m, 
         e16 += clnn_act_exp16(v - m);
         x16 += v;
     }
-    float e = loss_sum16(e16), sx = loss_sum16(x16);
+    float e = clnn_sum16(e16), sx = clnn_sum16(x16);
     for (uint j = Cv; j < C; ++j) {
         e += clnn_act_exp(xr[j] - m);
         sx += xr[j];
@@ -257,7 +250,7 @@ __kernel void softmax_backward_rows(__global const float *y, __global const floa
             float16 g = vload16(0, gr + j);
             s16 += log_mode ? g : g * vload16(0, yr + j);
         }
-        float s = loss_sum16(s16);
+        float s = clnn_sum16(s16);
         for (uint j = Cv; j < C; ++j)
             s += log_mode ? gr[j] : gr[j] * yr[j];
         for (uint j = 0; j < Cv; j += 16u) {

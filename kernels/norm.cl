@@ -54,12 +54,6 @@ static inline void bn_fold_block(float *n, float *mean, float *m2, float b, floa
     clnn_chan_merge(n, mean, m2, b, mb, fmax(s2 - s1 * mb, 0.0f));
 }
 
-static inline float bn_sum8(float8 v)
-{
-    float4 a = v.lo + v.hi;
-    return (a.x + a.y) + (a.z + a.w);
-}
-
 /* bn_fold_block on 16 lanes of equal count (16 features of 2-D input): merges a block of b
  * values into the triple (n, mean, m2); the caller then adds b to its count n. */
 static inline void bn_fold_block16(float n, float16 *mean, float16 *m2, float b, float16 s1,
@@ -197,8 +191,8 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
                     v2 += v * v;
                 }
                 b += (float)(s - sb);
-                a1 += bn_sum8(v1);
-                a2 += bn_sum8(v2);
+                a1 += clnn_sum8(v1);
+                a2 += clnn_sum8(v2);
                 for (; s < se; ++s) {
                     float v = row[s] - K;
                     a1 += v;
@@ -475,9 +469,9 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
                 v2 += gv * d;
                 v3 += d;
             }
-            sdy += bn_sum8(v1);
-            sdx += bn_sum8(v2);
-            sx += bn_sum8(v3);
+            sdy += clnn_sum8(v1);
+            sdx += clnn_sum8(v2);
+            sx += clnn_sum8(v3);
             for (; s < se; ++s) {
                 float d = xr[s] - K;
                 float gv = BN_BWD_GRAD(gr[s], d, c, C, pre, act);
@@ -734,7 +728,7 @@ __kernel void bn_forward_resident_planes(__global const float *x, __global float
                 v1 += v;
                 v2 += v * v;
             }
-            float a1 = bn_sum8(v1), a2 = bn_sum8(v2);
+            float a1 = clnn_sum8(v1), a2 = clnn_sum8(v2);
             for (; s < se; ++s) {
                 float v = row[s] - K;
                 a1 += v;
@@ -892,7 +886,7 @@ __kernel void bn_backward_resident_planes(__global const float *x, __global cons
             float8 v3 = (float8)(0.0f);
             for (; s + 8u <= se; s += 8u)
                 v3 += vload8(0, xr + s) - K;
-            float t = bn_sum8(v3);
+            float t = clnn_sum8(v3);
             for (; s < se; ++s)
                 t += xr[s] - K;
             d += t;
@@ -912,7 +906,7 @@ __kernel void bn_backward_resident_planes(__global const float *x, __global cons
                 v2 += g * v;
                 v3 += v;
             }
-            float t1 = bn_sum8(v1), t2 = bn_sum8(v2), t3 = bn_sum8(v3);
+            float t1 = clnn_sum8(v1), t2 = clnn_sum8(v2), t3 = clnn_sum8(v3);
             for (; s < se; ++s) {
                 float v = xr[s] - K;
                 float g = bn_act_grad1(gr[s], (v - d) * a + b, act);
@@ -1019,18 +1013,8 @@ __kernel void ln_forward_chunks(__global const float *x, __global float *y,
             s2 += v * v;
         }
         float b = (float)((je - jb) / 16u);
-        float16 mb = s1 / b, m2b = fmax(s2 - s1 * mb, 0.0f);
-        if (lcnt == 0.0f) {
-            mean = mb;
-            m2 = m2b;
-            lcnt = b;
-        } else {
-            float total = lcnt + b, wb = b / total;
-            float16 delta = mb - mean;
-            mean += delta * wb;
-            m2 += m2b + delta * delta * lcnt * wb;
-            lcnt = total;
-        }
+        bn_fold_block16(lcnt, &mean, &m2, b, s1, s2);
+        lcnt += b;
     }
     /* Lanes pairwise (equal counts), then the remainder. */
     float8 n8 = (float8)(lcnt), mean8 = mean.lo, m28 = m2.lo;
@@ -1193,7 +1177,7 @@ __kernel void ln_backward_rows(__global const float *x, __global const float *dy
             a2 += g * v;
             a3 += v;
         }
-        float sg = bn_sum8(a1.lo + a1.hi), sgv = bn_sum8(a2.lo + a2.hi), sv = bn_sum8(a3.lo + a3.hi);
+        float sg = clnn_sum16(a1), sgv = clnn_sum16(a2), sv = clnn_sum16(a3);
         for (uint j = Dv; j < D; ++j) {
             float g = hg ? gr[j] * gamma[j] : gr[j], v = xr[j] - K;
             sg += g;

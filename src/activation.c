@@ -456,15 +456,18 @@ static size_t wide_group_size(clnn_context *ctx, cl_kernel kernel, size_t cap)
  * in sequence before the compensated column sum. */
 #define ACT_CPU_MAX_ROWS 256
 
-/* Work-items of a CPU rows form over `rows` rows: a few per compute unit, more when they would
- * each take over ACT_CPU_MAX_ROWS rows; *per gets the rows each. */
-static size_t cpu_row_parts(const clnn_context *ctx, size_t rows, size_t *per)
+/* The compensated column sums of stage 2: dst[j] = [beta dst[j] +] sum of partials[q * cols + j]
+ * over q < parts (clnn_activation_column_sum). */
+static clnn_status column_sum_launch(clnn_context *ctx, cl_kernel k_sum, cl_mem partials,
+                                     size_t parts, size_t cols, cl_mem dst, float beta)
 {
-    size_t parts = ACT_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
-    if (rows / parts > ACT_CPU_MAX_ROWS)
-        parts = (rows + ACT_CPU_MAX_ROWS - 1) / ACT_CPU_MAX_ROWS;
-    *per = (rows + parts - 1) / parts;
-    return (rows + *per - 1) / *per;
+    size_t sx = row_group_size(wide_group_size(ctx, k_sum, 1024), cols);
+    size_t global[2] = {round_up(cols, sx), 1}, local[2] = {sx, 1};
+    cl_uint parts_u = (cl_uint)parts, cols_u = (cl_uint)cols;
+    cl_float b = beta;
+    return clnn_run_kernel(ctx, k_sum, "clnn_activation_column_sum", 2, global, local,
+                           CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u), CLNN_ARG(cols_u),
+                                     CLNN_ARG(dst), CLNN_ARG(b)));
 }
 
 /* The bias backward on CPUs: clnn_activation_bias_backward_rows (a group of one work-item per
@@ -481,30 +484,24 @@ static clnn_status bias_backward_rows(clnn_context *ctx, const clnn_activation_d
     if (s != CLNN_SUCCESS)
         return s;
     size_t rows = saved->dims[0], cols = saved->dims[1], per;
-    size_t parts = cpu_row_parts(ctx, rows, &per);
-    cl_int err;
-    cl_mem partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
-                                     parts * cols * sizeof(cl_float), NULL, &err);
-    if (err != CL_SUCCESS)
-        return clnn_cl_error(ctx, err, "clCreateBuffer(bias gradient partial sums)");
+    size_t parts = clnn_split_rows(ctx, rows, ACT_CPU_ITEMS_PER_CU, ACT_CPU_MAX_ROWS, &per);
+    cl_mem partials;
+    s = clnn_scratch_buffer(ctx, parts * cols * sizeof(cl_float), "bias gradient partial sums",
+                            &partials);
+    if (s != CLNN_SUCCESS)
+        return s;
     cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
     cl_int has_b = bias != NULL, from_y = what == CLNN_ACTIVATION_SAVED_OUTPUT;
-    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, per_u = (cl_uint)per, parts_u = (cl_uint)parts;
-    cl_float b1 = beta, b2 = bias_beta;
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, per_u = (cl_uint)per;
+    cl_float b1 = beta;
     cl_float4 p = clnn_activation_kernel_params(desc);
-    size_t global[1] = {parts}, local[1] = {1};
-    s = clnn_run_kernel(ctx, k, "clnn_activation_bias_backward_rows", 1, global, local,
-                        CLNN_ARGS(CLNN_ARG(saved->buffer), CLNN_ARG(bbuf), CLNN_ARG(has_b),
-                                  CLNN_ARG(from_y), CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer),
-                                  CLNN_ARG(b1), CLNN_ARG(partials), CLNN_ARG(r), CLNN_ARG(c),
-                                  CLNN_ARG(per_u), CLNN_ARG(p)));
-    if (s == CLNN_SUCCESS) {
-        size_t sx = row_group_size(wide_group_size(ctx, k_sum, 1024), cols);
-        size_t sglobal[2] = {round_up(cols, sx), 1}, slocal[2] = {sx, 1};
-        s = clnn_run_kernel(ctx, k_sum, "clnn_activation_column_sum", 2, sglobal, slocal,
-                            CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u), CLNN_ARG(c),
-                                      CLNN_ARG(dbias->buffer), CLNN_ARG(b2)));
-    }
+    s = clnn_run_kernel_single(ctx, k, "clnn_activation_bias_backward_rows", parts,
+                               CLNN_ARGS(CLNN_ARG(saved->buffer), CLNN_ARG(bbuf),
+                                         CLNN_ARG(has_b), CLNN_ARG(from_y), CLNN_ARG(dy->buffer),
+                                         CLNN_ARG(dx->buffer), CLNN_ARG(b1), CLNN_ARG(partials),
+                                         CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(per_u), CLNN_ARG(p)));
+    if (s == CLNN_SUCCESS)
+        s = column_sum_launch(ctx, k_sum, partials, parts, cols, dbias->buffer, bias_beta);
     /* The queue keeps the buffer alive until the kernels using it have finished. */
     clReleaseMemObject(partials);
     return s;
@@ -544,18 +541,17 @@ static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation
     int direct = blocks == 1;
     cl_mem partials = NULL;
     if (!direct) {
-        cl_int err;
-        partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, blocks * cols * sizeof(cl_float),
-                                  NULL, &err);
-        if (err != CL_SUCCESS)
-            return clnn_cl_error(ctx, err, "clCreateBuffer(bias gradient partial sums)");
+        s = clnn_scratch_buffer(ctx, blocks * cols * sizeof(cl_float), "bias gradient partial sums",
+                                &partials);
+        if (s != CLNN_SUCCESS)
+            return s;
     }
     size_t local[2] = {lx, 1};
     size_t global[2] = {col_groups * lx, blocks};
     cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
     cl_mem out = direct ? dbias->buffer : partials;
     cl_int has_b = bias != NULL, from_y = what == CLNN_ACTIVATION_SAVED_OUTPUT, direct_arg = direct;
-    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, per_arg = (cl_uint)per, parts = (cl_uint)blocks;
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, per_arg = (cl_uint)per;
     cl_float b1 = beta, b2 = bias_beta;
     cl_float4 p = clnn_activation_kernel_params(desc);
     s = clnn_run_kernel(ctx, k, "clnn_activation_bias_backward", 2, global, local,
@@ -563,13 +559,8 @@ static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation
                                   CLNN_ARG(from_y), CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer),
                                   CLNN_ARG(b1), CLNN_ARG(out), CLNN_ARG(direct_arg), CLNN_ARG(b2),
                                   CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(per_arg), CLNN_ARG(p)));
-    if (s == CLNN_SUCCESS && !direct) {
-        size_t sx = row_group_size(wide_group_size(ctx, ks, 1024), cols);
-        size_t sglobal[2] = {round_up(cols, sx), 1}, slocal[2] = {sx, 1};
-        s = clnn_run_kernel(ctx, ks, "clnn_activation_column_sum", 2, sglobal, slocal,
-                            CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts), CLNN_ARG(c),
-                                      CLNN_ARG(dbias->buffer), CLNN_ARG(b2)));
-    }
+    if (s == CLNN_SUCCESS && !direct)
+        s = column_sum_launch(ctx, ks, partials, blocks, cols, dbias->buffer, bias_beta);
     /* The queue keeps the buffer alive until the kernels using it have finished. */
     if (partials)
         clReleaseMemObject(partials);
@@ -735,9 +726,9 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     if (s == CLNN_SUCCESS)
         s = check_not_aliased(ctx, fn, y, "y", weight, "weight");
     cl_kernel k;
-    if (s == CLNN_SUCCESS)
-        s = get_kernel(ctx, &identity, "clnn_prelu_forward", &k);
     if (s != CLNN_SUCCESS)
+        return s;
+    if ((s = get_kernel(ctx, &identity, "clnn_prelu_forward", &k)) != CLNN_SUCCESS)
         return s;
     size_t chunks = (l.inner + 3) / 4;
     size_t wg = clnn_kernel_group_size(ctx, k);
@@ -748,6 +739,21 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     return clnn_run_kernel(ctx, k, "clnn_prelu_forward", 3, global, local,
                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
                                      CLNN_ARG(y->buffer), CLNN_ARG(inner), CLNN_ARG(channels)));
+}
+
+/* dw[c] = [beta dw[c] +] the sum of partials[c * parts .. c * parts + parts) (clnn_prelu_reduce,
+ * a work-group per channel). */
+static clnn_status prelu_reduce_launch(clnn_context *ctx, cl_kernel k_reduce, cl_mem partials,
+                                       size_t parts, size_t channels, cl_mem dw, float beta)
+{
+    size_t wr = clnn_kernel_group_size(ctx, k_reduce);
+    size_t local = pow2_ceil(parts) < wr ? pow2_ceil(parts) : wr;
+    size_t global = local * channels;
+    cl_uint parts_u = (cl_uint)parts;
+    cl_float b = beta;
+    return clnn_run_kernel(ctx, k_reduce, "clnn_prelu_reduce", 1, &global, &local,
+                           CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u), CLNN_ARG(dw),
+                                     CLNN_ARG(b), CLNN_LOCAL_ARG(local * sizeof(cl_float))));
 }
 
 /* Least elements per work-item of the planes form of the PReLU backward on CPUs. */
@@ -773,7 +779,7 @@ static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
         return s;
     size_t parts, per;
     if (rows_form) { /* parts = work-items, per = rows each */
-        parts = cpu_row_parts(ctx, l->outer, &per);
+        parts = clnn_split_rows(ctx, l->outer, ACT_CPU_ITEMS_PER_CU, ACT_CPU_MAX_ROWS, &per);
     } else { /* parts per channel, per = elements each */
         size_t len = l->outer * l->inner;
         size_t items = ACT_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
@@ -783,31 +789,26 @@ static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
         per = (len + parts - 1) / parts;
         parts = (len + per - 1) / per;
     }
-    cl_int err;
-    cl_mem partials = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
-                                     parts * l->channels * sizeof(cl_float), NULL, &err);
-    if (err != CL_SUCCESS)
-        return clnn_cl_error(ctx, err, "clCreateBuffer(PReLU partial sums)");
+    cl_mem partials;
+    s = clnn_scratch_buffer(ctx, parts * l->channels * sizeof(cl_float), "PReLU partial sums",
+                            &partials);
+    if (s != CLNN_SUCCESS)
+        return s;
     cl_mem dxbuf = dx ? dx->buffer : dy->buffer; /* not written without write_dx */
     cl_int write_dx = dx != NULL;
-    cl_float b1 = beta, b2 = weight_beta;
-    cl_uint channels = (cl_uint)l->channels, per_u = (cl_uint)per, parts_u = (cl_uint)parts;
+    cl_float b1 = beta;
+    cl_uint channels = (cl_uint)l->channels, per_u = (cl_uint)per;
     if (rows_form) {
         cl_uint outer = (cl_uint)l->outer;
-        size_t global[1] = {parts}, local[1] = {1};
-        s = clnn_run_kernel(ctx, k, name, 1, global, local,
-                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
-                                      CLNN_ARG(dy->buffer), CLNN_ARG(dxbuf), CLNN_ARG(write_dx),
-                                      CLNN_ARG(b1), CLNN_ARG(partials), CLNN_ARG(outer),
-                                      CLNN_ARG(channels), CLNN_ARG(per_u)));
-        if (s == CLNN_SUCCESS && dweight) {
-            size_t sx = row_group_size(wide_group_size(ctx, k_sum, 1024), l->channels);
-            size_t sglobal[2] = {round_up(l->channels, sx), 1}, slocal[2] = {sx, 1};
-            s = clnn_run_kernel(ctx, k_sum, "clnn_activation_column_sum", 2, sglobal, slocal,
-                                CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u),
-                                          CLNN_ARG(channels), CLNN_ARG(dweight->buffer),
-                                          CLNN_ARG(b2)));
-        }
+        s = clnn_run_kernel_single(ctx, k, name, parts,
+                                   CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                             CLNN_ARG(dy->buffer), CLNN_ARG(dxbuf),
+                                             CLNN_ARG(write_dx), CLNN_ARG(b1), CLNN_ARG(partials),
+                                             CLNN_ARG(outer), CLNN_ARG(channels),
+                                             CLNN_ARG(per_u)));
+        if (s == CLNN_SUCCESS && dweight)
+            s = column_sum_launch(ctx, k_sum, partials, parts, l->channels, dweight->buffer,
+                                  weight_beta);
     } else {
         cl_uint inner = (cl_uint)l->inner, len = (cl_uint)(l->outer * l->inner);
         size_t global[2] = {parts, l->channels}, local[2] = {1, 1};
@@ -816,15 +817,9 @@ static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
                                       CLNN_ARG(dy->buffer), CLNN_ARG(dxbuf), CLNN_ARG(write_dx),
                                       CLNN_ARG(b1), CLNN_ARG(partials), CLNN_ARG(inner),
                                       CLNN_ARG(channels), CLNN_ARG(len), CLNN_ARG(per_u)));
-        if (s == CLNN_SUCCESS && dweight) {
-            size_t wr = clnn_kernel_group_size(ctx, k_reduce);
-            size_t rlocal = pow2_ceil(parts) < wr ? pow2_ceil(parts) : wr;
-            size_t rglobal = rlocal * l->channels;
-            s = clnn_run_kernel(ctx, k_reduce, "clnn_prelu_reduce", 1, &rglobal, &rlocal,
-                                CLNN_ARGS(CLNN_ARG(partials), CLNN_ARG(parts_u),
-                                          CLNN_ARG(dweight->buffer), CLNN_ARG(b2),
-                                          CLNN_LOCAL_ARG(rlocal * sizeof(cl_float))));
-        }
+        if (s == CLNN_SUCCESS && dweight)
+            s = prelu_reduce_launch(ctx, k_reduce, partials, parts, l->channels, dweight->buffer,
+                                    weight_beta);
     }
     /* The queue keeps the buffer alive until the kernels using it have finished. */
     clReleaseMemObject(partials);
@@ -903,18 +898,17 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
     int direct = parts == 1 && dweight != NULL;
     cl_mem scratch = NULL;
     if (!direct) {
-        cl_int err;
-        scratch = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE,
-                                 l.channels * parts * sizeof(cl_float), NULL, &err);
-        if (err != CL_SUCCESS)
-            return clnn_cl_error(ctx, err, "clCreateBuffer(PReLU partial sums)");
+        s = clnn_scratch_buffer(ctx, l.channels * parts * sizeof(cl_float), "PReLU partial sums",
+                                &scratch);
+        if (s != CLNN_SUCCESS)
+            return s;
     }
     cl_mem dxbuf = dx ? dx->buffer : dy->buffer;
     cl_mem out = direct ? dweight->buffer : scratch;
     cl_int write_dx = dx != NULL, direct_arg = direct;
     cl_float b1 = beta, b2 = weight_beta;
     cl_uint inner = (cl_uint)l.inner, channels = (cl_uint)l.channels, len_arg = (cl_uint)len,
-            chunk_arg = (cl_uint)chunk, parts_arg = (cl_uint)parts;
+            chunk_arg = (cl_uint)chunk;
     size_t local[2] = {wg, 1};
     size_t global[2] = {wg * parts, l.channels};
     s = clnn_run_kernel(ctx, k, "clnn_prelu_backward", 2, global, local,
@@ -923,15 +917,8 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
                                   CLNN_ARG(b1), CLNN_ARG(out), CLNN_ARG(direct_arg), CLNN_ARG(b2),
                                   CLNN_ARG(inner), CLNN_ARG(channels), CLNN_ARG(len_arg),
                                   CLNN_ARG(chunk_arg), CLNN_LOCAL_ARG(wg * sizeof(cl_float))));
-    if (s == CLNN_SUCCESS && !direct && dweight) {
-        size_t wr = clnn_kernel_group_size(ctx, kr);
-        size_t rlocal = pow2_ceil(parts) < wr ? pow2_ceil(parts) : wr;
-        size_t rglobal = rlocal * l.channels;
-        s = clnn_run_kernel(ctx, kr, "clnn_prelu_reduce", 1, &rglobal, &rlocal,
-                            CLNN_ARGS(CLNN_ARG(scratch), CLNN_ARG(parts_arg),
-                                      CLNN_ARG(dweight->buffer), CLNN_ARG(b2),
-                                      CLNN_LOCAL_ARG(rlocal * sizeof(cl_float))));
-    }
+    if (s == CLNN_SUCCESS && !direct && dweight)
+        s = prelu_reduce_launch(ctx, kr, scratch, parts, l.channels, dweight->buffer, weight_beta);
     /* The queue keeps the scratch buffer alive until the kernels using it have finished. */
     if (scratch)
         clReleaseMemObject(scratch);

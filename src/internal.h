@@ -119,6 +119,16 @@ size_t clnn_kernel_group_size(clnn_context *ctx, cl_kernel kernel);
 clnn_status clnn_run_kernel_1d(clnn_context *ctx, cl_kernel kernel, const char *name,
                                size_t items, size_t arg_count, const clnn_kernel_arg *args);
 
+/* Launches `items` work-groups of one work-item each (1-D): the CPU forms of kernels whose
+ * work-items own whole rows or channels and vectorise by hand. */
+clnn_status clnn_run_kernel_single(clnn_context *ctx, cl_kernel kernel, const char *name,
+                                   size_t items, size_t arg_count, const clnn_kernel_arg *args);
+
+/* Splits `rows` rows (rows >= 1) among about items_per_cu work-items per compute unit, each
+ * taking at most max_rows (0: no limit): returns the work-items, *per the rows each. */
+size_t clnn_split_rows(const clnn_context *ctx, size_t rows, size_t items_per_cu, size_t max_rows,
+                       size_t *per);
+
 /* The smallest power of two >= v, capped at cap (cap need not be a power of two): local sizes
  * for tree reductions. */
 size_t clnn_pow2_ceil_capped(size_t v, size_t cap);

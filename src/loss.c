@@ -68,25 +68,6 @@ static clnn_status run_rows(clnn_context *ctx, cl_kernel k, const char *name, si
  * per range of rows). */
 #define LOSS_CPU_ITEMS_PER_CU 8
 
-/* Split of N rows for the CPU row forms: returns the work-items, *per the rows each. */
-static size_t cpu_rows_split(const clnn_context *ctx, size_t N, cl_uint *per)
-{
-    size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
-    size_t parts = LOSS_CPU_ITEMS_PER_CU * cu;
-    parts = parts > N ? N : parts;
-    size_t rows = (N + parts - 1) / parts;
-    *per = (cl_uint)rows;
-    return (N + rows - 1) / rows;
-}
-
-/* Launches a CPU row form: `items` groups of one work-item. */
-static clnn_status run_rows_cpu(clnn_context *ctx, cl_kernel k, const char *name, size_t items,
-                                size_t arg_count, const clnn_kernel_arg *args)
-{
-    size_t local = 1;
-    return clnn_run_kernel(ctx, k, name, 1, &items, &local, arg_count, args);
-}
-
 static int is_cpu(const clnn_context *ctx)
 {
     return ctx->info.type == CLNN_DEVICE_TYPE_CPU;
@@ -106,11 +87,12 @@ static clnn_status softmax_fwd(clnn_context *ctx, const clnn_tensor *x, clnn_ten
     if (is_cpu(ctx)) {
         if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_forward_rows", &k)) != CLNN_SUCCESS)
             return status;
-        cl_uint N = (cl_uint)x->dims[0], per;
-        size_t items = cpu_rows_split(ctx, x->dims[0], &per);
-        return run_rows_cpu(ctx, k, "softmax_forward_rows", items,
+        size_t per;
+        size_t items = clnn_split_rows(ctx, x->dims[0], LOSS_CPU_ITEMS_PER_CU, 0, &per);
+        cl_uint N = (cl_uint)x->dims[0], per_u = (cl_uint)per;
+        return clnn_run_kernel_single(ctx, k, "softmax_forward_rows", items,
                             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C),
-                                      CLNN_ARG(log_mode), CLNN_ARG(N), CLNN_ARG(per)));
+                                      CLNN_ARG(log_mode), CLNN_ARG(N), CLNN_ARG(per_u)));
     }
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_forward", &k)) != CLNN_SUCCESS)
         return status;
@@ -135,12 +117,13 @@ static clnn_status softmax_bwd(clnn_context *ctx, const clnn_tensor *y, const cl
     if (is_cpu(ctx)) {
         if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_backward_rows", &k)) != CLNN_SUCCESS)
             return status;
-        cl_uint N = (cl_uint)y->dims[0], per;
-        size_t items = cpu_rows_split(ctx, y->dims[0], &per);
-        return run_rows_cpu(ctx, k, "softmax_backward_rows", items,
+        size_t per;
+        size_t items = clnn_split_rows(ctx, y->dims[0], LOSS_CPU_ITEMS_PER_CU, 0, &per);
+        cl_uint N = (cl_uint)y->dims[0], per_u = (cl_uint)per;
+        return clnn_run_kernel_single(ctx, k, "softmax_backward_rows", items,
                             CLNN_ARGS(CLNN_ARG(y->buffer), CLNN_ARG(dy->buffer),
                                       CLNN_ARG(dx->buffer), CLNN_ARG(C), CLNN_ARG(log_mode),
-                                      CLNN_ARG(N), CLNN_ARG(per)));
+                                      CLNN_ARG(N), CLNN_ARG(per_u)));
     }
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_backward", &k)) != CLNN_SUCCESS)
         return status;
@@ -410,13 +393,14 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
         cl_float eps = opt.label_smoothing;
         cl_mem dl = dlogits ? dlogits->buffer : rows; /* never written without flag 1 */
         if (is_cpu(ctx)) {
-            cl_uint Nu = (cl_uint)N, per;
-            size_t items = cpu_rows_split(ctx, N, &per);
-            status = run_rows_cpu(ctx, k_rows, "ce_rows_cpu", items,
+            size_t per;
+            size_t items = clnn_split_rows(ctx, N, LOSS_CPU_ITEMS_PER_CU, 0, &per);
+            cl_uint Nu = (cl_uint)N, per_u = (cl_uint)per;
+            status = clnn_run_kernel_single(ctx, k_rows, "ce_rows_cpu", items,
                                   CLNN_ARGS(CLNN_ARG(logits->buffer), CLNN_ARG(labels),
                                             CLNN_ARG(info), CLNN_ARG(dl), CLNN_ARG(rows),
                                             CLNN_ARG(Cu), CLNN_ARG(ig), CLNN_ARG(eps),
-                                            CLNN_ARG(flags), CLNN_ARG(Nu), CLNN_ARG(per)));
+                                            CLNN_ARG(flags), CLNN_ARG(Nu), CLNN_ARG(per_u)));
         } else {
             clnn_kernel_arg args[] = {CLNN_ARG(logits->buffer), CLNN_ARG(labels), CLNN_ARG(info),
                                       CLNN_ARG(dl), CLNN_ARG(rows), CLNN_ARG(Cu), CLNN_ARG(ig),

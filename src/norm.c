@@ -143,14 +143,6 @@ static size_t bn_resident_chunks(const clnn_context *ctx, const bn_shape *v)
     return chunks < 1 ? 1 : chunks > BN_RESIDENT_CHUNKS ? BN_RESIDENT_CHUNKS : chunks;
 }
 
-/* Runs a resident kernel: `items` groups of one work-item (a CPU runs each on one core). */
-static clnn_status bn_run_resident(clnn_context *ctx, cl_kernel k, const char *name, size_t items,
-                                   size_t count, const clnn_kernel_arg *args)
-{
-    size_t global[1] = {items}, local[1] = {1};
-    return clnn_run_kernel(ctx, k, name, 1, global, local, count, args);
-}
-
 /* ---- the reduction plan of batch-norm stage 1 ------------------------------------------------ */
 
 /* Values a work-item sums between two Chan merges (the stats kernels' blocks). */
@@ -449,14 +441,14 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
             return status;
         if (S == 1) {
             cl_uint chunks = (cl_uint)bn_resident_chunks(ctx, &v);
-            return bn_run_resident(
+            return clnn_run_kernel_single(
                 ctx, kr, name, div_up(items, chunks),
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C), CLNN_ARG(N),
                           CLNN_ARG(chunks), CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags), CLNN_ARG(rm),
                           CLNN_ARG(rv), CLNN_ARG(g), CLNN_ARG(b), CLNN_ARG(save_mean->buffer),
                           CLNN_ARG(save_invstd->buffer), CLNN_ARG(a.p)));
         }
-        return bn_run_resident(
+        return clnn_run_kernel_single(
             ctx, kr, name, items,
             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(C), CLNN_ARG(S),
                       CLNN_ARG(N), CLNN_ARG(eps), CLNN_ARG(momentum), CLNN_ARG(flags),
@@ -658,7 +650,7 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
             return status;
         if (S == 1) {
             cl_uint chunks = (cl_uint)bn_resident_chunks(ctx, &v);
-            return bn_run_resident(
+            return clnn_run_kernel_single(
                 ctx, kr, name, div_up(items, chunks),
                 CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(out_dx),
                           CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
@@ -666,7 +658,7 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
                           CLNN_ARG(chunks), CLNN_ARG(flags), CLNN_ARG(param_beta),
                           CLNN_ARG(a.p)));
         }
-        return bn_run_resident(
+        return clnn_run_kernel_single(
             ctx, kr, name, items,
             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(out_dx),
                       CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
@@ -908,9 +900,8 @@ static clnn_status ln_backward_rows(clnn_context *ctx, const clnn_tensor *x, con
     clnn_status status = clnn_get_kernel(ctx, "norm.cl", NULL, "ln_backward_rows", &k);
     if (status != CLNN_SUCCESS)
         return status;
-    size_t W = BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx);
-    size_t rows = div_up(R, W);
-    W = div_up(R, rows);
+    size_t rows;
+    size_t W = clnn_split_rows(ctx, R, BN_RESIDENT_ITEMS_PER_CU, 0, &rows);
     int params = dgamma || dbeta;
     cl_mem part;
     if ((status = scratch_buffer(ctx, params ? 2 * D * W : 1, &part)) != CLNN_SUCCESS)
@@ -919,13 +910,13 @@ static clnn_status ln_backward_rows(clnn_context *ctx, const clnn_tensor *x, con
                     (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
     cl_uint Ru = (cl_uint)R, Du = (cl_uint)D, rows_u = (cl_uint)rows, Wu = (cl_uint)W;
     cl_mem out = dx ? dx->buffer : dy->buffer; /* not written without DX_WRITE */
-    size_t global[1] = {W}, local[1] = {1};
-    status = clnn_run_kernel(ctx, k, "ln_backward_rows", 1, global, local,
-                             CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer), CLNN_ARG(g),
-                                       CLNN_ARG(flags), CLNN_ARG(save_mean->buffer),
-                                       CLNN_ARG(save_invstd->buffer), CLNN_ARG(out),
-                                       CLNN_ARG(part), CLNN_ARG(Ru), CLNN_ARG(Du),
-                                       CLNN_ARG(rows_u)));
+    status = clnn_run_kernel_single(ctx, k, "ln_backward_rows", W,
+                                    CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
+                                              CLNN_ARG(g), CLNN_ARG(flags),
+                                              CLNN_ARG(save_mean->buffer),
+                                              CLNN_ARG(save_invstd->buffer), CLNN_ARG(out),
+                                              CLNN_ARG(part), CLNN_ARG(Ru), CLNN_ARG(Du),
+                                              CLNN_ARG(rows_u)));
     if (status == CLNN_SUCCESS && params) {
         cl_mem dg = dgamma ? dgamma->buffer : part, db = dbeta ? dbeta->buffer : part;
         status = clnn_run_kernel_1d(ctx, k_final, "ln_param_finalize", D,

@@ -631,6 +631,25 @@ clnn_status clnn_run_kernel(clnn_context *ctx, cl_kernel kernel, const char *nam
     return CLNN_SUCCESS;
 }
 
+clnn_status clnn_run_kernel_single(clnn_context *ctx, cl_kernel kernel, const char *name,
+                                   size_t items, size_t arg_count, const clnn_kernel_arg *args)
+{
+    size_t local = 1;
+    return clnn_run_kernel(ctx, kernel, name, 1, &items, &local, arg_count, args);
+}
+
+size_t clnn_split_rows(const clnn_context *ctx, size_t rows, size_t items_per_cu, size_t max_rows,
+                       size_t *per)
+{
+    size_t parts = items_per_cu * (ctx->info.compute_units ? ctx->info.compute_units : 1);
+    if (max_rows && rows / parts > max_rows)
+        parts = (rows + max_rows - 1) / max_rows;
+    if (parts > rows)
+        parts = rows;
+    *per = (rows + parts - 1) / parts;
+    return (rows + *per - 1) / *per;
+}
+
 clnn_status clnn_run_kernel_1d(clnn_context *ctx, cl_kernel kernel, const char *name,
                                size_t items, size_t arg_count, const clnn_kernel_arg *args)
 {
