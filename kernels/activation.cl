@@ -289,6 +289,22 @@ __kernel void clnn_prelu_forward(__global const float *x, __global const float *
     clnn_store4(select(w[c] * v, v, v > 0.0f), y + off, j, inner);
 }
 
+/* The same for x of shape (rows, channels) (inner = 1, where the kernel above would give each
+ * work-item one element and a tail test): work-item (c, r) handles element (r, c); the local size
+ * is (L, 1), as in clnn_activation_bias_forward. */
+__kernel void clnn_prelu_forward_rows(__global const float *x, __global const float *w,
+                                      __global float *y, uint channels)
+{
+    uint c = (uint)get_global_id(0), i = (uint)get_global_id(1) * channels + c;
+    if (CLNN_ACT_GROUP_INSIDE(channels)) {
+        float v = x[i];
+        y[i] = v > 0.0f ? v : w[c] * v;
+    } else if (c < channels) {
+        float v = x[i];
+        y[i] = v > 0.0f ? v : w[c] * v;
+    }
+}
+
 /* The PReLU backward of 8 consecutive elements at offset i with slopes a: writes dx when
  * write_dx and returns the 8 slope-gradient terms dy * (x > 0 ? 0 : x). */
 static inline float8 clnn_prelu_backward8(__global const float *x, __global const float *dy,

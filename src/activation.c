@@ -728,8 +728,18 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     cl_kernel k;
     if (s != CLNN_SUCCESS)
         return s;
-    if ((s = get_kernel(ctx, &identity, "clnn_prelu_forward", &k)) != CLNN_SUCCESS)
+    int rows_form = l.inner == 1 && l.channels > 1;
+    const char *name = rows_form ? "clnn_prelu_forward_rows" : "clnn_prelu_forward";
+    if ((s = get_kernel(ctx, &identity, name, &k)) != CLNN_SUCCESS)
         return s;
+    if (rows_form) {
+        size_t lx = row_group_size(clnn_kernel_group_size(ctx, k), l.channels);
+        size_t local[2] = {lx, 1}, global[2] = {round_up(l.channels, lx), l.outer};
+        cl_uint channels = (cl_uint)l.channels;
+        return clnn_run_kernel(ctx, k, name, 2, global, local,
+                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                         CLNN_ARG(y->buffer), CLNN_ARG(channels)));
+    }
     size_t chunks = (l.inner + 3) / 4;
     size_t wg = clnn_kernel_group_size(ctx, k);
     size_t lx = pow2_ceil(chunks) < wg ? pow2_ceil(chunks) : wg;
