@@ -60,6 +60,19 @@ static clnn_status do_prelu_backward(void *p)
     return clnn_prelu_backward(a->ctx, a->x, a->w, a->dy, 0.0f, a->dx, 0.0f, a->dw);
 }
 
+/* PReLU with one slope per feature of (N, C) input; the bias vectors serve as slopes. */
+static clnn_status do_prelu_rows_forward(void *p)
+{
+    act_args *a = p;
+    return clnn_prelu_forward(a->ctx, a->x, a->b, a->y);
+}
+
+static clnn_status do_prelu_rows_backward(void *p)
+{
+    act_args *a = p;
+    return clnn_prelu_backward(a->ctx, a->x, a->b, a->dy, 0.0f, a->dx, 0.0f, a->db);
+}
+
 static void measure(bench_run *run, const char *name, const char *shape, bench_op op,
                     act_args *args, double bytes)
 {
@@ -157,6 +170,11 @@ int bench_suite_activation(bench_run *run)
         snprintf(name, sizeof name, "activation.bias_%s.backward", kind);
         measure(run, name, "4096x4096", do_bias_backward, &a, (3.0 * n + cols) * f);
     }
+    /* PReLU on the same (N, C) matrix, a slope per feature. */
+    measure(run, "activation.prelu.forward", "4096x4096", do_prelu_rows_forward, &a,
+            (2.0 * n + cols) * f);
+    measure(run, "activation.prelu.backward", "4096x4096", do_prelu_rows_backward, &a,
+            (3.0 * n + 2.0 * cols) * f);
 
     /* PReLU, 64 channels on 64 x 64 x 64 x 64. */
     if ((status = clnn_tensor_reshape(a.x, 4, dims4)) != CLNN_SUCCESS ||

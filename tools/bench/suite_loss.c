@@ -1,13 +1,13 @@
 /* Benchmarks of the losses: cross-entropy (loss and gradient in one pass) on (4096, 1000), with
- * the loss left on the device; softmax on the same shape. Bytes: logits read, gradient written,
- * labels read. */
+ * the loss left on the device; softmax forward and backward on the same shape. Bytes: logits read,
+ * gradient written, labels read; softmax backward reads y and dy and writes dx. */
 #include "bench_suites.h"
 
 #include <stdlib.h>
 
 typedef struct loss_args {
     clnn_context *ctx;
-    clnn_tensor *z, *dz, *loss;
+    clnn_tensor *z, *dz, *y, *loss;
     cl_mem labels;
 } loss_args;
 
@@ -23,10 +23,17 @@ static clnn_status softmax(void *p)
     return clnn_softmax_forward(a->ctx, a->z, a->dz);
 }
 
+/* dx (dz) from the softmax y of the logits and an upstream gradient (the logits themselves). */
+static clnn_status softmax_backward(void *p)
+{
+    loss_args *a = p;
+    return clnn_softmax_backward(a->ctx, a->y, a->z, a->dz);
+}
+
 int bench_suite_loss(bench_run *run)
 {
     const size_t N = 4096, C = 1000, dims[2] = {N, C}, one = 1;
-    loss_args a = {run->ctx, NULL, NULL, NULL, NULL};
+    loss_args a = {run->ctx, NULL, NULL, NULL, NULL, NULL};
     int *labels = malloc(N * sizeof *labels);
     float *z = malloc(N * C * sizeof *z);
     clnn_status s = labels && z ? CLNN_SUCCESS : CLNN_ERR_HOST_MEMORY;
@@ -53,9 +60,13 @@ int bench_suite_loss(bench_run *run)
     if (s == CLNN_SUCCESS)
         s = clnn_tensor_create(run->ctx, 2, dims, &a.dz);
     if (s == CLNN_SUCCESS)
+        s = clnn_tensor_create(run->ctx, 2, dims, &a.y);
+    if (s == CLNN_SUCCESS)
         s = clnn_tensor_create(run->ctx, 1, &one, &a.loss);
     if (s == CLNN_SUCCESS)
         s = clnn_tensor_upload(a.z, z, N * C);
+    if (s == CLNN_SUCCESS)
+        s = clnn_softmax_forward(run->ctx, a.z, a.y);
     int failed = 0;
     if (s != CLNN_SUCCESS) {
         bench_error(run, "loss setup", s);
@@ -80,10 +91,20 @@ int bench_suite_loss(bench_run *run)
                              2.0 * N * C * sizeof(float), 0, &st);
             }
         }
+        if (bench_selected(run, "loss.softmax_backward")) {
+            if ((s = bench_measure(run, softmax_backward, &a, &st)) != CLNN_SUCCESS) {
+                bench_error(run, "loss.softmax_backward", s);
+                failed = 1;
+            } else {
+                bench_report(run, "loss", "loss.softmax_backward", "4096x1000",
+                             3.0 * N * C * sizeof(float), 0, &st);
+            }
+        }
     }
     if (a.labels)
         clReleaseMemObject(a.labels);
-    clnn_tensor_destroy(a.z), clnn_tensor_destroy(a.dz), clnn_tensor_destroy(a.loss);
+    clnn_tensor_destroy(a.z), clnn_tensor_destroy(a.dz), clnn_tensor_destroy(a.y);
+    clnn_tensor_destroy(a.loss);
     free(labels), free(z);
     return failed;
 }
