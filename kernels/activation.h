@@ -75,11 +75,12 @@
 /* SELU constants as PyTorch (Klambauer et al. 2017). */
 #define CLNN_ACT_SELU_ALPHA 1.6732632423543772848170429916717f
 #define CLNN_ACT_SELU_SCALE 1.0507009873554804934193349852946f
-/* sqrt(2/pi), the tanh-GELU cubic coefficient, 1/sqrt(2), 1/sqrt(2*pi). */
+/* sqrt(2/pi), the tanh-GELU cubic coefficient, 1/sqrt(2*pi). */
 #define CLNN_ACT_SQRT_2_OVER_PI 0.7978845608028654f
 #define CLNN_ACT_GELU_CUBIC 0.044715f
-#define CLNN_ACT_SQRT1_2 0.7071067811865476f
 #define CLNN_ACT_INV_SQRT_2PI 0.3989422804014327f
+/* 2^-100, the scale of the GELU helpers (see clnn_act_exp_gauss_scaled). */
+#define CLNN_ACT_2M100 7.888609052210118e-31f
 
 /* The functions, written once in activation_impl.h for a type CLNN_ACT_T and instantiated twice:
  * for float (names as written), float4, float8 and float16 (names with 4, 8 or 16 appended; the

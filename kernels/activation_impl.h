@@ -77,51 +77,85 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_tanh)(CLNN_ACT_T x)
     return copysign(-m / (2.0f + m), x);
 }
 
-/* erfc(|x| / sqrt 2) by the Chebyshev-fitted form of Numerical Recipes (erfcc, fractional error
- * below 1.2e-7): t exp(-z^2 + c(t)), z = |x| / sqrt 2, t = 1 / (1 + z/2). The exponent is kept
- * exact to float precision: z^2 = x^2 / 2 = (h + l) / 2 (fma), and c - z^2 as a TwoSum pair, so
- * exp's argument is never rounded (POCL's own erfc rounds z^2 and loses ~z^2 ulp, 100 ulp at
- * x = -10). Beyond |x| = 17 erfc is 0 in float. */
-static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_erfc_scaled)(CLNN_ACT_T x)
+/* e^(-u^2 / 2) * 2^100 for u in [0, 17], the exponent kept exact: u^2 = hh + l exactly (fma),
+ * and the reduction -hh/2 - n ln2 - l/2 is formed as in clnn_act_exp_reduced, with -hh/2 - n C1
+ * exact (both terms are close, Sterbenz) so rounding u^2 costs nothing (POCL's own erfc rounds it
+ * and loses ~u^2/2 ulp, 100 ulp at x = -10). e^r by a degree-5 polynomial fitted for relative
+ * error (9.2e-8 on |r| <= ln2 / 2). The 2^100 keeps the result a normal float down to
+ * e^(-144.5) ~ 2^-208 (n >= -209): the caller's last multiplication does the single rounding into
+ * the subnormal range. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_gauss_scaled)(CLNN_ACT_T u)
 {
-    CLNN_ACT_T ax = fmin(fabs(x), 17.0f);
-    CLNN_ACT_T z = ax * CLNN_ACT_SQRT1_2;
-    CLNN_ACT_T t = 1.0f / fma(0.5f, z, 1.0f);
-    CLNN_ACT_T c = fma(t, (CLNN_ACT_T)(0.17087277f), (CLNN_ACT_T)(-0.82215223f));
-    c = fma(c, t, 1.48851587f);
-    c = fma(c, t, -1.13520398f);
-    c = fma(c, t, 0.27886807f);
-    c = fma(c, t, -0.18628806f);
-    c = fma(c, t, 0.09678418f);
-    c = fma(c, t, 0.37409196f);
-    c = fma(c, t, 1.00002368f);
-    c = fma(c, t, -1.26551223f);
-    CLNN_ACT_T hh = ax * ax;
-    CLNN_ACT_T h = 0.5f * hh, l = 0.5f * fma(ax, ax, -hh);
-    CLNN_ACT_T s = c - h;
-    CLNN_ACT_T bb = s - c;
-    CLNN_ACT_T err = (c - (s - bb)) + (-h - bb);
-    return t * CLNN_ACT_N(clnn_act_exp)(s) * (1.0f + (err - l));
+    CLNN_ACT_T hh = u * u;
+    CLNN_ACT_T l = fma(u, u, -hh);
+    CLNN_ACT_T kf = fma(hh, (CLNN_ACT_T)(-0.5f * 1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
+    CLNN_ACT_T n = kf - 12582912.0f;
+    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), -0.5f * hh);
+    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
+    r = fma(l, (CLNN_ACT_T)(-0.5f), r);
+    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(8.29030157e-3f), (CLNN_ACT_T)(4.189797757e-2f));
+    q = fma(q, r, 0.1666763666f);
+    q = fma(q, r, 0.4999914917f);
+    q = fma(q, r, 0.999999707f);
+    q = fma(q, r, 1.0f);
+    /* 2^(n + 100) = as_float((n + 227) << 23), n from kf's low bits as in clnn_act_exp_reduced. */
+    CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000;
+    return q * CLNN_ACT_CAT(as_, CLNN_ACT_T)((k + 227) << 23);
 }
 
-/* log(1 + e) for e in [0, 1] (softplus's tail). POCL's log and log1p do not vectorise across
- * work-items and run 20x slower than its exp. 1 + e = 2^k (1 + f) with f = e (k = 0, e < 1/2) or
- * f = (e - 1) / 2 (k = 1; exact), so f in [-1/4, 1/2); log(1 + f) = 2 atanh(s), s = f / (2 + f),
- * |s| <= 1/5, whose series to s^13 is within 2e-10 relative; k ln 2 added in two parts. */
+/* Phi(-u) e^(u^2 / 2) 2^-100 for u in [0, 17] (Mills' ratio over sqrt(2 pi), scaled by the 2^-100
+ * that clnn_act_exp_gauss_scaled's 2^100 cancels) as t P(t), t = 1 / (1 + 0.35 u), P of degree 8
+ * fitted for relative error (3.2e-8 on the whole interval; the 1 / (u sqrt(2 pi)) tail is t's
+ * own). Returns P(t) 2^-100; *t_out = t. Coefficients: the fit's values times 2^-100. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_mills_scaled)(CLNN_ACT_T u, CLNN_ACT_T *t_out)
+{
+    CLNN_ACT_T t = 1.0f / fma(0.35f, u, 1.0f);
+    *t_out = t;
+    CLNN_ACT_T p = fma(t, (CLNN_ACT_T)(-0.029165401351050717f * CLNN_ACT_2M100),
+                       (CLNN_ACT_T)(0.14406810760285255f * CLNN_ACT_2M100));
+    p = fma(p, t, -0.2559172427005824f * CLNN_ACT_2M100);
+    p = fma(p, t, 0.15941083198639466f * CLNN_ACT_2M100);
+    p = fma(p, t, -0.023276425181403694f * CLNN_ACT_2M100);
+    p = fma(p, t, 0.10558025273139754f * CLNN_ACT_2M100);
+    p = fma(p, t, 0.11981408280488945f * CLNN_ACT_2M100);
+    p = fma(p, t, 0.13986453388483705f * CLNN_ACT_2M100);
+    return fma(p, t, 0.1396212442114197f * CLNN_ACT_2M100);
+}
+
+/* e^-a for a >= 0 (not NaN), as clnn_act_exp_reduced's reduction with the degree-5 polynomial of
+ * clnn_act_exp_gauss_scaled; a is clamped to 104 (e^-104 is below half the smallest subnormal).
+ * 2^n is applied as 2^(n + 64) (normal for n >= -151) and 2^-64, so only the last product rounds
+ * into the subnormal range. */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_neg)(CLNN_ACT_T a)
+{
+    CLNN_ACT_T ac = fmin(a, 104.0f);
+    CLNN_ACT_T kf = fma(ac, (CLNN_ACT_T)(-1.44269504088896341f), (CLNN_ACT_T)(12582912.0f));
+    CLNN_ACT_T n = kf - 12582912.0f;
+    CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), -ac);
+    r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
+    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(8.29030157e-3f), (CLNN_ACT_T)(4.189797757e-2f));
+    q = fma(q, r, 0.1666763666f);
+    q = fma(q, r, 0.4999914917f);
+    q = fma(q, r, 0.999999707f);
+    q = fma(q, r, 1.0f);
+    CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000;
+    return q * CLNN_ACT_CAT(as_, CLNN_ACT_T)((k + 191) << 23) * 5.421010862427522e-20f; /* 2^-64 */
+}
+
+/* log(1 + e) for e in [0, 1] (softplus's tail) as e P(e), P of degree 8 fitted for relative error
+ * (3.3e-8): no division, no branch. (POCL's log and log1p do not vectorise across work-items and
+ * run 20x slower than its exp.) */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_T e)
 {
-    CLNN_ACT_I big = e >= 0.5f;
-    CLNN_ACT_T f = CLNN_ACT_N(clnn_act_where)(big, 0.5f * (e - 1.0f), e);
-    CLNN_ACT_T k = CLNN_ACT_N(clnn_act_where)(big, (CLNN_ACT_T)(1.0f), (CLNN_ACT_T)(0.0f));
-    CLNN_ACT_T s = f / (2.0f + f);
-    CLNN_ACT_T z = s * s;
-    CLNN_ACT_T q = fma(z, (CLNN_ACT_T)(1.0f / 13.0f), (CLNN_ACT_T)(1.0f / 11.0f));
-    q = fma(q, z, 1.0f / 9.0f);
-    q = fma(q, z, 1.0f / 7.0f);
-    q = fma(q, z, 1.0f / 5.0f);
-    q = fma(q, z, 1.0f / 3.0f);
-    CLNN_ACT_T lf = fma(2.0f * s * z, q, 2.0f * s);
-    return fma(k, (CLNN_ACT_T)(0.693145752f), fma(k, (CLNN_ACT_T)(1.42860677e-6f), lf));
+    CLNN_ACT_T p = fma(e, (CLNN_ACT_T)(5.364631754e-3f), (CLNN_ACT_T)(-3.00650222e-2f));
+    p = fma(p, e, 7.920328556e-2f);
+    p = fma(p, e, -0.1375369686f);
+    p = fma(p, e, 0.191536058f);
+    p = fma(p, e, -0.2485715134f);
+    p = fma(p, e, 0.3332132113f);
+    p = fma(p, e, -0.499996479f);
+    p = fma(p, e, 1.0f);
+    return e * p;
 }
 
 /* sigmoid(t) and, in *sn, sigmoid(-t) = 1 - sigmoid(t), both without cancellation or overflow:
@@ -150,14 +184,6 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_tanh_softplus)(CLNN_ACT_T x, CLNN_A
     CLNN_ACT_T n = e * (e + 2.0f);
     *n_out = n;
     return CLNN_ACT_N(clnn_act_where)(x > 20.0f, (CLNN_ACT_T)(1.0f), n / (n + 2.0f));
-}
-
-/* Phi(x) = 0.5 erfc(-x / sqrt 2): the complement avoids the cancellation of 1 + erf(x / sqrt 2)
- * for negative x (1 + erf loses every digit below x = -5.4 in float); 1 - Phi(-x) for x >= 0. */
-static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_phi)(CLNN_ACT_T x)
-{
-    CLNN_ACT_T e = 0.5f * CLNN_ACT_N(clnn_act_erfc_scaled)(x);
-    return CLNN_ACT_N(clnn_act_where)(x < 0.0f, e, 1.0f - e);
 }
 
 /* tanh-GELU: 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). */
@@ -197,7 +223,15 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_forward_raw)(CLNN_ACT_T x, float4 p
     return CLNN_ACT_N(clnn_act_where)(x > 0.0f, x, p.s0 * CLNN_ACT_N(clnn_act_expm1)(x / p.s0));
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU
     (void)p;
-    return CLNN_ACT_N(clnn_act_gate)(x, CLNN_ACT_N(clnn_act_phi)(x));
+    /* x Phi(x) = q for x <= 0 and x - q for x > 0, q = x Phi(-|x|) = x e^(-x^2/2) R(|x|): the
+     * complement avoids the cancellation of 1 + erf(x / sqrt 2) for negative x (1 + erf loses
+     * every digit below x = -5.4). Beyond |x| = 17, Phi(-|x|) is 0 in float: x is clamped there,
+     * so that q is -0 or 0 (not Inf * 0) and x - q is x itself. q's last product rounds once. */
+    CLNN_ACT_T xq = clamp(x, -17.0f, 17.0f);
+    CLNN_ACT_T u = fabs(xq), t;
+    CLNN_ACT_T m = CLNN_ACT_N(clnn_act_mills_scaled)(u, &t);
+    CLNN_ACT_T q = xq * t * CLNN_ACT_N(clnn_act_exp_gauss_scaled)(u) * m;
+    return CLNN_ACT_N(clnn_act_where)(xq <= 0.0f, q, x - q);
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU_TANH
     (void)p;
     CLNN_ACT_T sn;
@@ -213,7 +247,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_forward_raw)(CLNN_ACT_T x, float4 p
     /* (1/beta) log(1 + e^t), t = beta x, as max(t, 0) + log1p(e^-|t|): no overflow for any t;
      * linear (x itself) where t > threshold, PyTorch's rule. */
     CLNN_ACT_T t = p.s0 * x;
-    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_N(clnn_act_exp)(-fabs(t)))) * p.s2;
+    CLNN_ACT_T sp = (fmax(t, 0.0f) + CLNN_ACT_N(clnn_act_log1p_unit)(CLNN_ACT_N(clnn_act_exp_neg)(fabs(t)))) * p.s2;
     return CLNN_ACT_N(clnn_act_where)(t > p.s1, x, sp);
 #elif CLNN_ACTIVATION == CLNN_ACT_MISH
     (void)p;
@@ -271,14 +305,15 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_grad_raw)(CLNN_ACT_T x, float4 p)
     return CLNN_ACT_N(clnn_act_where)(x > 0.0f, (CLNN_ACT_T)(1.0f), CLNN_ACT_N(clnn_act_exp)(x / p.s0));
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU
     (void)p;
-    /* Phi(x) + x phi(x). x^2 = h + l exactly (fma), so exp(-x^2/2) keeps full precision where
-     * x^2 is large; beyond |x| = 1e4 the result is exactly 0 or 1 in float, and clamping there
-     * keeps Inf from forming Inf * 0. */
-    CLNN_ACT_T xc = clamp(x, -1e4f, 1e4f);
-    CLNN_ACT_T h = xc * xc;
-    CLNN_ACT_T l = fma(xc, xc, -h);
-    CLNN_ACT_T pdf = CLNN_ACT_INV_SQRT_2PI * CLNN_ACT_N(clnn_act_exp)(-0.5f * h) * fma(-0.5f, l, 1.0f);
-    return fma(xc, pdf, CLNN_ACT_N(clnn_act_phi)(xc));
+    /* Phi(x) + x phi(x) from one exponential: with E = e^(-x^2/2) and Phi(-u) = E t P(t)
+     * (u = |x|), v = E (t P(t) - u / sqrt(2 pi)) is Phi(x) + x phi(x) for x <= 0 and
+     * 1 - (Phi(x) + x phi(x)) for x > 0. Clamped as the forward (1 or 0 beyond |x| = 17). */
+    CLNN_ACT_T xq = clamp(x, -17.0f, 17.0f);
+    CLNN_ACT_T u = fabs(xq), t;
+    CLNN_ACT_T m = CLNN_ACT_N(clnn_act_mills_scaled)(u, &t);
+    CLNN_ACT_T v = fma(u, (CLNN_ACT_T)(-CLNN_ACT_INV_SQRT_2PI * CLNN_ACT_2M100), t * m) *
+                   CLNN_ACT_N(clnn_act_exp_gauss_scaled)(u);
+    return CLNN_ACT_N(clnn_act_where)(xq <= 0.0f, v, 1.0f - v);
 #elif CLNN_ACTIVATION == CLNN_ACT_GELU_TANH
     (void)p;
     /* d/dx [x s(2u)] = s + x s (1 - s) 2u'; 2u' = 2 sqrt(2/pi) (1 + 3c x^2). Saturated (exact 0
