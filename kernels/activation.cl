@@ -73,7 +73,7 @@ __kernel void clnn_activation_forward16(__global const float *x, __global float 
 {
     uint i = (uint)get_global_id(0), n16 = n / 16u;
     if (i < n16)
-        vstore16(clnn_act_forward16(vload16(i, x), p), i, y);
+        vstore16(clnn_act_forward16(clnn_load16(i, x), p), i, y);
     else if (i == n16)
         for (uint k = 16u * n16; k < n; ++k)
             y[k] = clnn_act_forward(x[k], p);
@@ -83,8 +83,8 @@ __kernel void clnn_activation_forward16(__global const float *x, __global float 
 static inline void clnn_act_backward_store16(__global const float *dy, __global float *dx,
                                              uint i, float beta, float16 d)
 {
-    float16 g = vload16(i, dy) * d;
-    vstore16(beta != 0.0f ? fma((float16)(beta), vload16(i, dx), g) : g, i, dx);
+    float16 g = clnn_load16(i, dy) * d;
+    vstore16(beta != 0.0f ? fma((float16)(beta), clnn_load16(i, dx), g) : g, i, dx);
 }
 
 __kernel void clnn_activation_backward16(__global const float *x, __global const float *dy,
@@ -92,7 +92,7 @@ __kernel void clnn_activation_backward16(__global const float *x, __global const
 {
     uint i = (uint)get_global_id(0), n16 = n / 16u;
     if (i < n16) {
-        clnn_act_backward_store16(dy, dx, i, beta, clnn_act_grad16(vload16(i, x), p));
+        clnn_act_backward_store16(dy, dx, i, beta, clnn_act_grad16(clnn_load16(i, x), p));
     } else if (i == n16) {
         for (uint k = 16u * n16; k < n; ++k) {
             float g = dy[k] * clnn_act_grad(x[k], p);
@@ -108,7 +108,7 @@ __kernel void clnn_activation_backward_from_y16(__global const float *y,
 {
     uint i = (uint)get_global_id(0), n16 = n / 16u;
     if (i < n16) {
-        clnn_act_backward_store16(dy, dx, i, beta, clnn_act_grad_from_y16(vload16(i, y), p));
+        clnn_act_backward_store16(dy, dx, i, beta, clnn_act_grad_from_y16(clnn_load16(i, y), p));
     } else if (i == n16) {
         for (uint k = 16u * n16; k < n; ++k) {
             float g = dy[k] * clnn_act_grad_from_y(y[k], p);
@@ -137,6 +137,31 @@ __kernel void clnn_activation_bias_forward(__global const float *x, __global con
         if (store_z)
             z[i] = v;
         y[i] = clnn_act_forward(v, p);
+    }
+}
+
+/* The CPU form of clnn_activation_bias_forward: work-item (j, r) does columns 16j .. 16j + 15 of
+ * row r with float16 loads (full-width vector code on POCL); the work-item j = cols / 16 of each
+ * row does that row's last cols % 16 columns, if any. */
+__kernel void clnn_activation_bias_forward16(__global const float *x, __global const float *b,
+                                             __global float *z, int store_z, __global float *y,
+                                             uint rows, uint cols, float4 p)
+{
+    uint j = (uint)get_global_id(0), r = (uint)get_global_id(1), n16 = cols / 16u;
+    size_t o = (size_t)r * cols;
+    (void)rows;
+    if (j < n16) {
+        float16 v = clnn_load16(j, x + o) + clnn_load16(j, b);
+        if (store_z)
+            vstore16(v, j, z + o);
+        vstore16(clnn_act_forward16(v, p), j, y + o);
+    } else if (j == n16) {
+        for (uint c = 16u * n16; c < cols; ++c) {
+            float v = x[o + c] + b[c];
+            if (store_z)
+                z[o + c] = v;
+            y[o + c] = clnn_act_forward(v, p);
+        }
     }
 }
 
@@ -216,17 +241,17 @@ __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
     for (uint r = r0; r < r1; ++r) {
         uint base = r * cols, j = 0;
         for (; j < cv; j += 8u) {
-            float8 sv = vload8(0, saved + base + j), d;
+            float8 sv = clnn_load8(0, saved + base + j), d;
 #if CLNN_ACT_HAS_GRAD_FROM_Y
             if (from_y)
                 d = clnn_act_grad_from_y8(sv, p);
             else
 #endif
-                d = clnn_act_grad8(has_b ? sv + vload8(0, b + j) : sv, p);
-            float8 g = vload8(0, dy + base + j) * d;
+                d = clnn_act_grad8(has_b ? sv + clnn_load8(0, b + j) : sv, p);
+            float8 g = clnn_load8(0, dy + base + j) * d;
             __global float *dp = dx + base + j;
-            vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dp), g) : g, 0, dp);
-            vstore8(vload8(0, part + j) + g, 0, part + j);
+            vstore8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dp), g) : g, 0, dp);
+            vstore8(clnn_load8(0, part + j) + g, 0, part + j);
         }
         for (; j < cols; ++j) {
             float sv = saved[base + j], d;
@@ -311,12 +336,12 @@ static inline float8 clnn_prelu_backward8(__global const float *x, __global cons
                                           __global float *dx, uint i, float8 a, int write_dx,
                                           float beta)
 {
-    float8 xv = vload8(0, x + i), g = vload8(0, dy + i);
+    float8 xv = clnn_load8(0, x + i), g = clnn_load8(0, dy + i);
     int8 pos = xv > 0.0f;
     if (write_dx) {
         float8 f = select(select(a, (float8)(1.0f), pos), xv, isnan(xv));
         float8 d = g * f;
-        vstore8(beta != 0.0f ? fma((float8)(beta), vload8(0, dx + i), d) : d, 0, dx + i);
+        vstore8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dx + i), d) : d, 0, dx + i);
     }
     return g * select(xv, (float8)(0.0f), pos);
 }
@@ -436,8 +461,8 @@ __kernel void clnn_prelu_backward_rows(__global const float *x, __global const f
     for (uint r = r0; r < r1; ++r) {
         uint base = r * channels, c = 0;
         for (; c < cv; c += 8u) {
-            float8 t = clnn_prelu_backward8(x, dy, dx, base + c, vload8(0, w + c), write_dx, beta);
-            vstore8(vload8(0, part + c) + t, 0, part + c);
+            float8 t = clnn_prelu_backward8(x, dy, dx, base + c, clnn_load8(0, w + c), write_dx, beta);
+            vstore8(clnn_load8(0, part + c) + t, 0, part + c);
         }
         for (; c < channels; ++c)
             part[c] += clnn_prelu_backward1(x, dy, dx, base + c, w[c], write_dx, beta);

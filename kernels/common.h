@@ -41,6 +41,21 @@ static inline void clnn_store4(float4 v, __global float *p, uint i, uint n)
         p[base + 2u] = v.s2;
 }
 
+/* vload16(i, p) kept whole: 16 floats at element 16*i, loaded through int16. POCL builds
+ * vload16 from 2-float pieces that LLVM merges into wide loads only when nothing acts on the
+ * pieces first; an addition of two such loads is split into 2-float additions of 8-byte loads
+ * instead (measured: bias + gelu forward on POCL at half speed). The bit cast stops that. */
+static inline float16 clnn_load16(uint i, __global const float *p)
+{
+    return as_float16(vload16(i, (__global const int *)p));
+}
+
+/* vload8(i, p) kept whole likewise. */
+static inline float8 clnn_load8(uint i, __global const float *p)
+{
+    return as_float8(vload8(i, (__global const int *)p));
+}
+
 /* Horizontal sums in a fixed order (halves first), for the hand-vectorised CPU kernels. */
 static inline float clnn_sum8(float8 v)
 {

@@ -62,7 +62,7 @@ static inline void gemm_store(__global float *c, uint ldc, uint M, uint N, uint 
     if (n0 + 8u <= N) {
         v *= alpha;
         if (beta != 0.0f)
-            v += beta * vload8(0, cr);
+            v += beta * clnn_load8(0, cr);
         vstore8(v, 0, cr);
         return;
     }
@@ -76,7 +76,7 @@ static inline void gemm_store(__global float *c, uint ldc, uint M, uint N, uint 
 static inline float8 load8_clamped(__global const float *p, uint left)
 {
     if (left >= 8u)
-        return vload8(0, p);
+        return clnn_load8(0, p);
     float e[8];
     for (uint j = 0; j < 8u; ++j)
         e[j] = p[min(j, left - 1u)];
@@ -101,7 +101,7 @@ __kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global c
     float8 c0 = (float8)(0.0f), c1 = (float8)(0.0f), c2 = (float8)(0.0f), c3 = (float8)(0.0f);
     if (left >= 8u) {
         for (uint k = 0; k < K; ++k) {
-            float8 bk = vload8(0, bp + k * ldb);
+            float8 bk = clnn_load8(0, bp + k * ldb);
             uint ia = k * a_k;
             c0 += a0[ia] * bk;
             c1 += a1[ia] * bk;
@@ -144,10 +144,10 @@ __kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global c
             s32 = 0.0f, s33 = 0.0f;
     uint k = 0;
     for (; k + 16u <= K; k += 16u) {
-        float16 x0 = vload16(0, a0 + k), x1 = vload16(0, a1 + k), x2 = vload16(0, a2 + k),
-                x3 = vload16(0, a3 + k);
-        float16 y0 = vload16(0, b0 + k), y1 = vload16(0, b1 + k), y2 = vload16(0, b2 + k),
-                y3 = vload16(0, b3 + k);
+        float16 x0 = clnn_load16(0, a0 + k), x1 = clnn_load16(0, a1 + k), x2 = clnn_load16(0, a2 + k),
+                x3 = clnn_load16(0, a3 + k);
+        float16 y0 = clnn_load16(0, b0 + k), y1 = clnn_load16(0, b1 + k), y2 = clnn_load16(0, b2 + k),
+                y3 = clnn_load16(0, b3 + k);
         s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
         s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
         s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;

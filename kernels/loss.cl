@@ -177,7 +177,7 @@ static inline float loss_row_max(__global const float *xr, uint C)
     float16 m16 = (float16)(-INFINITY);
     int16 nan16 = (int16)(0);
     for (uint j = 0; j < Cv; j += 16u) {
-        float16 v = vload16(0, xr + j);
+        float16 v = clnn_load16(0, xr + j);
         m16 = fmax(m16, v);
         nan16 |= isnan(v);
     }
@@ -198,7 +198,7 @@ static inline float loss_row_sum_exp(__global const float *xr, uint C, float m, 
     uint Cv = C & ~15u;
     float16 e16 = (float16)(0.0f), x16 = (float16)(0.0f);
     for (uint j = 0; j < Cv; j += 16u) {
-        float16 v = vload16(0, xr + j);
+        float16 v = clnn_load16(0, xr + j);
         e16 += clnn_act_exp16(v - m);
         x16 += v;
     }
@@ -224,13 +224,13 @@ __kernel void softmax_forward_rows(__global const float *x, __global float *y, u
         if (log_mode) {
             float shift = m + log(s);
             for (uint j = 0; j < Cv; j += 16u)
-                vstore16(vload16(0, xr + j) - shift, 0, yr + j);
+                vstore16(clnn_load16(0, xr + j) - shift, 0, yr + j);
             for (uint j = Cv; j < C; ++j)
                 yr[j] = xr[j] - shift;
         } else {
             float inv = 1.0f / s;
             for (uint j = 0; j < Cv; j += 16u)
-                vstore16(clnn_act_exp16(vload16(0, xr + j) - m) * inv, 0, yr + j);
+                vstore16(clnn_act_exp16(clnn_load16(0, xr + j) - m) * inv, 0, yr + j);
             for (uint j = Cv; j < C; ++j)
                 yr[j] = clnn_act_exp(xr[j] - m) * inv;
         }
@@ -247,14 +247,14 @@ __kernel void softmax_backward_rows(__global const float *y, __global const floa
         __global float *dr = dx + r * C;
         float16 s16 = (float16)(0.0f);
         for (uint j = 0; j < Cv; j += 16u) {
-            float16 g = vload16(0, gr + j);
-            s16 += log_mode ? g : g * vload16(0, yr + j);
+            float16 g = clnn_load16(0, gr + j);
+            s16 += log_mode ? g : g * clnn_load16(0, yr + j);
         }
         float s = clnn_sum16(s16);
         for (uint j = Cv; j < C; ++j)
             s += log_mode ? gr[j] : gr[j] * yr[j];
         for (uint j = 0; j < Cv; j += 16u) {
-            float16 g = vload16(0, gr + j), yv = vload16(0, yr + j);
+            float16 g = clnn_load16(0, gr + j), yv = clnn_load16(0, yr + j);
             vstore16(log_mode ? g - clnn_act_exp16(yv) * s : yv * (g - s), 0, dr + j);
         }
         for (uint j = Cv; j < C; ++j)
@@ -290,7 +290,7 @@ __kernel void ce_rows_cpu(__global const float *restrict logits,
         if (flags & 1u) {
             float scale = (flags & 2u) ? 1.0f / (float)info[0] : 1.0f;
             for (uint j = 0; j < Cv; j += 16u)
-                vstore16(scale * (clnn_act_exp16(vload16(0, zr + j) - lse) - spread), 0, dr + j);
+                vstore16(scale * (clnn_act_exp16(clnn_load16(0, zr + j) - lse) - spread), 0, dr + j);
             for (uint j = Cv; j < C; ++j)
                 dr[j] = scale * (clnn_act_exp(zr[j] - lse) - spread);
             dr[t] = scale * (clnn_act_exp(zr[t] - lse) - (spread + keep));

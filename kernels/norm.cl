@@ -134,13 +134,13 @@ __kernel void bn_stats_cols16(__global const float *restrict x, __global float *
         }
         return;
     }
-    float16 K = vload16(0, x + c0), mean = (float16)(0.0f), m2 = (float16)(0.0f);
+    float16 K = clnn_load16(0, x + c0), mean = (float16)(0.0f), m2 = (float16)(0.0f);
     float cnt = 0.0f;
     for (uint nb = n0; nb < n1; nb += blk) {
         uint ne = min(n1, nb + blk);
         float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
         for (uint n = nb; n < ne; ++n) {
-            float16 v = vload16(0, x + n * C + c0) - K;
+            float16 v = clnn_load16(0, x + n * C + c0) - K;
             s1 += v;
             s2 += v * v;
         }
@@ -186,7 +186,7 @@ __kernel void bn_stats_planes(__global const float *restrict x, __global float *
                 /* Long runs (CPUs): 8 independent lanes, not one chain of dependent adds. */
                 float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f);
                 for (; s + 8u <= se; s += 8u) {
-                    float8 v = vload8(0, row + s) - K;
+                    float8 v = clnn_load8(0, row + s) - K;
                     v1 += v;
                     v2 += v * v;
                 }
@@ -405,15 +405,15 @@ __kernel void bn_bwd_reduce_cols16(__global const float *restrict x,
         }
         return;
     }
-    float16 K = vload16(0, pre + c0);
+    float16 K = clnn_load16(0, pre + c0);
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
-    float16 pd = vload16(0, pre + C + c0), pa = vload16(0, pre + 2u * C + c0),
-            pb = vload16(0, pre + 3u * C + c0);
+    float16 pd = clnn_load16(0, pre + C + c0), pa = clnn_load16(0, pre + 2u * C + c0),
+            pb = clnn_load16(0, pre + 3u * C + c0);
 #endif
     float16 v1 = (float16)(0.0f), v2 = (float16)(0.0f), v3 = (float16)(0.0f);
     for (uint n = n0; n < n1; ++n) {
-        float16 d = vload16(0, x + n * C + c0) - K;
-        float16 g = vload16(0, dy + n * C + c0);
+        float16 d = clnn_load16(0, x + n * C + c0) - K;
+        float16 g = clnn_load16(0, dy + n * C + c0);
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
         float16 z = (d - pd) * pa + pb;
         g *= (float16)(clnn_act_grad4(z.s0123, act), clnn_act_grad4(z.s4567, act),
@@ -457,13 +457,13 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
             uint se = min(s1, sb + run), s = sb;
             float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f), v3 = (float8)(0.0f);
             for (; s + 8u <= se; s += 8u) {
-                float8 d = vload8(0, xr + s) - K;
+                float8 d = clnn_load8(0, xr + s) - K;
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
                 float8 z = (d - pre[C + c]) * pre[2u * C + c] + pre[3u * C + c];
-                float8 gv = vload8(0, gr + s) *
+                float8 gv = clnn_load8(0, gr + s) *
                             (float8)(clnn_act_grad4(z.lo, act), clnn_act_grad4(z.hi, act));
 #else
-                float8 gv = vload8(0, gr + s);
+                float8 gv = clnn_load8(0, gr + s);
 #endif
                 v1 += gv;
                 v2 += gv * d;
@@ -653,7 +653,7 @@ __kernel void bn_forward_resident_cols(__global const float *x, __global float *
     float16 K[BN_RESIDENT_CHUNKS], mean[BN_RESIDENT_CHUNKS], m2[BN_RESIDENT_CHUNKS];
     float16 s1[BN_RESIDENT_CHUNKS], s2[BN_RESIDENT_CHUNKS];
     for (uint j = 0; j < nch; ++j) {
-        K[j] = vload16(j, x + c0);
+        K[j] = clnn_load16(j, x + c0);
         mean[j] = (float16)(0.0f);
         m2[j] = (float16)(0.0f);
     }
@@ -667,7 +667,7 @@ __kernel void bn_forward_resident_cols(__global const float *x, __global float *
         for (uint n = nb; n < ne; ++n) {
             __global const float *row = x + n * C + c0;
             for (uint j = 0; j < nch; ++j) {
-                float16 v = vload16(j, row) - K[j];
+                float16 v = clnn_load16(j, row) - K[j];
                 s1[j] += v;
                 s2[j] += v * v;
             }
@@ -697,7 +697,7 @@ __kernel void bn_forward_resident_cols(__global const float *x, __global float *
         __global const float *row = x + n * C + c0;
         __global float *out = y + n * C + c0;
         for (uint j = 0; j < nch; ++j) {
-            float16 r = ((vload16(j, row) - K[j]) - mean[j]) * s1[j] + s2[j];
+            float16 r = ((clnn_load16(j, row) - K[j]) - mean[j]) * s1[j] + s2[j];
             vstore16(bn_act_forward16(r, act), j, out);
         }
     }
@@ -724,7 +724,7 @@ __kernel void bn_forward_resident_planes(__global const float *x, __global float
             uint se = min(S, sb + BN_RESIDENT_RUN), s = sb;
             float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f);
             for (; s + 8u <= se; s += 8u) {
-                float8 v = vload8(0, row + s) - K;
+                float8 v = clnn_load8(0, row + s) - K;
                 v1 += v;
                 v2 += v * v;
             }
@@ -744,7 +744,7 @@ __kernel void bn_forward_resident_planes(__global const float *x, __global float
         __global float *out = y + c * S + n * CS;
         uint s = 0;
         for (; s + 8u <= S; s += 8u) {
-            float8 r = ((vload8(0, row + s) - K) - mean) * ab.x + ab.y;
+            float8 r = ((clnn_load8(0, row + s) - K) - mean) * ab.x + ab.y;
             vstore8(bn_act_forward8(r, act), 0, out + s);
         }
         for (; s < S; ++s)
@@ -792,10 +792,10 @@ __kernel void bn_backward_resident_cols(__global const float *x, __global const 
     float16 v3[BN_RESIDENT_CHUNKS];
     for (uint j = 0; j < nch; ++j) {
         uint c = c0 + 16u * j;
-        K[j] = vload16(0, save_mean + c);
-        float16 invstd = vload16(0, save_invstd + c);
-        a[j] = (flags & BN_GAMMA) ? vload16(0, gamma + c) * invstd : invstd;
-        b[j] = (flags & BN_BETA) ? vload16(0, beta + c) : (float16)(0.0f);
+        K[j] = clnn_load16(0, save_mean + c);
+        float16 invstd = clnn_load16(0, save_invstd + c);
+        a[j] = (flags & BN_GAMMA) ? clnn_load16(0, gamma + c) * invstd : invstd;
+        b[j] = (flags & BN_BETA) ? clnn_load16(0, beta + c) : (float16)(0.0f);
         d[j] = sdy[j] = sdk[j] = sx[j] = (float16)(0.0f);
     }
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
@@ -805,7 +805,7 @@ __kernel void bn_backward_resident_cols(__global const float *x, __global const 
             v3[j] = (float16)(0.0f);
         for (uint n = nb; n < ne; ++n)
             for (uint j = 0; j < nch; ++j)
-                v3[j] += vload16(j, x + n * C + c0) - K[j];
+                v3[j] += clnn_load16(j, x + n * C + c0) - K[j];
         for (uint j = 0; j < nch; ++j)
             d[j] += v3[j];
     }
@@ -818,8 +818,8 @@ __kernel void bn_backward_resident_cols(__global const float *x, __global const 
             v1[j] = v2[j] = v3[j] = (float16)(0.0f);
         for (uint n = nb; n < ne; ++n) {
             for (uint j = 0; j < nch; ++j) {
-                float16 v = vload16(j, x + n * C + c0) - K[j];
-                float16 g = bn_act_grad16(vload16(j, dy + n * C + c0), (v - d[j]) * a[j] + b[j],
+                float16 v = clnn_load16(j, x + n * C + c0) - K[j];
+                float16 g = bn_act_grad16(clnn_load16(j, dy + n * C + c0), (v - d[j]) * a[j] + b[j],
                                           act);
                 v1[j] += g;
                 v2[j] += g * v;
@@ -839,7 +839,7 @@ __kernel void bn_backward_resident_cols(__global const float *x, __global const 
         vstore16(sdy[j], 0, yv);
         vstore16(sdk[j], 0, kv);
         vstore16(d[j], 0, dv);
-        vstore16(vload16(0, save_invstd + c0 + 16u * j), 0, iv);
+        vstore16(clnn_load16(0, save_invstd + c0 + 16u * j), 0, iv);
         for (uint l = 0; l < 16u; ++l) {
             float2 k = bn_finish_backward(c0 + 16u * j + l, yv[l], kv[l], dv[l], iv[l], M, flags,
                                           param_beta, dgamma, dbeta);
@@ -853,8 +853,8 @@ __kernel void bn_backward_resident_cols(__global const float *x, __global const 
         return;
     for (uint n = N; n-- > 0u;) {
         for (uint j = 0; j < nch; ++j) {
-            float16 v = (vload16(j, x + n * C + c0) - K[j]) - d[j];
-            float16 g = bn_act_grad16(vload16(j, dy + n * C + c0), v * a[j] + b[j], act);
+            float16 v = (clnn_load16(j, x + n * C + c0) - K[j]) - d[j];
+            float16 g = bn_act_grad16(clnn_load16(j, dy + n * C + c0), v * a[j] + b[j], act);
             vstore16(a[j] * (g - sdy[j] - v * sdk[j]), j, dx + n * C + c0);
         }
     }
@@ -885,7 +885,7 @@ __kernel void bn_backward_resident_planes(__global const float *x, __global cons
             uint se = min(S, sb + BN_RESIDENT_RUN), s = sb;
             float8 v3 = (float8)(0.0f);
             for (; s + 8u <= se; s += 8u)
-                v3 += vload8(0, xr + s) - K;
+                v3 += clnn_load8(0, xr + s) - K;
             float t = clnn_sum8(v3);
             for (; s < se; ++s)
                 t += xr[s] - K;
@@ -900,8 +900,8 @@ __kernel void bn_backward_resident_planes(__global const float *x, __global cons
             uint se = min(S, sb + BN_RESIDENT_RUN), s = sb;
             float8 v1 = (float8)(0.0f), v2 = (float8)(0.0f), v3 = (float8)(0.0f);
             for (; s + 8u <= se; s += 8u) {
-                float8 v = vload8(0, xr + s) - K;
-                float8 g = bn_act_grad8(vload8(0, gr + s), (v - d) * a + b, act);
+                float8 v = clnn_load8(0, xr + s) - K;
+                float8 g = bn_act_grad8(clnn_load8(0, gr + s), (v - d) * a + b, act);
                 v1 += g;
                 v2 += g * v;
                 v3 += v;
@@ -929,8 +929,8 @@ __kernel void bn_backward_resident_planes(__global const float *x, __global cons
         __global float *out = dx + c * S + n * CS;
         uint s = 0;
         for (; s + 8u <= S; s += 8u) {
-            float8 v = (vload8(0, xr + s) - K) - d;
-            float8 g = bn_act_grad8(vload8(0, gr + s), v * a + b, act);
+            float8 v = (clnn_load8(0, xr + s) - K) - d;
+            float8 g = bn_act_grad8(clnn_load8(0, gr + s), v * a + b, act);
             vstore8(a * (g - k.x - v * k.y), 0, out + s);
         }
         for (; s < S; ++s) {
@@ -1008,7 +1008,7 @@ __kernel void ln_forward_chunks(__global const float *x, __global float *y,
         uint je = min(jv, jb + 16u * LN_LANE_BLOCK);
         float16 s1 = (float16)(0.0f), s2 = (float16)(0.0f);
         for (uint j = jb; j < je; j += 16u) {
-            float16 v = vload16(0, xr + j) - K;
+            float16 v = clnn_load16(0, xr + j) - K;
             s1 += v;
             s2 += v * v;
         }
@@ -1052,9 +1052,9 @@ __kernel void ln_forward_chunks(__global const float *x, __global float *y,
     __global float *yr = y + r * D;
     int hg = (flags & BN_GAMMA) != 0u, hb = (flags & BN_BETA) != 0u;
     for (uint j = j0; j < jv; j += 16u) {
-        float16 g = hg ? vload16(0, gamma + j) : (float16)(1.0f);
-        float16 b = hb ? vload16(0, beta + j) : (float16)(0.0f);
-        vstore16(((vload16(0, xr + j) - K) - d) * invstd * g + b, 0, yr + j);
+        float16 g = hg ? clnn_load16(0, gamma + j) : (float16)(1.0f);
+        float16 b = hb ? clnn_load16(0, beta + j) : (float16)(0.0f);
+        vstore16(((clnn_load16(0, xr + j) - K) - d) * invstd * g + b, 0, yr + j);
     }
     for (uint j = jv; j < j1; ++j) {
         float gj = hg ? gamma[j] : 1.0f, bj = hb ? beta[j] : 0.0f;
@@ -1171,8 +1171,8 @@ __kernel void ln_backward_rows(__global const float *x, __global const float *dy
         float K = save_mean[r], invstd = save_invstd[r];
         float16 a1 = (float16)(0.0f), a2 = (float16)(0.0f), a3 = (float16)(0.0f);
         for (uint j = 0; j < Dv; j += 16u) {
-            float16 g = vload16(0, gr + j), v = vload16(0, xr + j) - K;
-            g = hg ? g * vload16(0, gamma + j) : g;
+            float16 g = clnn_load16(0, gr + j), v = clnn_load16(0, xr + j) - K;
+            g = hg ? g * clnn_load16(0, gamma + j) : g;
             a1 += g;
             a2 += g * v;
             a3 += v;
@@ -1188,13 +1188,13 @@ __kernel void ln_backward_rows(__global const float *x, __global const float *dy
         float k1 = sg / (float)D, k2 = (sgv - d * sg) * invstd / (float)D;
         __global float *dr = dx + r * D;
         for (uint j = 0; j < Dv; j += 16u) {
-            float16 gy = vload16(0, gr + j), xhat = ((vload16(0, xr + j) - K) - d) * invstd;
+            float16 gy = clnn_load16(0, gr + j), xhat = ((clnn_load16(0, xr + j) - K) - d) * invstd;
             if (params) {
-                vstore16(vload16(0, pdy + j) + gy, 0, pdy + j);
-                vstore16(vload16(0, pdx + j) + gy * xhat, 0, pdx + j);
+                vstore16(clnn_load16(0, pdy + j) + gy, 0, pdy + j);
+                vstore16(clnn_load16(0, pdx + j) + gy * xhat, 0, pdx + j);
             }
             if (flags & DX_WRITE) {
-                float16 g = hg ? gy * vload16(0, gamma + j) : gy;
+                float16 g = hg ? gy * clnn_load16(0, gamma + j) : gy;
                 vstore16(invstd * (g - k1 - xhat * k2), 0, dr + j);
             }
         }

@@ -597,20 +597,28 @@ clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activatio
         s = check_not_aliased(ctx, fn, y, "y", bias, "bias");
     if (s == CLNN_SUCCESS && z)
         s = check_not_aliased(ctx, fn, z, "z", bias, "bias");
+    /* CPUs: 16 columns per work-item (clnn_activation_bias_forward16), plus one per row for a
+     * remainder; other devices: one element per work-item. */
+    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    const char *name = cpu ? "clnn_activation_bias_forward16" : "clnn_activation_bias_forward";
     cl_kernel k;
     if (s == CLNN_SUCCESS)
-        s = get_kernel(ctx, desc, "clnn_activation_bias_forward", &k);
+        s = get_kernel(ctx, desc, name, &k);
     if (s != CLNN_SUCCESS)
         return s;
     size_t rows = x->dims[0], cols = x->dims[1];
-    size_t lx = row_group_size(clnn_kernel_group_size(ctx, k), cols);
+    size_t items = cpu ? cols / 16 + (cols % 16 != 0) : cols;
+    size_t lx = clnn_kernel_group_size(ctx, k);
+    if (cpu && lx > ACT_CPU_GROUP)
+        lx = ACT_CPU_GROUP;
+    lx = row_group_size(lx, items);
     size_t local[2] = {lx, 1};
-    size_t global[2] = {round_up(cols, lx), rows};
+    size_t global[2] = {round_up(items, lx), rows};
     cl_mem zbuf = z ? z->buffer : y->buffer;
     cl_int store_z = z != NULL;
     cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
     cl_float4 p = clnn_activation_kernel_params(desc);
-    return clnn_run_kernel(ctx, k, "clnn_activation_bias_forward", 2, global, local,
+    return clnn_run_kernel(ctx, k, name, 2, global, local,
                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(bias->buffer), CLNN_ARG(zbuf),
                                      CLNN_ARG(store_z), CLNN_ARG(y->buffer), CLNN_ARG(r),
                                      CLNN_ARG(c), CLNN_ARG(p)));
