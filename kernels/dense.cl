@@ -171,3 +171,93 @@ __kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global c
             cr[j] = beta == 0.0f ? alpha * e[j] : alpha * e[j] + beta * cr[j];
     }
 }
+
+/* ---- large products on CPUs ------------------------------------------------------------------
+ * C = alpha op(A) B + beta C with B(k, n) = b[k * ldb + n] contiguous along n, A(m, k) =
+ * a[m * a_m + k * a_k] (A or A^T): the outer-product form of CPU BLAS kernels. A work-item owns an
+ * 8 x 32 block of C in 16 float16 accumulators (separate variables, as in clnn_gemm_small_nt);
+ * per k it loads two 16-vectors of B's row k and 8 scalars of A, and does 16 vector fmas. POCL
+ * compiles the float16 code to full AVX-512 registers. Rows past M read row M - 1 and are not
+ * stored; a block crossing N reads clamped columns (gemm_load16_clamped) and stores its valid
+ * part. */
+
+/* 16 elements p[0..15], those at or past `left` replaced by p[left - 1] (left >= 1). */
+static inline float16 gemm_load16_clamped(__global const float *p, uint left)
+{
+    if (left >= 16u)
+        return clnn_load16(0, p);
+    float e[16];
+    for (uint j = 0; j < 16u; ++j)
+        e[j] = p[min(j, left - 1u)];
+    return vload16(0, e);
+}
+
+/* Stores v (16 lanes) as C row m, columns n0.., the lanes below N only. */
+static inline void gemm_store16(__global float *c, uint ldc, uint M, uint N, uint m, uint n0,
+                                float16 v, float alpha, float beta)
+{
+    if (m >= M || n0 >= N)
+        return;
+    __global float *cr = c + m * ldc + n0;
+    if (n0 + 16u <= N) {
+        v *= alpha;
+        if (beta != 0.0f)
+            v += beta * clnn_load16(0, cr);
+        vstore16(v, 0, cr);
+        return;
+    }
+    float e[16];
+    vstore16(v, 0, e);
+    for (uint j = 0; n0 + j < N; ++j)
+        cr[j] = beta == 0.0f ? alpha * e[j] : alpha * e[j] + beta * cr[j];
+}
+
+#define GEMM_NN16_STEP(LOAD0, LOAD1)                                                             \
+    {                                                                                            \
+        float16 b0 = LOAD0, b1 = LOAD1;                                                          \
+        uint ia = k * a_k;                                                                       \
+        float x;                                                                                 \
+        x = a0[ia], c00 = fma((float16)(x), b0, c00), c01 = fma((float16)(x), b1, c01);          \
+        x = a1[ia], c10 = fma((float16)(x), b0, c10), c11 = fma((float16)(x), b1, c11);          \
+        x = a2[ia], c20 = fma((float16)(x), b0, c20), c21 = fma((float16)(x), b1, c21);          \
+        x = a3[ia], c30 = fma((float16)(x), b0, c30), c31 = fma((float16)(x), b1, c31);          \
+        x = a4[ia], c40 = fma((float16)(x), b0, c40), c41 = fma((float16)(x), b1, c41);          \
+        x = a5[ia], c50 = fma((float16)(x), b0, c50), c51 = fma((float16)(x), b1, c51);          \
+        x = a6[ia], c60 = fma((float16)(x), b0, c60), c61 = fma((float16)(x), b1, c61);          \
+        x = a7[ia], c70 = fma((float16)(x), b0, c70), c71 = fma((float16)(x), b1, c71);          \
+    }
+
+__kernel void clnn_gemm_nn16(uint M, uint N, uint K, float alpha, __global const float *a,
+                             uint a_m, uint a_k, __global const float *b, uint ldb, float beta,
+                             __global float *c, uint ldc)
+{
+    uint n0 = (uint)get_global_id(0) * 32u, m0 = (uint)get_global_id(1) * 8u;
+    if (n0 >= N || m0 >= M)
+        return;
+    __global const float *a0 = a + m0 * a_m, *a1 = a + min(m0 + 1u, M - 1u) * a_m,
+                         *a2 = a + min(m0 + 2u, M - 1u) * a_m, *a3 = a + min(m0 + 3u, M - 1u) * a_m,
+                         *a4 = a + min(m0 + 4u, M - 1u) * a_m, *a5 = a + min(m0 + 5u, M - 1u) * a_m,
+                         *a6 = a + min(m0 + 6u, M - 1u) * a_m, *a7 = a + min(m0 + 7u, M - 1u) * a_m;
+    float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f, c30 = 0.0f,
+            c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f, c60 = 0.0f, c61 = 0.0f,
+            c70 = 0.0f, c71 = 0.0f;
+    __global const float *bp = b + n0;
+    uint left = N - n0;
+    if (left >= 32u) {
+        for (uint k = 0; k < K; ++k, bp += ldb)
+            GEMM_NN16_STEP(clnn_load16(0, bp), clnn_load16(0, bp + 16))
+    } else {
+        for (uint k = 0; k < K; ++k, bp += ldb)
+            GEMM_NN16_STEP(gemm_load16_clamped(bp, left),
+                           gemm_load16_clamped(bp + min(16u, left - 1u), left > 16u ? left - 16u : 1u))
+    }
+    uint n1 = n0 + 16u;
+    gemm_store16(c, ldc, M, N, m0, n0, c00, alpha, beta), gemm_store16(c, ldc, M, N, m0, n1, c01, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 1u, n0, c10, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 1u, n1, c11, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 2u, n0, c20, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 2u, n1, c21, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 3u, n0, c30, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 3u, n1, c31, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 4u, n0, c40, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 4u, n1, c41, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 5u, n0, c50, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 5u, n1, c51, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 6u, n0, c60, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 6u, n1, c61, alpha, beta);
+    gemm_store16(c, ldc, M, N, m0 + 7u, n0, c70, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 7u, n1, c71, alpha, beta);
+}

@@ -354,6 +354,12 @@ static void setup_kernel_dir(clnn_context *ctx, const char *option)
     snprintf(ctx->kernel_dir, sizeof ctx->kernel_dir, "%s", dir ? dir : "");
 }
 
+static void setup_gemm(clnn_context *ctx)
+{
+    const char *mode = getenv("CLNN_GEMM");
+    ctx->gemm_clblast_only = mode && strcmp(mode, "clblast") == 0;
+}
+
 /* ---- contexts ---------------------------------------------------------------------------------- */
 
 clnn_status clnn_context_options_init(clnn_context_options *options)
@@ -407,6 +413,7 @@ clnn_status clnn_context_create(clnn_context **out, const clnn_context_options *
     }
     setup_cache(ctx, options->cache_dir);
     setup_kernel_dir(ctx, options->kernel_dir);
+    setup_gemm(ctx);
     *out = ctx;
     return CLNN_SUCCESS;
 }
@@ -462,6 +469,7 @@ clnn_status clnn_context_create_with_queue(clnn_context **out, cl_command_queue 
     clRetainCommandQueue(queue);
     setup_cache(ctx, NULL);
     setup_kernel_dir(ctx, NULL);
+    setup_gemm(ctx);
     *out = ctx;
     return CLNN_SUCCESS;
 }

@@ -30,6 +30,10 @@ struct clnn_context {
     clnn_kernel_entry *kernels;
     size_t kernel_count;
 
+    /* CLNN_GEMM=clblast at creation: every product through CLBlast, none through clnn's own
+     * GEMM kernels (comparison, and the tests of the CLBlast path on CPU devices). */
+    int gemm_clblast_only;
+
     char *build_log;
     char last_error[CLNN_MESSAGE_SIZE];
 };

@@ -24,13 +24,15 @@ typedef struct shape {
 } shape;
 
 /* Odd shapes that are multiples of no work-group or tile size, the MLP's first and last layers,
- * and a shape large enough for CLBlast's indirect GEMM under its default routine choice. Products
- * with a dimension of 16 or less (and, on CPU devices, every forward product) run clnn's own GEMM
- * kernels (src/gemm.c): {7, 13, 5}, {19, 300, 3}, {6, 70, 90} and {256, 256, 10} give every one
- * of their edge cases (partial 4- and 8-wide blocks, K not a multiple of 16, K = 3); the others'
- * backward products run CLBlast. */
+ * and a shape large enough for CLBlast's indirect GEMM under its default routine choice. Which
+ * kernel runs a product is decided in src/gemm.c. On CPU devices every product runs clnn's own
+ * kernels: {7, 13, 5}, {19, 300, 3}, {6, 70, 90} and {256, 256, 10} give clnn_gemm_small_*
+ * every edge case (partial 4- and 8-wide blocks, K not a multiple of 16, K = 3), and the backward
+ * products with in >= 32 run clnn_gemm_nn16 with right edges of 1, 2, 6, 12, 16 and 27 columns
+ * and partial 8-row blocks. test_clblast_path runs them all through CLBlast as well. On GPUs the
+ * large products run CLBlast. */
 static const shape shapes[] = {
-    {1, 1, 1},    {7, 13, 5},  {33, 65, 17},   {100, 130, 70},
+    {1, 1, 1},    {7, 13, 5},  {33, 65, 17},   {100, 130, 70}, {37, 59, 23},
     {19, 300, 3}, {6, 70, 90}, {256, 256, 10}, {256, 784, 512},
 };
 #define SHAPE_COUNT (sizeof shapes / sizeof shapes[0])
@@ -155,6 +157,53 @@ static void test_backward(void **state)
                 run_backward(&shapes[i], which, 0.5f);
             }
         }
+}
+
+/* A second context on the test's device with CLNN_GEMM=clblast (every product through CLBlast),
+ * made the tests' context until clblast_context_end(). */
+static clnn_context *clblast_context_begin(void)
+{
+    char *previous = getenv("CLNN_GEMM") ? strdup(getenv("CLNN_GEMM")) : NULL;
+    setenv("CLNN_GEMM", "clblast", 1);
+    char selector[32];
+    snprintf(selector, sizeof selector, "%u:%u", clnn_test_device.platform_index,
+             clnn_test_device.device_index);
+    clnn_context_options options;
+    clnn_context_options_init(&options);
+    options.device = selector;
+    clnn_context *ctx = NULL;
+    clnn_status status = clnn_context_create(&ctx, &options);
+    if (previous)
+        setenv("CLNN_GEMM", previous, 1);
+    else
+        unsetenv("CLNN_GEMM");
+    free(previous);
+    CLNN_ASSERT_OK(status);
+    clnn_context *tests_context = clnn_test_ctx;
+    clnn_test_ctx = ctx;
+    return tests_context;
+}
+
+static void clblast_context_end(clnn_context *tests_context)
+{
+    clnn_context_destroy(clnn_test_ctx);
+    clnn_test_ctx = tests_context;
+}
+
+/* Every shape's products through CLBlast (on CPU devices the other tests run clnn's kernels). */
+static void test_clblast_path(void **state)
+{
+    (void)state;
+    clnn_context *tests_context = clblast_context_begin();
+    for (size_t i = 0; i < SHAPE_COUNT; ++i) {
+        run_forward(&shapes[i], 1);
+        for (int which = 0; which < 2; ++which) {
+            run_backward(&shapes[i], which, 0.0f);
+            if (shapes[i].batch * shapes[i].in * shapes[i].out < 1000000)
+                run_backward(&shapes[i], which, 0.5f);
+        }
+    }
+    clblast_context_end(tests_context);
 }
 
 /* clnn_dense_backward: the three products together, dx skipped, accumulating dweight/dbias. */
@@ -588,14 +637,16 @@ static void run_all_products(void)
     }
 }
 
-/* Applied tuning keeps every product correct. The indirect Xgemm kernel with non-default
- * parameters, odd shapes padded, has been checked by every test since test_tuning_user_directory
- * (100x130x70 and larger go indirect); here everything goes through XgemmDirect with non-default
- * parameters, then through the data shipped for this device, when there is some. Each parameter
- * set costs a CLBlast compile on a cold POCL cache, so the sets are few. */
+/* Applied tuning keeps every product correct (through a CLBlast-only context). The indirect Xgemm
+ * kernel with non-default parameters, odd shapes padded, has been checked by test_clblast_path
+ * under test_tuning_user_directory's file (100x130x70 and larger go indirect); here everything
+ * goes through XgemmDirect with non-default parameters, then through the data shipped for this
+ * device, when there is some. Each parameter set costs a CLBlast compile on a cold POCL cache, so
+ * the sets are few. */
 static void test_tuned_results(void **state)
 {
     (void)state;
+    clnn_context *tests_context = clblast_context_begin();
     clnn_tuning t;
     make_tuning(&t, 100000, 0, 1);
     CLNN_ASSERT_OK(clnn_tuning_apply(clnn_test_ctx, &t));
@@ -626,6 +677,7 @@ static void test_tuned_results(void **state)
         run_all_products();
     }
     closedir(d);
+    clblast_context_end(tests_context);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -634,6 +686,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_forward),
     cmocka_unit_test(test_backward),
     cmocka_unit_test(test_backward_combined),
+    cmocka_unit_test(test_clblast_path),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_tuning_parse),
     cmocka_unit_test(test_tuning_match),
