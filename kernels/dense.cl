@@ -173,13 +173,14 @@ __kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global c
 }
 
 /* ---- large products on CPUs ------------------------------------------------------------------
- * C = alpha op(A) B + beta C with B(k, n) = b[k * ldb + n] contiguous along n, A(m, k) =
- * a[m * a_m + k * a_k] (A or A^T): the outer-product form of CPU BLAS kernels. A work-item owns an
- * 8 x 32 block of C in 16 float16 accumulators (separate variables, as in clnn_gemm_small_nt);
- * per k it loads two 16-vectors of B's row k and 8 scalars of A, and does 16 vector fmas. POCL
- * compiles the float16 code to full AVX-512 registers. Rows past M read row M - 1 and are not
- * stored; a block crossing N reads clamped columns (gemm_load16_clamped) and stores its valid
- * part. */
+ * C = alpha sum_{k_begin <= k < k_end} A(m, k) B(k, n) + beta C with B(k, n) = b[k * ldb + n]
+ * contiguous along n and A(m, k) = a[m * a_m + k * a_k] (A or A^T): the outer-product form of
+ * CPU BLAS kernels; the host splits K into chunks (beta = 1 after the first) for the caches. A
+ * work-item owns an 8 x 32 block of C in 16 float16 accumulators (separate variables, as in
+ * clnn_gemm_small_nt); per k it loads two 16-vectors of B's row k and 8 scalars of A, and does 16
+ * vector fmas. POCL compiles the float16 code to full AVX-512 registers. Rows past M read row
+ * M - 1 and are not stored; a block crossing N reads clamped columns (gemm_load16_clamped) and
+ * stores its valid part. */
 
 /* 16 elements p[0..15], those at or past `left` replaced by p[left - 1] (left >= 1). */
 static inline float16 gemm_load16_clamped(__global const float *p, uint left)
@@ -227,11 +228,22 @@ static inline void gemm_store16(__global float *c, uint ldc, uint M, uint N, uin
         x = a7[ia], c70 = fma((float16)(x), b0, c70), c71 = fma((float16)(x), b1, c71);          \
     }
 
-__kernel void clnn_gemm_nn16(uint M, uint N, uint K, float alpha, __global const float *a,
-                             uint a_m, uint a_k, __global const float *b, uint ldb, float beta,
-                             __global float *c, uint ldc)
+__kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, float alpha,
+                             __global const float *a, uint a_m, uint a_k, __global const float *b,
+                             uint ldb, float beta, __global float *c, uint ldc, uint tile_rows)
 {
-    uint n0 = (uint)get_global_id(0) * 32u, m0 = (uint)get_global_id(1) * 8u;
+    /* Work-item order: tiles of tile_rows rows of C (whole width) one after another; within a
+     * tile, column blocks one after another and, within those, the 8-row blocks: consecutive
+     * work-items share B's 32-column panel (in cache), and a tile's rows of A stay in the L2
+     * cache while its column blocks pass. */
+    uint id = (uint)get_global_id(0);
+    uint tile_items = (tile_rows / 8u) * ((N + 31u) / 32u);
+    uint tile = id / tile_items, r = id % tile_items;
+    uint rows_here = min(tile_rows, M - min(M, tile * tile_rows));
+    uint row_blocks = (rows_here + 7u) / 8u;
+    if (row_blocks == 0u)
+        return;
+    uint n0 = (r / row_blocks) * 32u, m0 = tile * tile_rows + (r % row_blocks) * 8u;
     if (n0 >= N || m0 >= M)
         return;
     __global const float *a0 = a + m0 * a_m, *a1 = a + min(m0 + 1u, M - 1u) * a_m,
@@ -241,13 +253,13 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint K, float alpha, __global const
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f, c30 = 0.0f,
             c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f, c60 = 0.0f, c61 = 0.0f,
             c70 = 0.0f, c71 = 0.0f;
-    __global const float *bp = b + n0;
+    __global const float *bp = b + k_begin * ldb + n0;
     uint left = N - n0;
     if (left >= 32u) {
-        for (uint k = 0; k < K; ++k, bp += ldb)
+        for (uint k = k_begin; k < k_end; ++k, bp += ldb)
             GEMM_NN16_STEP(clnn_load16(0, bp), clnn_load16(0, bp + 16))
     } else {
-        for (uint k = 0; k < K; ++k, bp += ldb)
+        for (uint k = k_begin; k < k_end; ++k, bp += ldb)
             GEMM_NN16_STEP(gemm_load16_clamped(bp, left),
                            gemm_load16_clamped(bp + min(16u, left - 1u), left > 16u ? left - 16u : 1u))
     }
@@ -260,4 +272,40 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint K, float alpha, __global const
     gemm_store16(c, ldc, M, N, m0 + 5u, n0, c50, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 5u, n1, c51, alpha, beta);
     gemm_store16(c, ldc, M, N, m0 + 6u, n0, c60, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 6u, n1, c61, alpha, beta);
     gemm_store16(c, ldc, M, N, m0 + 7u, n0, c70, alpha, beta), gemm_store16(c, ldc, M, N, m0 + 7u, n1, c71, alpha, beta);
+}
+
+/* dst[c][r] = src[r][c] for a [rows, cols] src with leading dimension lds and a [cols, rows] dst
+ * with leading dimension ldd: a 16 x 16 block per work-item, read by rows and written by rows of
+ * the transpose (the 16 columns of the block gathered from its 16 rows). */
+__kernel void clnn_transpose16(uint rows, uint cols, __global const float *src, uint lds,
+                               __global float *dst, uint ldd)
+{
+    uint c0 = (uint)get_global_id(0) * 16u, r0 = (uint)get_global_id(1) * 16u;
+    if (r0 >= rows || c0 >= cols)
+        return;
+    uint nr = min(16u, rows - r0), nc = min(16u, cols - c0);
+    float t[16][16];
+    for (uint i = 0; i < 16u; ++i) {
+        __global const float *s = src + min(r0 + i, rows - 1u) * lds + c0;
+        if (nc == 16u) {
+            vstore16(clnn_load16(0, s), 0, t[i]);
+        } else {
+            for (uint j = 0; j < 16u; ++j)
+                t[i][j] = s[min(j, nc - 1u)];
+        }
+    }
+    for (uint j = 0; j < nc; ++j) {
+        __global float *d = dst + (c0 + j) * ldd + r0;
+        float16 v = (float16)(t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j], t[6][j],
+                              t[7][j], t[8][j], t[9][j], t[10][j], t[11][j], t[12][j], t[13][j],
+                              t[14][j], t[15][j]);
+        if (nr == 16u) {
+            vstore16(v, 0, d);
+        } else {
+            float e[16];
+            vstore16(v, 0, e);
+            for (uint i = 0; i < nr; ++i)
+                d[i] = e[i];
+        }
+    }
 }

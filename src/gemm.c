@@ -141,9 +141,18 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
                                      CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
 }
 
+/* clnn_gemm_nn16's blocking for the caches (a CPU BLAS's kc and mc): K is done in launches of
+ * NN16_K_CHUNK steps (C accumulated: beta for the first, 1 after), and in each launch the
+ * work-items walk C in tiles of NN16_TILE_ROWS rows, so a tile's A rows (256 x 256 floats,
+ * 256 KiB) stay in L2 while B's 32-column panels (32 KiB) pass through L1. Chosen by measurement
+ * on POCL's CPU device (kc 128..512, tiles 128..512): without them 1024^3 and 2048^3 ran at 0.3
+ * of OpenBLAS, B being re-read from memory for every 8 rows of C. */
+#define NN16_K_CHUNK 256
+#define NN16_TILE_ROWS 256
+
 /* C = op(A) B through clnn_gemm_nn16 (CPU devices, B not transposed, n >= 32): 8 x 32 blocks of
  * C per work-item, the dense backward products (dx = dy W, dW = dy^T x). On POCL's CPU device it
- * runs them at 0.6-0.96 of OpenBLAS where CLBlast's tuned Xgemm reached 0.16-0.48. */
+ * runs them at 0.6-0.9 of OpenBLAS where CLBlast's tuned Xgemm reached 0.16-0.48. */
 static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n, size_t k,
                              float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta,
                              cl_mem c, size_t ldc)
@@ -153,15 +162,81 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
     clnn_status status = clnn_get_kernel(ctx, "dense.cl", NULL, name, &kernel);
     if (status != CLNN_SUCCESS)
         return status;
-    cl_uint um = (cl_uint)m, un = (cl_uint)n, uk = (cl_uint)k, uldb = (cl_uint)ldb;
-    cl_uint uldc = (cl_uint)ldc;
+    const size_t kc = NN16_K_CHUNK, tile_rows = NN16_TILE_ROWS;
+    cl_uint um = (cl_uint)m, un = (cl_uint)n, uldb = (cl_uint)ldb;
+    cl_uint uldc = (cl_uint)ldc, utile = (cl_uint)tile_rows;
     cl_uint a_m = trans_a ? 1u : (cl_uint)lda, a_k = trans_a ? (cl_uint)lda : 1u;
-    cl_float ualpha = alpha, ubeta = beta;
-    size_t global[2] = {(n + 31) / 32, (m + 7) / 8};
-    return clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
-                           CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
-                                     CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b),
-                                     CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
+    cl_float ualpha = alpha;
+    size_t tiles = (m + tile_rows - 1) / tile_rows;
+    size_t global = tiles * (tile_rows / 8) * ((n + 31) / 32);
+    size_t k0 = 0;
+    do { /* at least one launch: k == 0 still scales C by beta */
+        cl_uint kb = (cl_uint)k0, ke = (cl_uint)(k - k0 < kc ? k : k0 + kc);
+        cl_float ubeta = k0 == 0 ? beta : 1.0f;
+        status = clnn_run_kernel(
+            ctx, kernel, name, 1, &global, NULL,
+            CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(kb), CLNN_ARG(ke), CLNN_ARG(ualpha),
+                      CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b), CLNN_ARG(uldb),
+                      CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc), CLNN_ARG(utile)));
+        k0 += kc;
+    } while (status == CLNN_SUCCESS && k0 < k);
+    return status;
+}
+
+/* C = A B^T on CPU devices for products of at least NT_TRANSPOSE_WORK multiply-adds: B^T into
+ * the context's GEMM buffer, then clnn_gemm_nn16. Below that clnn_gemm_small_nt's dot products
+ * win (the MLP's forward products, 256x512x784 among them, at 0.7-0.8 of OpenBLAS); above it they
+ * fall to 0.4 (each work-item streams 8 rows of length K through L2) while the transposed route
+ * runs 512^3 at 0.6-0.95 and 1024^3, 2048^3 at 0.53-0.59; the transposition costs one pass over
+ * B. */
+#define NT_TRANSPOSE_WORK ((size_t)1 << 27)
+
+static int nt_by_transpose(const clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
+                           size_t k)
+{
+    return !ctx->gemm_clblast_only && ctx->info.type == CLNN_DEVICE_TYPE_CPU && !trans_a &&
+           trans_b && n >= 32 && m * n * k >= NT_TRANSPOSE_WORK;
+}
+
+clnn_status clnn_gemm_prepare(clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
+                              size_t k)
+{
+    size_t bytes = nt_by_transpose(ctx, trans_a, trans_b, m, n, k) ? n * k * sizeof(cl_float) : 0;
+    if (bytes <= ctx->gemm_scratch_bytes)
+        return CLNN_SUCCESS;
+    cl_mem buffer;
+    clnn_status status = clnn_scratch_buffer(ctx, bytes, "the transposed GEMM operand", &buffer);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (ctx->gemm_scratch)
+        clReleaseMemObject(ctx->gemm_scratch);
+    ctx->gemm_scratch = buffer;
+    ctx->gemm_scratch_bytes = bytes;
+    return CLNN_SUCCESS;
+}
+/* B^T (B stored [n, k]) into the context's buffer by clnn_transpose16, then C = A B^T as A (B^T)
+ * by clnn_gemm_nn16; both on the context's in-order queue. */
+static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, size_t k,
+                                        float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
+                                        float beta, cl_mem c, size_t ldc)
+{
+    static const char name[] = "clnn_transpose16";
+    cl_kernel kernel;
+    clnn_status status = clnn_get_kernel(ctx, "dense.cl", NULL, name, &kernel);
+    if (status != CLNN_SUCCESS)
+        return status;
+    status = clnn_gemm_prepare(ctx, 0, 1, m, n, k);
+    if (status != CLNN_SUCCESS)
+        return status;
+    cl_mem bt = ctx->gemm_scratch;
+    cl_uint rows = (cl_uint)n, cols = (cl_uint)k, lds = (cl_uint)ldb, ldd = (cl_uint)n;
+    size_t global[2] = {(k + 15) / 16, (n + 15) / 16};
+    status = clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
+                             CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(cols), CLNN_ARG(b), CLNN_ARG(lds),
+                                       CLNN_ARG(bt), CLNN_ARG(ldd)));
+    if (status == CLNN_SUCCESS)
+        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, lda, bt, n, beta, c, ldc);
+    return status;
 }
 
 clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int trans_b, size_t m,
@@ -172,6 +247,8 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
     int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
     if (own && cpu && !trans_b && n >= 32)
         return gemm_nn16(ctx, trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (nt_by_transpose(ctx, trans_a, trans_b, m, n, k))
+        return gemm_nt_by_transpose(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     int skinny = m <= SMALL_GEMM_DIM || n <= SMALL_GEMM_DIM || k <= SMALL_GEMM_DIM;
     int cpu_nt = cpu && !trans_a && trans_b;
     if (own && (skinny || cpu_nt) && !(trans_a && trans_b))

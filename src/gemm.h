@@ -15,6 +15,13 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
                       size_t n, size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
                       float beta, cl_mem c, size_t ldc);
 
+/* Allocates, ahead of time, what clnn_gemm needs beyond its operands for such a product (on CPU
+ * devices, the buffer that large A B^T products transpose B into; kept by the context, grown to
+ * the largest product prepared or run). clnn_gemm calls it itself; callers that must not
+ * allocate later (the MLP's train step) call it when they are created. */
+clnn_status clnn_gemm_prepare(clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
+                              size_t k);
+
 /* Maps a CLBlast status code (negative OpenCL codes included) to a clnn status and records
  * "<what> failed: CLBlastName (code)". Memory exhaustion gives CLNN_ERR_DEVICE_MEMORY or
  * CLNN_ERR_HOST_MEMORY; everything else CLNN_ERR_BLAS. */

@@ -33,6 +33,9 @@ struct clnn_context {
     /* CLNN_GEMM=clblast at creation: every product through CLBlast, none through clnn's own
      * GEMM kernels (comparison, and the tests of the CLBlast path on CPU devices). */
     int gemm_clblast_only;
+    /* clnn_gemm's transposition buffer (src/gemm.c, clnn_gemm_prepare); NULL until needed. */
+    cl_mem gemm_scratch;
+    size_t gemm_scratch_bytes;
 
     char *build_log;
     char last_error[CLNN_MESSAGE_SIZE];

@@ -11,6 +11,7 @@
  * h is the layer's output before dropout.
  * The output layer is dense only; its outputs are the logits (or values for MSE).
  */
+#include "gemm.h"
 #include "internal.h"
 #include "serialize.h"
 
@@ -349,6 +350,10 @@ clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spec,
     for (size_t l = 0; status == CLNN_SUCCESS && l < mlp->layer_count; ++l) {
         size_t width = l < spec->hidden_count ? spec->hidden[l].width : spec->outputs;
         status = create_layer(mlp, l, in, width);
+        /* what the layer's forward product needs beyond its tensors, allocated now rather than
+         * in the first training step */
+        if (status == CLNN_SUCCESS)
+            status = clnn_gemm_prepare(ctx, 0, 1, max_batch, width, in);
         in = width;
     }
     if (status == CLNN_SUCCESS)

@@ -28,12 +28,15 @@ typedef struct shape {
  * kernel runs a product is decided in src/gemm.c. On CPU devices every product runs clnn's own
  * kernels: {7, 13, 5}, {19, 300, 3}, {6, 70, 90} and {256, 256, 10} give clnn_gemm_small_*
  * every edge case (partial 4- and 8-wide blocks, K not a multiple of 16, K = 3), and the backward
- * products with in >= 32 run clnn_gemm_nn16 with right edges of 1, 2, 6, 12, 16 and 27 columns
- * and partial 8-row blocks. test_clblast_path runs them all through CLBlast as well. On GPUs the
- * large products run CLBlast. */
+ * products with in >= 32 run clnn_gemm_nn16 with right edges of 1, 2, 6, 12, 16 and 27 columns,
+ * partial 8-row blocks, and K in several 256-step launches (8x300x300 with beta too, 256x784x512,
+ * 512x520x520 with a last launch of 8 steps); 512x520x520's forward product is large enough to
+ * go through the transposition (clnn_transpose16 with partial 16x16 blocks, then
+ * clnn_gemm_nn16). test_clblast_path runs them all through CLBlast as well. On GPUs the large
+ * products run CLBlast. */
 static const shape shapes[] = {
-    {1, 1, 1},    {7, 13, 5},  {33, 65, 17},   {100, 130, 70}, {37, 59, 23},
-    {19, 300, 3}, {6, 70, 90}, {256, 256, 10}, {256, 784, 512},
+    {1, 1, 1},    {7, 13, 5},  {33, 65, 17},   {100, 130, 70},  {37, 59, 23},  {8, 300, 300},
+    {19, 300, 3}, {6, 70, 90}, {256, 256, 10}, {256, 784, 512}, {512, 520, 520},
 };
 #define SHAPE_COUNT (sizeof shapes / sizeof shapes[0])
 

@@ -163,6 +163,9 @@ int bench_suite_dense(bench_run *run)
         {"dense.square.512", FORWARD, 512, 512, 512},
         {"dense.square.1024", FORWARD, 1024, 1024, 1024},
         {"dense.square.2048", FORWARD, 2048, 2048, 2048},
+        /* no arithmetic to speak of: the cost of one launch and clFinish, the floor under every
+         * row above (and why the 256-10 products cannot approach OpenBLAS's microseconds) */
+        {"dense.launch_floor", FORWARD, 1, 1, 1},
     };
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
