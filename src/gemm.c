@@ -191,6 +191,13 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
  * B. */
 #define NT_TRANSPOSE_WORK ((size_t)1 << 27)
 
+/* The transposed operand's leading dimension: n, padded by 16 floats so that its rows are not
+ * 2^k floats apart (rows 4 KiB apart share an L1 set; 1024^3 ran at half speed in some runs). */
+static size_t transposed_ld(size_t n)
+{
+    return n + 16;
+}
+
 static int nt_by_transpose(const clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
                            size_t k)
 {
@@ -201,7 +208,8 @@ static int nt_by_transpose(const clnn_context *ctx, int trans_a, int trans_b, si
 clnn_status clnn_gemm_prepare(clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
                               size_t k)
 {
-    size_t bytes = nt_by_transpose(ctx, trans_a, trans_b, m, n, k) ? n * k * sizeof(cl_float) : 0;
+    size_t bytes =
+        nt_by_transpose(ctx, trans_a, trans_b, m, n, k) ? transposed_ld(n) * k * sizeof(cl_float) : 0;
     if (bytes <= ctx->gemm_scratch_bytes)
         return CLNN_SUCCESS;
     cl_mem buffer;
@@ -229,13 +237,14 @@ static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, s
     if (status != CLNN_SUCCESS)
         return status;
     cl_mem bt = ctx->gemm_scratch;
-    cl_uint rows = (cl_uint)n, cols = (cl_uint)k, lds = (cl_uint)ldb, ldd = (cl_uint)n;
+    size_t ld = transposed_ld(n);
+    cl_uint rows = (cl_uint)n, cols = (cl_uint)k, lds = (cl_uint)ldb, ldd = (cl_uint)ld;
     size_t global[2] = {(k + 15) / 16, (n + 15) / 16};
     status = clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
                              CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(cols), CLNN_ARG(b), CLNN_ARG(lds),
                                        CLNN_ARG(bt), CLNN_ARG(ldd)));
     if (status == CLNN_SUCCESS)
-        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, lda, bt, n, beta, c, ldc);
+        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, lda, bt, ld, beta, c, ldc);
     return status;
 }
 
