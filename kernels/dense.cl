@@ -1,24 +1,9 @@
 /*
- * Dense-layer kernels around CLBlast's GEMM: the forward epilogue (the bias added to every row of
- * y = x W^T; the place where a fused activation is applied) and the bias gradient (column sums
- * of dy).
+ * Dense-layer kernels: the bias gradient (column sums of dy) and clnn's own GEMM kernels (the
+ * small and skinny products everywhere, every product on CPU devices; src/gemm.c chooses). The
+ * forward's bias is added by the activation family's bias kernels.
  */
 #include "common.h"
-
-/* y[r][c] += b[c] on a row-major [n / cols, cols] matrix, 4 elements per work-item. */
-__kernel void clnn_dense_bias(__global float *y, __global const float *b, uint cols, uint n)
-{
-    uint i = (uint)get_global_id(0);
-    if (i * 4u >= n)
-        return;
-    /* Columns of the 4 lanes; lanes past n read a valid column and are not stored. */
-    uint c0 = (i * 4u) % cols;
-    uint c1 = c0 + 1u == cols ? 0u : c0 + 1u;
-    uint c2 = c1 + 1u == cols ? 0u : c1 + 1u;
-    uint c3 = c2 + 1u == cols ? 0u : c2 + 1u;
-    float4 bias = (float4)(b[c0], b[c1], b[c2], b[c3]);
-    clnn_store4(clnn_load4(y, i, n) + bias, y, i, n);
-}
 
 /* db[c] = beta * db[c] + sum_r dy[r][c] over a row-major [rows, cols] dy; one work-item per
  * column, so neighbouring work-items read neighbouring addresses of each row. Four partial sums

@@ -1,8 +1,8 @@
 /*
  * Dense (fully connected) layers, PyTorch's Linear: y = x W^T + b with W [out, in]. The products
- * are SGEMMs on the context's queue (src/gemm.c: CLBlast, or clnn's own kernels for skinny
- * products and, on CPU devices, for the forward's x W^T); the bias is an epilogue kernel over y
- * (kernels/dense.cl), and the bias gradient a column-sum kernel.
+ * are SGEMMs on the context's queue (src/gemm.c: clnn's own kernels for skinny products and, on
+ * CPU devices, for every product; CLBlast for the others); the bias is added over y by the
+ * activation family's bias + identity kernel, and the bias gradient is a column-sum kernel.
  */
 #include "gemm.h"
 
@@ -100,19 +100,17 @@ static clnn_status check_forward(clnn_context *ctx, const clnn_tensor *x, const 
     return status;
 }
 
-/* The forward epilogue over y: + bias. (A fused activation joins here as a -D option.) */
+/* The forward epilogue over y: + bias, in place, by the bias + identity kernels of the activation
+ * family (16 columns per work-item on CPUs). */
 static clnn_status dense_epilogue(clnn_context *ctx, const clnn_tensor *b, clnn_tensor *y)
 {
     if (!b)
         return CLNN_SUCCESS;
-    cl_kernel kernel;
-    clnn_status status = clnn_get_kernel(ctx, "dense.cl", NULL, "clnn_dense_bias", &kernel);
-    if (status != CLNN_SUCCESS)
-        return status;
-    cl_uint cols = (cl_uint)y->dims[1], n = (cl_uint)y->count;
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_dense_bias", (y->count + 3) / 4,
-                              CLNN_ARGS(CLNN_ARG(y->buffer), CLNN_ARG(b->buffer), CLNN_ARG(cols),
-                                        CLNN_ARG(n)));
+    clnn_activation_desc identity;
+    clnn_status status = clnn_activation_desc_init(&identity, CLNN_ACTIVATION_IDENTITY);
+    if (status == CLNN_SUCCESS)
+        status = clnn_bias_activation_forward(ctx, &identity, y, b, NULL, y);
+    return status;
 }
 
 clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *weight,
