@@ -77,13 +77,24 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_tanh)(CLNN_ACT_T x)
     return copysign(-m / (2.0f + m), x);
 }
 
+/* e^r on |r| <= ln2 / 2 by a degree-5 polynomial fitted for relative error (9.2e-8;
+ * tools/fit/fit_polynomials.py): the reduced exp of clnn_act_exp_gauss_scaled and
+ * clnn_act_exp_neg, one degree below clnn_act_exp's (their callers' tolerances allow it). */
+static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_poly5)(CLNN_ACT_T r)
+{
+    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(8.29030157e-3f), (CLNN_ACT_T)(4.189797757e-2f));
+    q = fma(q, r, 0.1666763666f);
+    q = fma(q, r, 0.4999914917f);
+    q = fma(q, r, 0.999999707f);
+    return fma(q, r, 1.0f);
+}
+
 /* e^(-u^2 / 2) * 2^100 for u in [0, 17], the exponent kept exact: u^2 = hh + l exactly (fma),
  * and the reduction -hh/2 - n ln2 - l/2 is formed as in clnn_act_exp_reduced, with -hh/2 - n C1
  * exact (both terms are close, Sterbenz) so rounding u^2 costs nothing (POCL's own erfc rounds it
- * and loses ~u^2/2 ulp, 100 ulp at x = -10). e^r by a degree-5 polynomial fitted for relative
- * error (9.2e-8 on |r| <= ln2 / 2). The 2^100 keeps the result a normal float down to
- * e^(-144.5) ~ 2^-208 (n >= -209): the caller's last multiplication does the single rounding into
- * the subnormal range. */
+ * and loses ~u^2/2 ulp, 100 ulp at x = -10); e^r by clnn_act_exp_poly5. The 2^100 keeps the
+ * result a normal float down to e^(-144.5) ~ 2^-208 (n >= -209): the caller's last multiplication
+ * does the single rounding into the subnormal range. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_gauss_scaled)(CLNN_ACT_T u)
 {
     CLNN_ACT_T hh = u * u;
@@ -93,11 +104,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_gauss_scaled)(CLNN_ACT_T u)
     CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), -0.5f * hh);
     r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
     r = fma(l, (CLNN_ACT_T)(-0.5f), r);
-    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(8.29030157e-3f), (CLNN_ACT_T)(4.189797757e-2f));
-    q = fma(q, r, 0.1666763666f);
-    q = fma(q, r, 0.4999914917f);
-    q = fma(q, r, 0.999999707f);
-    q = fma(q, r, 1.0f);
+    CLNN_ACT_T q = CLNN_ACT_N(clnn_act_exp_poly5)(r);
     /* 2^(n + 100) = as_float((n + 227) << 23), n from kf's low bits as in clnn_act_exp_reduced. */
     CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000;
     return q * CLNN_ACT_CAT(as_, CLNN_ACT_T)((k + 227) << 23);
@@ -122,10 +129,9 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_mills_scaled)(CLNN_ACT_T u, CLNN_AC
     return fma(p, t, 0.1396212442114197f * CLNN_ACT_2M100);
 }
 
-/* e^-a for a >= 0 (not NaN), as clnn_act_exp_reduced's reduction with the degree-5 polynomial of
- * clnn_act_exp_gauss_scaled; a is clamped to 104 (e^-104 is below half the smallest subnormal).
- * 2^n is applied as 2^(n + 64) (normal for n >= -151) and 2^-64, so only the last product rounds
- * into the subnormal range. */
+/* e^-a for a >= 0 (not NaN), as clnn_act_exp_reduced's reduction with clnn_act_exp_poly5; a is
+ * clamped to 104 (e^-104 is below half the smallest subnormal). 2^n is applied as 2^(n + 64)
+ * (normal for n >= -151) and 2^-64, so only the last product rounds into the subnormal range. */
 static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_neg)(CLNN_ACT_T a)
 {
     CLNN_ACT_T ac = fmin(a, 104.0f);
@@ -133,11 +139,7 @@ static inline CLNN_ACT_T CLNN_ACT_N(clnn_act_exp_neg)(CLNN_ACT_T a)
     CLNN_ACT_T n = kf - 12582912.0f;
     CLNN_ACT_T r = fma(n, (CLNN_ACT_T)(-0.693359375f), -ac);
     r = fma(n, (CLNN_ACT_T)(2.12194440e-4f), r);
-    CLNN_ACT_T q = fma(r, (CLNN_ACT_T)(8.29030157e-3f), (CLNN_ACT_T)(4.189797757e-2f));
-    q = fma(q, r, 0.1666763666f);
-    q = fma(q, r, 0.4999914917f);
-    q = fma(q, r, 0.999999707f);
-    q = fma(q, r, 1.0f);
+    CLNN_ACT_T q = CLNN_ACT_N(clnn_act_exp_poly5)(r);
     CLNN_ACT_I k = CLNN_ACT_CAT(as_, CLNN_ACT_I)(kf) - 0x4B400000;
     return q * CLNN_ACT_CAT(as_, CLNN_ACT_T)((k + 191) << 23) * 5.421010862427522e-20f; /* 2^-64 */
 }
