@@ -1,7 +1,10 @@
 /*
- * clnn dense (fully connected) layers, forward and backward, computed with CLBlast's SGEMM on the
- * context's queue, and the GEMM tuning data clnn applies to CLBlast for the devices it knows.
- * Included by <clnn.h>.
+ * clnn dense (fully connected) layers, forward and backward, as SGEMMs on the context's queue, and
+ * the GEMM tuning data clnn applies to CLBlast for the devices it knows. Included by <clnn.h>.
+ * clnn's own GEMM kernels run the products with a dimension of 16 or less everywhere and every
+ * product on CPU devices (faster there than CLBlast, tuned or not); CLBlast runs the others.
+ * The environment variable CLNN_GEMM=clblast, read when a context is created, sends every product
+ * of that context through CLBlast.
  *
  * A layer of PyTorch's nn.Linear shape, weight W [out, in], optional bias b [out]:
  *
@@ -11,11 +14,11 @@
  *     clnn_dense_backward_bias(ctx, dy, 0.0f, db);          // db = column sums of dy
  *
  * CLBlast ships no GEMM parameters for many devices (CPUs under POCL among them) and then runs
- * generic ones several times slower than the device allows. On the first GEMM in a process on a
- * device, clnn looks for tuned parameters made for exactly that device: first in the user tuning
- * directory (clnn_tuning_directory(), written by the clnn-tune program), then in the data shipped
- * with clnn (data/tuning/ in the source tree), and applies the first match through CLBlast's
- * parameter-override API. Setting the environment variable CLNN_TUNING=off disables this.
+ * generic ones several times slower than the device allows. On the first CLBlast GEMM in a
+ * process on a device, clnn looks for tuned parameters made for exactly that device: first in the
+ * user tuning directory (clnn_tuning_directory(), written by the clnn-tune program), then in the
+ * data shipped with clnn (data/tuning/ in the source tree), and applies the first match through
+ * CLBlast's parameter-override API. Setting the environment variable CLNN_TUNING=off disables this.
  */
 #ifndef CLNN_DENSE_H
 #define CLNN_DENSE_H
