@@ -48,7 +48,7 @@ static inline void gemm_store(__global float *c, uint ldc, uint M, uint N, uint 
         v *= alpha;
         if (beta != 0.0f)
             v += beta * clnn_load8(0, cr);
-        vstore8(v, 0, cr);
+        clnn_store8(v, 0, cr);
         return;
     }
     float e[8];
@@ -189,7 +189,7 @@ static inline void gemm_store16(__global float *c, uint ldc, uint M, uint N, uin
         v *= alpha;
         if (beta != 0.0f)
             v += beta * clnn_load16(0, cr);
-        vstore16(v, 0, cr);
+        clnn_store16(v, 0, cr);
         return;
     }
     float e[16];
@@ -285,7 +285,7 @@ __kernel void clnn_transpose16(uint rows, uint cols, __global const float *src, 
                               t[7][j], t[8][j], t[9][j], t[10][j], t[11][j], t[12][j], t[13][j],
                               t[14][j], t[15][j]);
         if (nr == 16u) {
-            vstore16(v, 0, d);
+            clnn_store16(v, 0, d);
         } else {
             float e[16];
             vstore16(v, 0, e);

@@ -224,13 +224,13 @@ __kernel void softmax_forward_rows(__global const float *x, __global float *y, u
         if (log_mode) {
             float shift = m + log(s);
             for (uint j = 0; j < Cv; j += 16u)
-                vstore16(clnn_load16(0, xr + j) - shift, 0, yr + j);
+                clnn_store16(clnn_load16(0, xr + j) - shift, 0, yr + j);
             for (uint j = Cv; j < C; ++j)
                 yr[j] = xr[j] - shift;
         } else {
             float inv = 1.0f / s;
             for (uint j = 0; j < Cv; j += 16u)
-                vstore16(clnn_act_exp16(clnn_load16(0, xr + j) - m) * inv, 0, yr + j);
+                clnn_store16(clnn_act_exp16(clnn_load16(0, xr + j) - m) * inv, 0, yr + j);
             for (uint j = Cv; j < C; ++j)
                 yr[j] = clnn_act_exp(xr[j] - m) * inv;
         }
@@ -255,7 +255,7 @@ __kernel void softmax_backward_rows(__global const float *y, __global const floa
             s += log_mode ? gr[j] : gr[j] * yr[j];
         for (uint j = 0; j < Cv; j += 16u) {
             float16 g = clnn_load16(0, gr + j), yv = clnn_load16(0, yr + j);
-            vstore16(log_mode ? g - clnn_act_exp16(yv) * s : yv * (g - s), 0, dr + j);
+            clnn_store16(log_mode ? g - clnn_act_exp16(yv) * s : yv * (g - s), 0, dr + j);
         }
         for (uint j = Cv; j < C; ++j)
             dr[j] = log_mode ? gr[j] - clnn_act_exp(yr[j]) * s : yr[j] * (gr[j] - s);
@@ -290,7 +290,7 @@ __kernel void ce_rows_cpu(__global const float *restrict logits,
         if (flags & 1u) {
             float scale = (flags & 2u) ? 1.0f / (float)info[0] : 1.0f;
             for (uint j = 0; j < Cv; j += 16u)
-                vstore16(scale * (clnn_act_exp16(clnn_load16(0, zr + j) - lse) - spread), 0, dr + j);
+                clnn_store16(scale * (clnn_act_exp16(clnn_load16(0, zr + j) - lse) - spread), 0, dr + j);
             for (uint j = Cv; j < C; ++j)
                 dr[j] = scale * (clnn_act_exp(zr[j] - lse) - spread);
             dr[t] = scale * (clnn_act_exp(zr[t] - lse) - (spread + keep));

@@ -698,7 +698,7 @@ __kernel void bn_forward_resident_cols(__global const float *x, __global float *
         __global float *out = y + n * C + c0;
         for (uint j = 0; j < nch; ++j) {
             float16 r = ((clnn_load16(j, row) - K[j]) - mean[j]) * s1[j] + s2[j];
-            vstore16(bn_act_forward16(r, act), j, out);
+            clnn_store16(bn_act_forward16(r, act), j, out);
         }
     }
 }
@@ -745,7 +745,7 @@ __kernel void bn_forward_resident_planes(__global const float *x, __global float
         uint s = 0;
         for (; s + 8u <= S; s += 8u) {
             float8 r = ((clnn_load8(0, row + s) - K) - mean) * ab.x + ab.y;
-            vstore8(bn_act_forward8(r, act), 0, out + s);
+            clnn_store8(bn_act_forward8(r, act), 0, out + s);
         }
         for (; s < S; ++s)
             out[s] = clnn_act_forward(((row[s] - K) - mean) * ab.x + ab.y, act);
@@ -855,7 +855,7 @@ __kernel void bn_backward_resident_cols(__global const float *x, __global const 
         for (uint j = 0; j < nch; ++j) {
             float16 v = (clnn_load16(j, x + n * C + c0) - K[j]) - d[j];
             float16 g = bn_act_grad16(clnn_load16(j, dy + n * C + c0), v * a[j] + b[j], act);
-            vstore16(a[j] * (g - sdy[j] - v * sdk[j]), j, dx + n * C + c0);
+            clnn_store16(a[j] * (g - sdy[j] - v * sdk[j]), j, dx + n * C + c0);
         }
     }
 }
@@ -931,7 +931,7 @@ __kernel void bn_backward_resident_planes(__global const float *x, __global cons
         for (; s + 8u <= S; s += 8u) {
             float8 v = (clnn_load8(0, xr + s) - K) - d;
             float8 g = bn_act_grad8(clnn_load8(0, gr + s), v * a + b, act);
-            vstore8(a * (g - k.x - v * k.y), 0, out + s);
+            clnn_store8(a * (g - k.x - v * k.y), 0, out + s);
         }
         for (; s < S; ++s) {
             float v = (xr[s] - K) - d;
@@ -1054,7 +1054,7 @@ __kernel void ln_forward_chunks(__global const float *x, __global float *y,
     for (uint j = j0; j < jv; j += 16u) {
         float16 g = hg ? clnn_load16(0, gamma + j) : (float16)(1.0f);
         float16 b = hb ? clnn_load16(0, beta + j) : (float16)(0.0f);
-        vstore16(((clnn_load16(0, xr + j) - K) - d) * invstd * g + b, 0, yr + j);
+        clnn_store16(((clnn_load16(0, xr + j) - K) - d) * invstd * g + b, 0, yr + j);
     }
     for (uint j = jv; j < j1; ++j) {
         float gj = hg ? gamma[j] : 1.0f, bj = hb ? beta[j] : 0.0f;
@@ -1190,12 +1190,12 @@ __kernel void ln_backward_rows(__global const float *x, __global const float *dy
         for (uint j = 0; j < Dv; j += 16u) {
             float16 gy = clnn_load16(0, gr + j), xhat = ((clnn_load16(0, xr + j) - K) - d) * invstd;
             if (params) {
-                vstore16(clnn_load16(0, pdy + j) + gy, 0, pdy + j);
-                vstore16(clnn_load16(0, pdx + j) + gy * xhat, 0, pdx + j);
+                clnn_store16(clnn_load16(0, pdy + j) + gy, 0, pdy + j);
+                clnn_store16(clnn_load16(0, pdx + j) + gy * xhat, 0, pdx + j);
             }
             if (flags & DX_WRITE) {
                 float16 g = hg ? gy * clnn_load16(0, gamma + j) : gy;
-                vstore16(invstd * (g - k1 - xhat * k2), 0, dr + j);
+                clnn_store16(invstd * (g - k1 - xhat * k2), 0, dr + j);
             }
         }
         for (uint j = Dv; j < D; ++j) {
