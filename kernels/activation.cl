@@ -72,9 +72,10 @@ __kernel void clnn_activation_forward16(__global const float *x, __global float 
                                         float4 p)
 {
     uint i = (uint)get_global_id(0), n16 = n / 16u;
-    if (i < n16)
-        vstore16(clnn_act_forward16(clnn_load16(i, x), p), i, y);
-    else if (i == n16)
+    if (i < n16) {
+        clnn_prefetch_ahead(x, 16u * i, n);
+        clnn_store16(clnn_act_forward16(clnn_load16(i, x), p), i, y);
+    } else if (i == n16)
         for (uint k = 16u * n16; k < n; ++k)
             y[k] = clnn_act_forward(x[k], p);
 }
@@ -84,7 +85,7 @@ static inline void clnn_act_backward_store16(__global const float *dy, __global 
                                              uint i, float beta, float16 d)
 {
     float16 g = clnn_load16(i, dy) * d;
-    vstore16(beta != 0.0f ? fma((float16)(beta), clnn_load16(i, dx), g) : g, i, dx);
+    clnn_store16(beta != 0.0f ? fma((float16)(beta), clnn_load16(i, dx), g) : g, i, dx);
 }
 
 __kernel void clnn_activation_backward16(__global const float *x, __global const float *dy,
@@ -92,6 +93,7 @@ __kernel void clnn_activation_backward16(__global const float *x, __global const
 {
     uint i = (uint)get_global_id(0), n16 = n / 16u;
     if (i < n16) {
+        clnn_prefetch_ahead(x, 16u * i, n), clnn_prefetch_ahead(dy, 16u * i, n);
         clnn_act_backward_store16(dy, dx, i, beta, clnn_act_grad16(clnn_load16(i, x), p));
     } else if (i == n16) {
         for (uint k = 16u * n16; k < n; ++k) {
@@ -108,6 +110,7 @@ __kernel void clnn_activation_backward_from_y16(__global const float *y,
 {
     uint i = (uint)get_global_id(0), n16 = n / 16u;
     if (i < n16) {
+        clnn_prefetch_ahead(y, 16u * i, n), clnn_prefetch_ahead(dy, 16u * i, n);
         clnn_act_backward_store16(dy, dx, i, beta, clnn_act_grad_from_y16(clnn_load16(i, y), p));
     } else if (i == n16) {
         for (uint k = 16u * n16; k < n; ++k) {
@@ -149,12 +152,12 @@ __kernel void clnn_activation_bias_forward16(__global const float *x, __global c
 {
     uint j = (uint)get_global_id(0), r = (uint)get_global_id(1), n16 = cols / 16u;
     size_t o = (size_t)r * cols;
-    (void)rows;
     if (j < n16) {
+        clnn_prefetch_ahead(x, o + 16u * j, (size_t)rows * cols);
         float16 v = clnn_load16(j, x + o) + clnn_load16(j, b);
         if (store_z)
-            vstore16(v, j, z + o);
-        vstore16(clnn_act_forward16(v, p), j, y + o);
+            clnn_store16(v, j, z + o);
+        clnn_store16(clnn_act_forward16(v, p), j, y + o);
     } else if (j == n16) {
         for (uint c = 16u * n16; c < cols; ++c) {
             float v = x[o + c] + b[c];
@@ -250,8 +253,8 @@ __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
                 d = clnn_act_grad8(has_b ? sv + clnn_load8(0, b + j) : sv, p);
             float8 g = clnn_load8(0, dy + base + j) * d;
             __global float *dp = dx + base + j;
-            vstore8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dp), g) : g, 0, dp);
-            vstore8(clnn_load8(0, part + j) + g, 0, part + j);
+            clnn_store8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dp), g) : g, 0, dp);
+            clnn_store8(clnn_load8(0, part + j) + g, 0, part + j);
         }
         for (; j < cols; ++j) {
             float sv = saved[base + j], d;
@@ -341,7 +344,7 @@ static inline float8 clnn_prelu_backward8(__global const float *x, __global cons
     if (write_dx) {
         float8 f = select(select(a, (float8)(1.0f), pos), xv, isnan(xv));
         float8 d = g * f;
-        vstore8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dx + i), d) : d, 0, dx + i);
+        clnn_store8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dx + i), d) : d, 0, dx + i);
     }
     return g * select(xv, (float8)(0.0f), pos);
 }
@@ -462,7 +465,7 @@ __kernel void clnn_prelu_backward_rows(__global const float *x, __global const f
         uint base = r * channels, c = 0;
         for (; c < cv; c += 8u) {
             float8 t = clnn_prelu_backward8(x, dy, dx, base + c, clnn_load8(0, w + c), write_dx, beta);
-            vstore8(clnn_load8(0, part + c) + t, 0, part + c);
+            clnn_store8(clnn_load8(0, part + c) + t, 0, part + c);
         }
         for (; c < channels; ++c)
             part[c] += clnn_prelu_backward1(x, dy, dx, base + c, w[c], write_dx, beta);

@@ -159,12 +159,16 @@ clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
                           src->count);
     if (dst == src)
         return CLNN_SUCCESS;
+    /* CPU devices: clnn_copy16, 16 floats per work-item and one work-item for the remainder. */
+    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    const char *name = cpu ? "clnn_copy16" : "clnn_copy";
     cl_kernel kernel;
-    status = clnn_get_kernel(ctx, "core.cl", NULL, "clnn_copy", &kernel);
+    status = clnn_get_kernel(ctx, "core.cl", NULL, name, &kernel);
     if (status != CLNN_SUCCESS)
         return status;
     cl_uint n = (cl_uint)src->count;
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_copy", (src->count + 3) / 4,
+    size_t items = cpu ? src->count / 16 + 1 : (src->count + 3) / 4;
+    return clnn_run_kernel_1d(ctx, kernel, name, items,
                               CLNN_ARGS(CLNN_ARG(dst->buffer), CLNN_ARG(src->buffer), CLNN_ARG(n)));
 }
 

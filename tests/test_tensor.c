@@ -6,6 +6,7 @@
 #include "clnn_test.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static void test_round_trips(void **state)
 static void test_fill_and_copy(void **state)
 {
     (void)state;
-    const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 255, 256, 257, 1000003};
+    const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 255, 256, 257, 1000003};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; ++s) {
         size_t n = sizes[s];
         float *in = clnn_test_alloc(n * sizeof *in), *out = clnn_test_alloc(n * sizeof *out);
@@ -90,11 +91,17 @@ static void test_fill_and_copy(void **state)
         free(in);
         free(out);
     }
-    /* Special values survive fill and copy bit for bit. */
-    float specials[6] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-45f, 3.4028235e38f}, out[6];
-    clnn_tensor *a = clnn_test_tensor_1d(6, specials), *b = clnn_test_tensor_1d(6, NULL);
+    /* Special values survive fill and copy bit for bit, in whole vectors and the remainder
+     * (37 = 2 x 16 + 5; a NaN with a payload too). */
+    const float special[7] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-45f, 3.4028235e38f, -NAN};
+    float specials[37], out[37];
+    for (size_t i = 0; i < 37; ++i)
+        specials[i] = special[i % 7];
+    uint32_t payload = 0x7fa00001u; /* a signalling NaN: a float load and store keep it */
+    memcpy(&specials[20], &payload, sizeof payload);
+    clnn_tensor *a = clnn_test_tensor_1d(37, specials), *b = clnn_test_tensor_1d(37, NULL);
     CLNN_ASSERT_OK(clnn_tensor_copy(b, a));
-    clnn_test_download(b, out, 6);
+    clnn_test_download(b, out, 37);
     assert_memory_equal(specials, out, sizeof out);
     clnn_tensor_destroy(a);
     clnn_tensor_destroy(b);
