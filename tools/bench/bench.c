@@ -19,8 +19,16 @@ void bench_error(bench_run *run, const char *name, clnn_status status)
 
 clnn_status bench_measure(bench_run *run, bench_op op, void *arg, bench_stats *stats)
 {
+    return bench_measure_queued(run, op, arg, 1, stats);
+}
+
+clnn_status bench_measure_queued(bench_run *run, bench_op op, void *arg, int queued,
+                                 bench_stats *stats)
+{
     static double times[MAX_REPS];
     int reps = run->reps < 1 ? 1 : run->reps > MAX_REPS ? MAX_REPS : run->reps;
+    if (queued < 1)
+        queued = 1;
     clnn_status status = CLNN_SUCCESS;
     for (int i = 0; status == CLNN_SUCCESS && i < run->warmup; ++i)
         status = op(arg);
@@ -28,10 +36,11 @@ clnn_status bench_measure(bench_run *run, bench_op op, void *arg, bench_stats *s
         status = clnn_context_finish(run->ctx);
     for (int i = 0; status == CLNN_SUCCESS && i < reps; ++i) {
         double t0 = tool_now();
-        status = op(arg);
+        for (int q = 0; status == CLNN_SUCCESS && q < queued; ++q)
+            status = op(arg);
         if (status == CLNN_SUCCESS)
             status = clnn_context_finish(run->ctx);
-        times[i] = tool_now() - t0;
+        times[i] = (tool_now() - t0) / queued;
     }
     if (status != CLNN_SUCCESS)
         return status;

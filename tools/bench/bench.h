@@ -40,6 +40,12 @@ typedef struct bench_stats {
 typedef clnn_status (*bench_op)(void *arg);
 clnn_status bench_measure(bench_run *run, bench_op op, void *arg, bench_stats *stats);
 
+/* As bench_measure, but each timed run enqueues op(arg) `queued` times back to back before one
+ * clnn_context_finish, and reports the time per op: the throughput of work issued as a training
+ * step issues it, where bench_measure's figure includes one launch-to-finish round trip. */
+clnn_status bench_measure_queued(bench_run *run, bench_op op, void *arg, int queued,
+                                 bench_stats *stats);
+
 /* 1 when the benchmark `name` passes the --filter. */
 int bench_selected(const bench_run *run, const char *name);
 

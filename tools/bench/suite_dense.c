@@ -2,7 +2,9 @@
  * Dense-layer GEMMs: the products of an MLP training step (batch 256, layers 784-512-256-10:
  * forward y = x W^T, dx = dy W, dweight = dy^T x) and square products 256..2048, in GFLOP/s,
  * each beside OpenBLAS's cblas_sgemm with the same transposes on the host CPU in the same run
- * (when clnn-bench was built with OpenBLAS; 2 threads), with the ratio clnn / OpenBLAS.
+ * (when clnn-bench was built with OpenBLAS; 2 threads), with the ratio clnn / OpenBLAS. Each
+ * product is timed from launch to clFinish; the small ones also as ".queued" rows, many products
+ * per clFinish as a training step issues them (DENSE_QUEUED below).
  * The row "dense.tuning" says which CLBlast parameters are in force (CLNN_TUNING=off: defaults).
  */
 #include "bench_suites.h"
@@ -20,7 +22,15 @@ typedef struct dense_case {
     const char *name;
     gemm_kind kind;
     size_t batch, in, out;
+    int queued; /* > 0: also a row for this many products per clFinish (see DENSE_QUEUED) */
 } dense_case;
+
+/* Products per clFinish in the ".queued" rows. The small products (256-10: 1.3 MFLOP, a few
+ * microseconds of arithmetic) are bounded by one launch-to-finish round trip on POCL when
+ * timed one by one; a training step issues them back to back on the in-order queue and waits
+ * once, so these rows time that: DENSE_QUEUED products, one clFinish, time per product. The
+ * OpenBLAS peer is timed the same way (DENSE_QUEUED calls in a row). */
+#define DENSE_QUEUED 50
 
 typedef struct dense_args {
     clnn_context *ctx;
@@ -43,8 +53,10 @@ static clnn_status run_case(void *p)
 }
 
 #ifdef CLNN_BENCH_OPENBLAS
-/* The same product on the host with OpenBLAS, median seconds of reps after one warm-up. */
-static double openblas_seconds(const dense_case *c, int reps, float *x, float *w, float *y)
+/* The same product on the host with OpenBLAS, median seconds per call of reps (each `calls`
+ * calls in a row) after one warm-up. */
+static double openblas_seconds(const dense_case *c, int reps, int calls, float *x, float *w,
+                               float *y)
 {
     int b = (int)c->batch, in = (int)c->in, out = (int)c->out;
     double times[64];
@@ -52,21 +64,65 @@ static double openblas_seconds(const dense_case *c, int reps, float *x, float *w
         reps = 64;
     for (int r = -1; r < reps; ++r) {
         double t0 = tool_now();
-        if (c->kind == FORWARD)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, out, in, 1.0f, x, in, w, in,
-                        0.0f, y, out);
-        else if (c->kind == BACKWARD_DATA)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, in, out, 1.0f, y, out, w,
-                        in, 0.0f, x, in);
-        else
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, b, 1.0f, y, out, x, in,
-                        0.0f, w, in);
+        for (int q = 0; q < calls; ++q) {
+            if (c->kind == FORWARD)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, out, in, 1.0f, x, in, w,
+                            in, 0.0f, y, out);
+            else if (c->kind == BACKWARD_DATA)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, in, out, 1.0f, y, out,
+                            w, in, 0.0f, x, in);
+            else
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, b, 1.0f, y, out, x,
+                            in, 0.0f, w, in);
+        }
         if (r >= 0)
-            times[r] = tool_now() - t0;
+            times[r] = (tool_now() - t0) / calls;
     }
     return tool_median(times, reps);
 }
 #endif
+
+/* Times the product (queued products per clFinish) and reports it as `name`, followed, when
+ * peer is set and clnn-bench has OpenBLAS, by OpenBLAS's figure (queued calls in a row) and the
+ * ratio. Returns 1 if the product failed. */
+static int measure_and_report(bench_run *run, bench_run *local, const dense_case *c,
+                              dense_args *a, const char *name, const char *shape, double flops,
+                              int queued, int peer)
+{
+    bench_stats stats;
+    clnn_status status = bench_measure_queued(local, run_case, a, queued, &stats);
+    run->failures = local->failures;
+    if (status != CLNN_SUCCESS) {
+        bench_error(run, name, status);
+        return 1;
+    }
+    bench_report(run, "dense", name, shape, 0, flops, &stats);
+#ifdef CLNN_BENCH_OPENBLAS
+    if (peer) {
+        float *hx = malloc(c->batch * c->in * sizeof *hx);
+        float *hw = malloc(c->out * c->in * sizeof *hw);
+        float *hy = malloc(c->batch * c->out * sizeof *hy);
+        if (hx && hw && hy) {
+            for (size_t i = 0; i < c->batch * c->in; ++i)
+                hx[i] = 0.01f;
+            for (size_t i = 0; i < c->out * c->in; ++i)
+                hw[i] = 0.01f;
+            for (size_t i = 0; i < c->batch * c->out; ++i)
+                hy[i] = 0.01f;
+            double s = openblas_seconds(c, local->reps, queued, hx, hw, hy);
+            char peer_name[96];
+            snprintf(peer_name, sizeof peer_name, "%s.openblas", name);
+            bench_report_peer(run, "dense", peer_name, shape, 0, flops, s);
+            printf("%-34s %-18s %10s %8s %9s %7s %9.2f\n", "  ratio clnn/OpenBLAS", shape, "", "",
+                   "", "", s / stats.median_s);
+        }
+        free(hx), free(hw), free(hy);
+    }
+#else
+    (void)c, (void)queued, (void)peer;
+#endif
+    return 0;
+}
 
 static int bench_one(bench_run *run, const dense_case *c, int with_bias)
 {
@@ -100,38 +156,16 @@ static int bench_one(bench_run *run, const dense_case *c, int with_bias)
         local.reps = 3;
     if (flops > 1e9 && local.warmup > 1)
         local.warmup = 1;
-    bench_stats stats;
-    if (status == CLNN_SUCCESS)
-        status = bench_measure(&local, run_case, &a, &stats);
-    run->failures = local.failures;
     int failed = 0;
+    if (status == CLNN_SUCCESS)
+        failed = measure_and_report(run, &local, c, &a, name, shape, flops, 1, !with_bias);
+    if (status == CLNN_SUCCESS && !failed && c->queued > 0 && !with_bias) {
+        snprintf(name + strlen(name), sizeof name - strlen(name), ".queued%d", c->queued);
+        failed = measure_and_report(run, &local, c, &a, name, shape, flops, c->queued, 1);
+    }
     if (status != CLNN_SUCCESS) {
         bench_error(run, name, status);
         failed = 1;
-    } else {
-        bench_report(run, "dense", name, shape, 0, flops, &stats);
-#ifdef CLNN_BENCH_OPENBLAS
-        if (!with_bias) {
-            float *hx = malloc(c->batch * c->in * sizeof *hx);
-            float *hw = malloc(c->out * c->in * sizeof *hw);
-            float *hy = malloc(c->batch * c->out * sizeof *hy);
-            if (hx && hw && hy) {
-                for (size_t i = 0; i < c->batch * c->in; ++i)
-                    hx[i] = 0.01f;
-                for (size_t i = 0; i < c->out * c->in; ++i)
-                    hw[i] = 0.01f;
-                for (size_t i = 0; i < c->batch * c->out; ++i)
-                    hy[i] = 0.01f;
-                double s = openblas_seconds(c, local.reps, hx, hw, hy);
-                char peer[80];
-                snprintf(peer, sizeof peer, "%s.openblas", c->name);
-                bench_report_peer(run, "dense", peer, shape, 0, flops, s);
-                printf("%-34s %-18s %10s %8s %9s %7s %9.2f\n", "  ratio clnn/OpenBLAS", shape,
-                       "", "", "", "", s / stats.median_s);
-            }
-            free(hx), free(hw), free(hy);
-        }
-#endif
     }
     clnn_tensor_destroy(a.x), clnn_tensor_destroy(a.w), clnn_tensor_destroy(a.y);
     clnn_tensor_destroy(a.bias);
@@ -150,22 +184,23 @@ int bench_suite_dense(bench_run *run)
     printf("dense: built without OpenBLAS: no peer figures\n");
 #endif
     static const dense_case cases[] = {
-        {"dense.fwd.784-512", FORWARD, 256, 784, 512},
-        {"dense.fwd.512-256", FORWARD, 256, 512, 256},
-        {"dense.fwd.256-10", FORWARD, 256, 256, 10},
-        {"dense.bwd_data.784-512", BACKWARD_DATA, 256, 784, 512},
-        {"dense.bwd_data.512-256", BACKWARD_DATA, 256, 512, 256},
-        {"dense.bwd_data.256-10", BACKWARD_DATA, 256, 256, 10},
-        {"dense.bwd_weight.784-512", BACKWARD_WEIGHT, 256, 784, 512},
-        {"dense.bwd_weight.512-256", BACKWARD_WEIGHT, 256, 512, 256},
-        {"dense.bwd_weight.256-10", BACKWARD_WEIGHT, 256, 256, 10},
-        {"dense.square.256", FORWARD, 256, 256, 256},
-        {"dense.square.512", FORWARD, 512, 512, 512},
-        {"dense.square.1024", FORWARD, 1024, 1024, 1024},
-        {"dense.square.2048", FORWARD, 2048, 2048, 2048},
+        {"dense.fwd.784-512", FORWARD, 256, 784, 512, 0},
+        {"dense.fwd.512-256", FORWARD, 256, 512, 256, 0},
+        {"dense.fwd.256-10", FORWARD, 256, 256, 10, DENSE_QUEUED},
+        {"dense.bwd_data.784-512", BACKWARD_DATA, 256, 784, 512, 0},
+        {"dense.bwd_data.512-256", BACKWARD_DATA, 256, 512, 256, 0},
+        {"dense.bwd_data.256-10", BACKWARD_DATA, 256, 256, 10, DENSE_QUEUED},
+        {"dense.bwd_weight.784-512", BACKWARD_WEIGHT, 256, 784, 512, 0},
+        {"dense.bwd_weight.512-256", BACKWARD_WEIGHT, 256, 512, 256, 0},
+        {"dense.bwd_weight.256-10", BACKWARD_WEIGHT, 256, 256, 10, DENSE_QUEUED},
+        {"dense.square.256", FORWARD, 256, 256, 256, 0},
+        {"dense.square.512", FORWARD, 512, 512, 512, 0},
+        {"dense.square.1024", FORWARD, 1024, 1024, 1024, 0},
+        {"dense.square.2048", FORWARD, 2048, 2048, 2048, 0},
         /* no arithmetic to speak of: the cost of one launch and clFinish, the floor under every
-         * row above (and why the 256-10 products cannot approach OpenBLAS's microseconds) */
-        {"dense.launch_floor", FORWARD, 1, 1, 1},
+         * row above (and why the 256-10 products timed one by one cannot approach OpenBLAS's
+         * microseconds); its .queued row is the cost of one launch among many */
+        {"dense.launch_floor", FORWARD, 1, 1, 1, DENSE_QUEUED},
     };
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
