@@ -234,7 +234,7 @@ __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
 {
     uint q = (uint)get_global_id(0);
     uint r0 = q * per, r1 = min(rows, r0 + per);
-    uint cv = cols & ~7u;
+    uint cv = cols & ~15u;
     __global float *part = out + q * cols;
     for (uint j = 0; j < cols; ++j)
         part[j] = 0.0f;
@@ -243,18 +243,18 @@ __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
 #endif
     for (uint r = r0; r < r1; ++r) {
         uint base = r * cols, j = 0;
-        for (; j < cv; j += 8u) {
-            float8 sv = clnn_load8(0, saved + base + j), d;
+        for (; j < cv; j += 16u) {
+            float16 sv = clnn_load16(0, saved + base + j), d;
 #if CLNN_ACT_HAS_GRAD_FROM_Y
             if (from_y)
-                d = clnn_act_grad_from_y8(sv, p);
+                d = clnn_act_grad_from_y16(sv, p);
             else
 #endif
-                d = clnn_act_grad8(has_b ? sv + clnn_load8(0, b + j) : sv, p);
-            float8 g = clnn_load8(0, dy + base + j) * d;
+                d = clnn_act_grad16(has_b ? sv + clnn_load16(0, b + j) : sv, p);
+            float16 g = clnn_load16(0, dy + base + j) * d;
             __global float *dp = dx + base + j;
-            clnn_store8(beta != 0.0f ? fma((float8)(beta), clnn_load8(0, dp), g) : g, 0, dp);
-            clnn_store8(clnn_load8(0, part + j) + g, 0, part + j);
+            clnn_store16(beta != 0.0f ? fma((float16)(beta), clnn_load16(0, dp), g) : g, 0, dp);
+            clnn_store16(clnn_load16(0, part + j) + g, 0, part + j);
         }
         for (; j < cols; ++j) {
             float sv = saved[base + j], d;

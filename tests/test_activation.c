@@ -564,7 +564,7 @@ static void test_bias_activation(void **state)
 {
     (void)state;
     static const size_t shapes[][2] = {{1, 1},  {1, 7},   {7, 1},    {3, 5},
-                                       {33, 10}, {257, 1000}, {100003, 5}, {64, 4096}};
+                                       {33, 10}, {9, 23}, {257, 1000}, {100003, 5}, {64, 4096}};
     clnn_activation_desc relu = make_desc(CLNN_ACTIVATION_RELU);
     clnn_activation_desc gelu = make_desc(CLNN_ACTIVATION_GELU);
     clnn_activation_desc tanh_d = make_desc(CLNN_ACTIVATION_TANH);
