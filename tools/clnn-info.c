@@ -111,7 +111,7 @@ int main(int argc, char **argv)
         ++checked;
         if (status == CLNN_SUCCESS) {
             printf("  self-check        PASS (context + build + run %.3f s)\n", setup);
-            printf("  copy bandwidth    %.1f GB/s (float4 copy, %zu floats, read + write)\n",
+            printf("  copy bandwidth    %.1f GB/s (clnn_tensor_copy, %zu floats, read + write)\n",
                    gbps, size);
         } else {
             ++failures;

@@ -17,7 +17,7 @@ typedef struct bench_run {
     int warmup;          /* untimed runs before timing (kernel builds, first-launch compiles) */
     int reps;            /* timed runs; the median is reported */
     const char *filter;  /* only benchmarks whose name contains this (NULL: all) */
-    double copy_gbps;    /* float4 copy bandwidth measured at the start of this run */
+    double copy_gbps;    /* clnn_tensor_copy bandwidth measured at the start of this run */
     size_t copy_floats;  /* floats copied for that figure */
     FILE *csv;           /* NULL: no CSV */
     FILE *json;          /* NULL: no JSON */

@@ -1,6 +1,6 @@
 /*
  * Helpers shared by the clnn programs: a monotonic clock, the median of timings, and the device's
- * copy bandwidth measured with clnn's float4 copy kernel.
+ * copy bandwidth measured with clnn_tensor_copy (clnn_copy, or clnn_copy16 on CPU devices).
  */
 #ifndef CLNN_TOOL_COMMON_H
 #define CLNN_TOOL_COMMON_H
