@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiles every kernels/*.cl as strict OpenCL C 1.2 with clang (-cl-std=CL1.2 -Werror, syntax
-# only), since vendor compilers accept less than POCL does. Exits 77 (skipped) without clang.
+# only), since vendor compilers accept less than POCL does, once as for GPUs and once with
+# -DCLNN_CPU_DEVICE (the CPU forms of kernels/common.h). Exits 77 (skipped) without clang.
 # usage: check_kernels.sh CLANG KERNEL_DIR
 clang=${1:-}
 dir=$2
@@ -9,14 +10,17 @@ if [ -z "$clang" ] || ! [ -x "$clang" ]; then
   exit 77
 fi
 failed=0
-for kernel in "$dir"/*.cl; do
-  if out=$("$clang" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -fsyntax-only \
-             -Werror -Wall -Wextra -I "$dir" "$kernel" 2>&1); then
-    echo "ok      $(basename "$kernel")"
-  else
-    echo "FAILED  $(basename "$kernel")"
-    echo "$out"
-    failed=1
-  fi
+for device in "" "-DCLNN_CPU_DEVICE"; do
+  for kernel in "$dir"/*.cl; do
+    # shellcheck disable=SC2086  # $device is empty or one option
+    if out=$("$clang" -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -fsyntax-only \
+               -Werror -Wall -Wextra $device -I "$dir" "$kernel" 2>&1); then
+      echo "ok      $(basename "$kernel") ${device}"
+    else
+      echo "FAILED  $(basename "$kernel") ${device}"
+      echo "$out"
+      failed=1
+    fi
+  done
 done
 exit $failed
