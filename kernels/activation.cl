@@ -223,7 +223,7 @@ __kernel void clnn_activation_bias_backward(__global const float *saved, __globa
 }
 
 /* The same backward on CPUs: work-item q, a group of one, takes rows [q * per, (q + 1) * per),
- * walks each row with float8 loads, writes dx and adds g to its own row of partial sums
+ * walks each row with float16 loads, writes dx and adds g to its own row of partial sums
  * out[q * cols + j] (cache-resident, written before read), which clnn_activation_column_sum adds
  * up. */
 __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
