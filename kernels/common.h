@@ -94,7 +94,7 @@ static inline void clnn_store8(float8 v, uint i, __global float *p)
 
 /* Software prefetch on CPU devices. A kernel whose arithmetic fills the core's out-of-order
  * window keeps few cache misses in flight, and its loads then wait on memory one line at a time
- * (measured on POCL: tanh-GELU forward at 0.6 of copy bandwidth, 1.0 with this). Where the
+ * (measured on POCL at 16M floats: tanh-GELU forward 8.2 ms, 5.5 ms with this). Where the
  * compiler offers clang's __builtin_prefetch (POCL's does) the CPU forms request the line
  * CLNN_PREFETCH_AHEAD floats ahead (4 KiB); elsewhere nothing. A prefetch never faults and changes
  * no result; the helpers still stay inside the buffer. */
