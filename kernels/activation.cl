@@ -222,10 +222,79 @@ __kernel void clnn_activation_bias_backward(__global const float *saved, __globa
     }
 }
 
+/* g = dy * f'(z) for the 16 elements at offset i, for the CPU rows form below (z = saved + bias,
+ * or f' from the output y = saved when from_y); writes dx = [beta dx +] g and returns g. */
+static inline float16 clnn_act_bias_grad16(__global const float *saved, float16 bias,
+                                           int from_y, __global const float *dy,
+                                           __global float *dx, float beta, uint i, float4 p)
+{
+    float16 sv = clnn_load16(0, saved + i), d;
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+    if (from_y)
+        d = clnn_act_grad_from_y16(sv, p);
+    else
+#else
+    (void)from_y;
+#endif
+        d = clnn_act_grad16(sv + bias, p);
+    float16 g = clnn_load16(0, dy + i) * d;
+    __global float *dp = dx + i;
+    clnn_store16(beta != 0.0f ? fma((float16)(beta), clnn_load16(0, dp), g) : g, 0, dp);
+    return g;
+}
+
+/* The same for one element. */
+static inline float clnn_act_bias_grad1(__global const float *saved, float bias, int from_y,
+                                        __global const float *dy, __global float *dx, float beta,
+                                        uint i, float4 p)
+{
+    float sv = saved[i], d;
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+    if (from_y)
+        d = clnn_act_grad_from_y(sv, p);
+    else
+#else
+    (void)from_y;
+#endif
+        d = clnn_act_grad(sv + bias, p);
+    float g = dy[i] * d;
+    dx[i] = beta != 0.0f ? fma(beta, dx[i], g) : g;
+    return g;
+}
+
+/* Rows the CPU rows forms walk side by side: the row of partial sums, evicted from L1 by the
+ * streams between two visits, is then read and written once per CLNN_ACT_ROWS_AT_ONCE rows
+ * (measured at 4096 x 4096, bias + ReLU backward: 9.6 ms one row at a time, 8.3 ms by 4, 7.7 ms
+ * by 8, 8.4 ms by 16, against 7.1 ms for the same pass without partial sums). */
+#define CLNN_ACT_ROWS_AT_ONCE 8u
+
+/* Rows [r, r + n) of the CPU rows form below (row length cols, cv = cols rounded down to 16):
+ * writes their dx and adds the sum of their g to the partial sums part[0 .. cols). */
+static inline void clnn_act_bias_backward_rowset(__global const float *saved,
+                                                 __global const float *b, int has_b, int from_y,
+                                                 __global const float *dy, __global float *dx,
+                                                 float beta, __global float *part, uint r,
+                                                 uint n, uint cols, uint cv, float4 p)
+{
+    uint base = r * cols, j = 0;
+    for (; j < cv; j += 16u) {
+        float16 bj = has_b ? clnn_load16(0, b + j) : (float16)(0.0f), g = (float16)(0.0f);
+        for (uint k = 0; k < n; ++k)
+            g += clnn_act_bias_grad16(saved, bj, from_y, dy, dx, beta, base + k * cols + j, p);
+        clnn_store16(clnn_load16(0, part + j) + g, 0, part + j);
+    }
+    for (; j < cols; ++j) {
+        float bj = has_b ? b[j] : 0.0f, g = 0.0f;
+        for (uint k = 0; k < n; ++k)
+            g += clnn_act_bias_grad1(saved, bj, from_y, dy, dx, beta, base + k * cols + j, p);
+        part[j] += g;
+    }
+}
+
 /* The same backward on CPUs: work-item q, a group of one, takes rows [q * per, (q + 1) * per),
- * walks each row with float16 loads, writes dx and adds g to its own row of partial sums
- * out[q * cols + j] (cache-resident, written before read), which clnn_activation_column_sum adds
- * up. */
+ * walks them CLNN_ACT_ROWS_AT_ONCE at a time with float16 loads, writes dx and adds g to its own
+ * row of partial sums out[q * cols + j] (written before read), which clnn_activation_column_sum
+ * adds up. */
 __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
                                                  __global const float *b, int has_b, int from_y,
                                                  __global const float *dy, __global float *dx,
@@ -233,42 +302,17 @@ __kernel void clnn_activation_bias_backward_rows(__global const float *saved,
                                                  uint cols, uint per, float4 p)
 {
     uint q = (uint)get_global_id(0);
-    uint r0 = q * per, r1 = min(rows, r0 + per);
+    uint r = q * per, r1 = min(rows, r + per);
     uint cv = cols & ~15u;
     __global float *part = out + q * cols;
     for (uint j = 0; j < cols; ++j)
         part[j] = 0.0f;
-#if !CLNN_ACT_HAS_GRAD_FROM_Y
-    (void)from_y;
-#endif
-    for (uint r = r0; r < r1; ++r) {
-        uint base = r * cols, j = 0;
-        for (; j < cv; j += 16u) {
-            float16 sv = clnn_load16(0, saved + base + j), d;
-#if CLNN_ACT_HAS_GRAD_FROM_Y
-            if (from_y)
-                d = clnn_act_grad_from_y16(sv, p);
-            else
-#endif
-                d = clnn_act_grad16(has_b ? sv + clnn_load16(0, b + j) : sv, p);
-            float16 g = clnn_load16(0, dy + base + j) * d;
-            __global float *dp = dx + base + j;
-            clnn_store16(beta != 0.0f ? fma((float16)(beta), clnn_load16(0, dp), g) : g, 0, dp);
-            clnn_store16(clnn_load16(0, part + j) + g, 0, part + j);
-        }
-        for (; j < cols; ++j) {
-            float sv = saved[base + j], d;
-#if CLNN_ACT_HAS_GRAD_FROM_Y
-            if (from_y)
-                d = clnn_act_grad_from_y(sv, p);
-            else
-#endif
-                d = clnn_act_grad(has_b ? sv + b[j] : sv, p);
-            float g = dy[base + j] * d;
-            dx[base + j] = beta != 0.0f ? fma(beta, dx[base + j], g) : g;
-            part[j] += g;
-        }
-    }
+    for (; r + CLNN_ACT_ROWS_AT_ONCE <= r1; r += CLNN_ACT_ROWS_AT_ONCE)
+        clnn_act_bias_backward_rowset(saved, b, has_b, from_y, dy, dx, beta, part, r,
+                                      CLNN_ACT_ROWS_AT_ONCE, cols, cv, p);
+    if (r < r1)
+        clnn_act_bias_backward_rowset(saved, b, has_b, from_y, dy, dx, beta, part, r, r1 - r,
+                                      cols, cv, p);
 }
 
 /* out[j] = [beta out[j] +] sum over q < parts of partials[q * cols + j] (compensated); local
@@ -315,6 +359,32 @@ __kernel void clnn_prelu_forward(__global const float *x, __global const float *
     uint off = (o * channels + c) * inner;
     float4 v = clnn_load4(x + off, j, inner);
     clnn_store4(select(w[c] * v, v, v > 0.0f), y + off, j, inner);
+}
+
+/* The CPU form of the two PReLU forward kernels, with float16 loads (full-width vector code on
+ * POCL, which vectorises the one-element kernels to 8 lanes). x is viewed as segments of len
+ * elements, global size 1 being their number: with rows == 0, segment t is the plane
+ * t = o * channels + c (len = inner) and has slope w[c]; with rows != 0, segment t is row t of
+ * an (outer, channels) x (len = channels) and element k has slope w[k]. Work-item (j, t) does
+ * elements 16j .. 16j + 15 of segment t; the work-item j = len / 16 of each segment does its last
+ * len % 16 elements. */
+__kernel void clnn_prelu_forward16(__global const float *x, __global const float *w,
+                                   __global float *y, uint len, uint channels, int rows)
+{
+    uint j = (uint)get_global_id(0), t = (uint)get_global_id(1), n16 = len / 16u;
+    size_t o = (size_t)t * len;
+    float a = rows ? 0.0f : w[t % channels];
+    if (j < n16) {
+        clnn_prefetch_ahead(x, o + 16u * j, get_global_size(1) * len);
+        float16 v = clnn_load16(j, x + o);
+        float16 slope = rows ? clnn_load16(j, w) : (float16)(a);
+        clnn_store16(select(slope * v, v, v > 0.0f), j, y + o);
+    } else if (j == n16) {
+        for (uint k = 16u * n16; k < len; ++k) {
+            float v = x[o + k];
+            y[o + k] = v > 0.0f ? v : (rows ? w[k] : a) * v;
+        }
+    }
 }
 
 /* The same for x of shape (rows, channels) (inner = 1, where the kernel above would give each
@@ -446,30 +516,48 @@ __kernel void clnn_prelu_backward_planes(__global const float *x, __global const
     out[c * parts + part] = sum;
 }
 
+/* Rows [r, r + n) of the CPU rows form below (cv = channels rounded down to 8): writes their dx
+ * and adds the sum of their slope-gradient terms to the partial sums part[0 .. channels). */
+static inline void clnn_prelu_backward_rowset(__global const float *x, __global const float *w,
+                                              __global const float *dy, __global float *dx,
+                                              int write_dx, float beta, __global float *part,
+                                              uint r, uint n, uint channels, uint cv)
+{
+    uint base = r * channels, c = 0;
+    for (; c < cv; c += 8u) {
+        float8 a = clnn_load8(0, w + c), t = (float8)(0.0f);
+        for (uint k = 0; k < n; ++k)
+            t += clnn_prelu_backward8(x, dy, dx, base + k * channels + c, a, write_dx, beta);
+        clnn_store8(clnn_load8(0, part + c) + t, 0, part + c);
+    }
+    for (; c < channels; ++c) {
+        float t = 0.0f;
+        for (uint k = 0; k < n; ++k)
+            t += clnn_prelu_backward1(x, dy, dx, base + k * channels + c, w[c], write_dx, beta);
+        part[c] += t;
+    }
+}
+
 /* PReLU backward on CPUs for x of shape (outer, channels) (inner = 1): work-item q, a group of
- * one, takes rows [q * rows, (q + 1) * rows), writes their dx and adds their slope-gradient terms
- * to its own row of partial sums out[q * channels + c] (cache-resident, written before read; added
- * up by clnn_activation_column_sum). */
+ * one, takes rows [q * rows, (q + 1) * rows), CLNN_ACT_ROWS_AT_ONCE at a time, writes their dx and
+ * adds their slope-gradient terms to its own row of partial sums out[q * channels + c] (written
+ * before read; added up by clnn_activation_column_sum). */
 __kernel void clnn_prelu_backward_rows(__global const float *x, __global const float *w,
                                        __global const float *dy, __global float *dx,
                                        int write_dx, float beta, __global float *out,
                                        uint outer, uint channels, uint rows)
 {
     uint q = (uint)get_global_id(0);
-    uint r0 = q * rows, r1 = min(outer, r0 + rows);
+    uint r = q * rows, r1 = min(outer, r + rows);
     uint cv = channels & ~7u;
     __global float *part = out + q * channels;
     for (uint c = 0; c < channels; ++c)
         part[c] = 0.0f;
-    for (uint r = r0; r < r1; ++r) {
-        uint base = r * channels, c = 0;
-        for (; c < cv; c += 8u) {
-            float8 t = clnn_prelu_backward8(x, dy, dx, base + c, clnn_load8(0, w + c), write_dx, beta);
-            clnn_store8(clnn_load8(0, part + c) + t, 0, part + c);
-        }
-        for (; c < channels; ++c)
-            part[c] += clnn_prelu_backward1(x, dy, dx, base + c, w[c], write_dx, beta);
-    }
+    for (; r + CLNN_ACT_ROWS_AT_ONCE <= r1; r += CLNN_ACT_ROWS_AT_ONCE)
+        clnn_prelu_backward_rowset(x, w, dy, dx, write_dx, beta, part, r, CLNN_ACT_ROWS_AT_ONCE,
+                                   channels, cv);
+    if (r < r1)
+        clnn_prelu_backward_rowset(x, w, dy, dx, write_dx, beta, part, r, r1 - r, channels, cv);
 }
 
 /* dw[c] = [beta dw[c] +] sum of partials[c * parts .. c * parts + parts), one work-group per c. */

@@ -471,7 +471,7 @@ static clnn_status column_sum_launch(clnn_context *ctx, cl_kernel k_sum, cl_mem 
 }
 
 /* The bias backward on CPUs: clnn_activation_bias_backward_rows (a group of one work-item per
- * range of rows, float8 loads along each row) into partial column sums, then
+ * range of rows, eight rows side by side with float16 loads) into partial column sums, then
  * clnn_activation_column_sum. */
 static clnn_status bias_backward_rows(clnn_context *ctx, const clnn_activation_desc *desc,
                                       cl_kernel k_sum, const clnn_tensor *saved,
@@ -737,13 +737,31 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     if (s != CLNN_SUCCESS)
         return s;
     int rows_form = l.inner == 1 && l.channels > 1;
+    cl_uint inner = (cl_uint)l.inner, channels = (cl_uint)l.channels;
+    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU) {
+        /* 16 elements per work-item, plus one per plane (or row) for a remainder. */
+        static const char name16[] = "clnn_prelu_forward16";
+        if ((s = get_kernel(ctx, &identity, name16, &k)) != CLNN_SUCCESS)
+            return s;
+        size_t len = rows_form ? l.channels : l.inner;
+        size_t segments = rows_form ? l.outer : l.outer * l.channels;
+        size_t items = len / 16 + (len % 16 != 0);
+        size_t lx = clnn_kernel_group_size(ctx, k);
+        lx = row_group_size(lx < ACT_CPU_GROUP ? lx : ACT_CPU_GROUP, items);
+        size_t local[2] = {lx, 1}, global[2] = {round_up(items, lx), segments};
+        cl_uint len_u = (cl_uint)len;
+        cl_int rows = rows_form;
+        return clnn_run_kernel(ctx, k, name16, 2, global, local,
+                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
+                                         CLNN_ARG(y->buffer), CLNN_ARG(len_u), CLNN_ARG(channels),
+                                         CLNN_ARG(rows)));
+    }
     const char *name = rows_form ? "clnn_prelu_forward_rows" : "clnn_prelu_forward";
     if ((s = get_kernel(ctx, &identity, name, &k)) != CLNN_SUCCESS)
         return s;
     if (rows_form) {
         size_t lx = row_group_size(clnn_kernel_group_size(ctx, k), l.channels);
         size_t local[2] = {lx, 1}, global[2] = {round_up(l.channels, lx), l.outer};
-        cl_uint channels = (cl_uint)l.channels;
         return clnn_run_kernel(ctx, k, name, 2, global, local,
                                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
                                          CLNN_ARG(y->buffer), CLNN_ARG(channels)));
@@ -753,7 +771,6 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     size_t lx = pow2_ceil(chunks) < wg ? pow2_ceil(chunks) : wg;
     size_t local[3] = {lx, 1, 1};
     size_t global[3] = {round_up(chunks, lx), l.channels, l.outer};
-    cl_uint inner = (cl_uint)l.inner, channels = (cl_uint)l.channels;
     return clnn_run_kernel(ctx, k, "clnn_prelu_forward", 3, global, local,
                            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(weight->buffer),
                                      CLNN_ARG(y->buffer), CLNN_ARG(inner), CLNN_ARG(channels)));

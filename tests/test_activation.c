@@ -659,7 +659,8 @@ static void test_prelu(void **state)
     check_prelu(4, d4b, 0, 1, 2); /* dweight skipped */
     /* CPU devices take a rows form for (N, C), a planes form for long planes and the general
      * form otherwise (planes of 2..15 elements): each with plane segments that end mid-vector. */
-    size_t d3[3] = {6, 4, 3}, d2c[2] = {3001, 19}, d3b[3] = {3, 5, 17};
+    size_t d3[3] = {6, 4, 3}, d2c[2] = {3001, 19}, d3b[3] = {3, 5, 17}, d2d[2] = {21, 64};
+    check_prelu(2, d2d, 0, 1, 0);
     check_prelu(3, d3, 0, 1, 0);
     check_prelu(2, d2c, 0, 1, 0);
     check_prelu(2, d2c, 0, 0, 2);
