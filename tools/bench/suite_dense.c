@@ -32,6 +32,13 @@ typedef struct dense_case {
  * OpenBLAS peer is timed the same way (DENSE_QUEUED calls in a row). */
 #define DENSE_QUEUED 50
 
+/* Seconds the suite waits after each OpenBLAS measurement. OpenBLAS's idle worker threads keep
+ * polling (sched_yield) for about 2^28 cycles after a call (its THREAD_TIMEOUT; the environment's
+ * OPENBLAS_THREAD_TIMEOUT changes it) before they sleep: measured, a whole core's worth of CPU
+ * time for 0.1 s after one 512^3 call. On a 2-core machine that held a core while the next clnn
+ * product was timed (square 1024 read 20-21 ms in such runs, 10-13 ms with the wait). */
+#define OPENBLAS_PARK_SECONDS 0.3
+
 typedef struct dense_args {
     clnn_context *ctx;
     gemm_kind kind;
@@ -110,6 +117,7 @@ static int measure_and_report(bench_run *run, bench_run *local, const dense_case
             for (size_t i = 0; i < c->batch * c->out; ++i)
                 hy[i] = 0.01f;
             double s = openblas_seconds(c, local->reps, queued, hx, hw, hy);
+            tool_sleep(OPENBLAS_PARK_SECONDS);
             char peer_name[96];
             snprintf(peer_name, sizeof peer_name, "%s.openblas", name);
             bench_report_peer(run, "dense", peer_name, shape, 0, flops, s);

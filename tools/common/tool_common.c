@@ -13,6 +13,13 @@ double tool_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+void tool_sleep(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)(1e9 * (seconds - (double)(time_t)seconds))};
+    while (nanosleep(&ts, &ts) != 0)
+        ; /* interrupted by a signal: sleep the rest */
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -10,6 +10,9 @@
 /* Seconds on a monotonic clock. */
 double tool_now(void);
 
+/* Sleeps for `seconds` (>= 0) of wall-clock time. */
+void tool_sleep(double seconds);
+
 /* Sorts values (n >= 1) and returns their median. */
 double tool_median(double *values, int n);
 
