@@ -59,9 +59,9 @@ static inline float8 clnn_load8(uint i, __global const float *p)
 /* vstore16(v, i, p) kept whole on CPU devices: POCL writes a float16 (or int16) as 16-, 16- and
  * 32-byte pieces, three stores and two extracts where one 64-byte store does. A store through a
  * packed struct (OpenCL C 1.2, 6.11.1: alignment 1, so any float address is valid) is one store
- * there. GPUs keep vstore16: an alignment-1 store could become byte stores on them. The host
- * defines CLNN_CPU_DEVICE when it builds for a CPU device. */
-#ifdef CLNN_CPU_DEVICE
+ * there. GPUs keep vstore16: an alignment-1 store could become byte stores on them. The device
+ * profile (src/profile.c) defines CLNN_CPU_FORMS when the CPU forms are in use. */
+#ifdef CLNN_CPU_FORMS
 typedef struct __attribute__((packed)) clnn_packed16 {
     float16 v;
 } clnn_packed16;
@@ -96,10 +96,12 @@ static inline void clnn_store8(float8 v, uint i, __global float *p)
  * window keeps few cache misses in flight, and its loads then wait on memory one line at a time
  * (measured on POCL at 16M floats: tanh-GELU forward 8.2 ms, 5.5 ms with this). Where the
  * compiler offers clang's __builtin_prefetch (POCL's does) the CPU forms request the line
- * CLNN_PREFETCH_AHEAD floats ahead (4 KiB); elsewhere nothing. A prefetch never faults and changes
- * no result; the helpers still stay inside the buffer. */
+ * CLNN_PREFETCH_AHEAD floats ahead (4 KiB); elsewhere nothing. The device profile defines
+ * CLNN_USE_PREFETCH, since a compiler can offer the builtin and still fail on it (its quirks
+ * table: rusticl's SPIR-V translator aborts the process). A prefetch never faults and changes no
+ * result; the helpers still stay inside the buffer. */
 #define CLNN_PREFETCH_AHEAD 1024u
-#if defined(CLNN_CPU_DEVICE) && defined(__has_builtin)
+#if defined(CLNN_USE_PREFETCH) && defined(__has_builtin)
 #if __has_builtin(__builtin_prefetch)
 #define CLNN_PREFETCH(p) __builtin_prefetch(p)
 #endif

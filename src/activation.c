@@ -327,7 +327,7 @@ clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_activation_des
         return s;
     cl_uint n = (cl_uint)x->count;
     cl_float4 p = clnn_activation_kernel_params(desc);
-    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU) {
+    if (clnn_cpu_forms(ctx)) {
         if ((s = get_kernel(ctx, desc, "clnn_activation_forward16", &k)) != CLNN_SUCCESS)
             return s;
         return run_elementwise16(ctx, k, "clnn_activation_forward16", x->count,
@@ -361,14 +361,14 @@ static clnn_status elementwise_backward(clnn_context *ctx, const char *fn,
         s = check_same_shape(ctx, fn, in, in_name, dx, "dx");
     if (s == CLNN_SUCCESS)
         s = check_beta(ctx, fn, beta, "beta");
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    if (s != CLNN_SUCCESS)
+        return s;
+    int cpu = clnn_cpu_forms(ctx);
     const char *name = from_y ? (cpu ? "clnn_activation_backward_from_y16"
                                      : "clnn_activation_backward_from_y")
                               : (cpu ? "clnn_activation_backward16" : "clnn_activation_backward");
     cl_kernel k;
-    if (s == CLNN_SUCCESS)
-        s = get_kernel(ctx, desc, name, &k);
-    if (s != CLNN_SUCCESS)
+    if ((s = get_kernel(ctx, desc, name, &k)) != CLNN_SUCCESS)
         return s;
     cl_uint n = (cl_uint)in->count;
     cl_float b = beta;
@@ -522,7 +522,7 @@ static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation
     if (s != CLNN_SUCCESS)
         return s;
     size_t rows = saved->dims[0], cols = saved->dims[1];
-    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU)
+    if (clnn_cpu_forms(ctx))
         return bias_backward_rows(ctx, desc, ks, saved, what, bias, dy, beta, dx, bias_beta,
                                   dbias);
     size_t lx = row_group_size(wide_group_size(ctx, k, 1024), cols);
@@ -597,14 +597,14 @@ clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activatio
         s = check_not_aliased(ctx, fn, y, "y", bias, "bias");
     if (s == CLNN_SUCCESS && z)
         s = check_not_aliased(ctx, fn, z, "z", bias, "bias");
-    /* CPUs: 16 columns per work-item (clnn_activation_bias_forward16), plus one per row for a
-     * remainder; other devices: one element per work-item. */
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    if (s != CLNN_SUCCESS)
+        return s;
+    /* CPU forms: 16 columns per work-item (clnn_activation_bias_forward16), plus one per row for
+     * a remainder; GPU forms: one element per work-item. */
+    int cpu = clnn_cpu_forms(ctx);
     const char *name = cpu ? "clnn_activation_bias_forward16" : "clnn_activation_bias_forward";
     cl_kernel k;
-    if (s == CLNN_SUCCESS)
-        s = get_kernel(ctx, desc, name, &k);
-    if (s != CLNN_SUCCESS)
+    if ((s = get_kernel(ctx, desc, name, &k)) != CLNN_SUCCESS)
         return s;
     size_t rows = x->dims[0], cols = x->dims[1];
     size_t items = cpu ? cols / 16 + (cols % 16 != 0) : cols;
@@ -738,7 +738,7 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
         return s;
     int rows_form = l.inner == 1 && l.channels > 1;
     cl_uint inner = (cl_uint)l.inner, channels = (cl_uint)l.channels;
-    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU) {
+    if (clnn_cpu_forms(ctx)) {
         /* 16 elements per work-item, plus one per plane (or row) for a remainder. */
         static const char name16[] = "clnn_prelu_forward16";
         if ((s = get_kernel(ctx, &identity, name16, &k)) != CLNN_SUCCESS)
@@ -909,7 +909,7 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
     if (s != CLNN_SUCCESS)
         return s;
 
-    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU && (l.inner == 1 || l.inner >= 16 || l.channels == 1))
+    if (clnn_cpu_forms(ctx) && (l.inner == 1 || l.inner >= 16 || l.channels == 1))
         return prelu_backward_cpu(ctx, &l, x, weight, dy, beta, dx, weight_beta, dweight, kr);
 
     /* Split each channel's len elements into `parts` work-groups so that about 8 groups per

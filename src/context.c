@@ -386,10 +386,19 @@ clnn_status clnn_context_create(clnn_context **out, const clnn_context_options *
     if (status != CLNN_SUCCESS)
         return status;
 
+    clnn_device_profile profile;
+    char profile_options[sizeof ((clnn_context *)0)->profile_options];
+    status = clnn_profile_create(&info, options->kernel_forms, &profile, profile_options,
+                                 sizeof profile_options);
+    if (status != CLNN_SUCCESS)
+        return status;
+
     clnn_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "out of memory creating a context");
     ctx->info = info;
+    ctx->profile = profile;
+    memcpy(ctx->profile_options, profile_options, sizeof profile_options);
     ctx->platform = info.platform;
     ctx->device = info.device;
 
@@ -448,6 +457,12 @@ clnn_status clnn_context_create_with_queue(clnn_context **out, cl_command_queue 
     if (!ctx)
         return clnn_error(NULL, CLNN_ERR_HOST_MEMORY, "out of memory creating a context");
     describe_device(platform, device, &ctx->info);
+    clnn_status status = clnn_profile_create(&ctx->info, CLNN_KERNEL_FORMS_AUTO, &ctx->profile,
+                                             ctx->profile_options, sizeof ctx->profile_options);
+    if (status != CLNN_SUCCESS) {
+        free(ctx);
+        return status;
+    }
     /* The flat index and positions are found by matching the device in the enumeration. */
     size_t count = 0;
     if (clnn_device_count(&count) == CLNN_SUCCESS) {

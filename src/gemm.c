@@ -201,7 +201,7 @@ static size_t transposed_ld(size_t n)
 static int nt_by_transpose(const clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
                            size_t k)
 {
-    return !ctx->gemm_clblast_only && ctx->info.type == CLNN_DEVICE_TYPE_CPU && !trans_a &&
+    return !ctx->gemm_clblast_only && clnn_cpu_forms(ctx) && !trans_a &&
            trans_b && n >= 32 && m * n * k >= NT_TRANSPOSE_WORK;
 }
 
@@ -253,7 +253,7 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
                       float beta, cl_mem c, size_t ldc)
 {
     int own = !ctx->gemm_clblast_only;
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    int cpu = clnn_cpu_forms(ctx);
     if (own && cpu && !trans_b && n >= 32)
         return gemm_nn16(ctx, trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     if (nt_by_transpose(ctx, trans_a, trans_b, m, n, k))

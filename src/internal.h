@@ -21,6 +21,10 @@ struct clnn_context {
     cl_context cl_ctx;
     cl_command_queue queue;
     clnn_device_info info;
+    /* How kernels are laid out for this device (src/profile.c), and the build options that tell
+     * the kernels (" -DCLNN_CPU_FORMS -DCLNN_USE_PREFETCH" or less). */
+    clnn_device_profile profile;
+    char profile_options[64];
 
     /* Program cache: in memory for this context, and on disk when cache.enabled. */
     clnn_cache_stats cache;
@@ -49,6 +53,18 @@ struct clnn_tensor {
     size_t count;
     size_t capacity; /* elements the buffer holds (>= count) */
 };
+
+/* 1 when the context's ops take their CPU forms (the device profile decides; never test the
+ * device type in an op). */
+static inline int clnn_cpu_forms(const clnn_context *ctx)
+{
+    return ctx->profile.forms == CLNN_KERNEL_FORMS_CPU;
+}
+
+/* Makes the device profile of info with the requested forms (AUTO: CLNN_KERNEL_FORMS, else the
+ * profile's choice), and the build options that pass it to the kernels. */
+clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms requested,
+                                clnn_device_profile *profile, char *build_options, size_t size);
 
 /* Sets a tensor's leading dimension to rows, between 1 and what its buffer holds, so that a model
  * can run a smaller batch through buffers allocated once for the largest. */

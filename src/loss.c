@@ -57,7 +57,7 @@ static clnn_status run_rows(clnn_context *ctx, cl_kernel k, const char *name, si
     size_t L = clnn_pow2_ceil_capped(C, clnn_kernel_group_size(ctx, k));
     /* On CPUs a work-group runs as loops between barriers: a smaller group means fewer barriers
      * per row and the row still fills the vector lanes. */
-    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU && L > LOSS_CPU_ROW_GROUP)
+    if (clnn_cpu_forms(ctx) && L > LOSS_CPU_ROW_GROUP)
         L = LOSS_CPU_ROW_GROUP;
     size_t global = N * L;
     args[arg_count - 1] = CLNN_LOCAL_ARG(scratch_floats_per_item * L * sizeof(float));
@@ -68,10 +68,6 @@ static clnn_status run_rows(clnn_context *ctx, cl_kernel k, const char *name, si
  * per range of rows). */
 #define LOSS_CPU_ITEMS_PER_CU 8
 
-static int is_cpu(const clnn_context *ctx)
-{
-    return ctx->info.type == CLNN_DEVICE_TYPE_CPU;
-}
 
 /* ---- softmax ---------------------------------------------------------------------------------- */
 
@@ -84,7 +80,7 @@ static clnn_status softmax_fwd(clnn_context *ctx, const clnn_tensor *x, clnn_ten
         return status;
     cl_kernel k;
     cl_uint C = (cl_uint)x->dims[1];
-    if (is_cpu(ctx)) {
+    if (clnn_cpu_forms(ctx)) {
         if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_forward_rows", &k)) != CLNN_SUCCESS)
             return status;
         size_t per;
@@ -114,7 +110,7 @@ static clnn_status softmax_bwd(clnn_context *ctx, const clnn_tensor *y, const cl
                           fn);
     cl_kernel k;
     cl_uint C = (cl_uint)y->dims[1];
-    if (is_cpu(ctx)) {
+    if (clnn_cpu_forms(ctx)) {
         if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "softmax_backward_rows", &k)) != CLNN_SUCCESS)
             return status;
         size_t per;
@@ -369,7 +365,7 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
     }
     cl_kernel k_check, k_rows, k_finish;
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_check_labels", &k_check)) != CLNN_SUCCESS ||
-        (status = clnn_get_kernel(ctx, "loss.cl", NULL, is_cpu(ctx) ? "ce_rows_cpu" : "ce_rows",
+        (status = clnn_get_kernel(ctx, "loss.cl", NULL, clnn_cpu_forms(ctx) ? "ce_rows_cpu" : "ce_rows",
                                   &k_rows)) != CLNN_SUCCESS ||
         (status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_finish", &k_finish)) != CLNN_SUCCESS)
         return status;
@@ -392,7 +388,7 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
         cl_int ig = opt.ignore_index;
         cl_float eps = opt.label_smoothing;
         cl_mem dl = dlogits ? dlogits->buffer : rows; /* never written without flag 1 */
-        if (is_cpu(ctx)) {
+        if (clnn_cpu_forms(ctx)) {
             size_t per;
             size_t items = clnn_split_rows(ctx, N, LOSS_CPU_ITEMS_PER_CU, 0, &per);
             cl_uint Nu = (cl_uint)N, per_u = (cl_uint)per;

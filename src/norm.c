@@ -119,7 +119,7 @@ static cl_uint compute_units(const clnn_context *ctx)
  * multiple of 16) or channels (S >= BN_RESIDENT_MIN_S); 0 where the sliced forms serve. */
 static size_t bn_resident_items(const clnn_context *ctx, const bn_shape *v)
 {
-    if (ctx->info.type != CLNN_DEVICE_TYPE_CPU)
+    if (!clnn_cpu_forms(ctx))
         return 0;
     size_t items;
     if (v->S == 1 && v->C % 16 == 0)
@@ -172,7 +172,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
 {
     size_t cu = compute_units(ctx);
     plan->cols = 0;
-    if (v->S == 1 && ctx->info.type == CLNN_DEVICE_TYPE_CPU) {
+    if (v->S == 1 && clnn_cpu_forms(ctx)) {
         /* Column form: a CPU runs a group's work-items one after another, so the group size
          * only sets the scheduling grain; slices of samples give every compute unit groups. */
         size_t items = div_up(v->C, 16);
@@ -206,7 +206,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         size_t L = clnn_pow2_ceil_capped(v->S, gs_planes);
         if (L > v->S) /* pow2_at_most rounds up: keep every work-item busy */
             L >>= 1;
-        int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+        int cpu = clnn_cpu_forms(ctx);
         if (cpu && L > NORM_CPU_GROUP)
             L = NORM_CPU_GROUP;
         if (L < 1)
@@ -808,7 +808,7 @@ clnn_status clnn_layer_norm_forward(clnn_context *ctx, const clnn_tensor *x,
     if (!(eps >= 0.0f) || !isfinite(eps))
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: eps is %g; it must be finite and >= 0", fn, (double)eps);
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    int cpu = clnn_cpu_forms(ctx);
     const char *name = cpu ? "ln_forward_chunks" : "ln_forward";
     cl_kernel k;
     if ((status = clnn_get_kernel(ctx, "norm.cl", NULL, name, &k)) != CLNN_SUCCESS)
@@ -967,7 +967,7 @@ clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
     cl_mem g = gamma ? gamma->buffer : x->buffer;
     /* CPUs take the one-pass form when every core gets a few ranges of rows; with fewer rows
      * (a handful of long rows) the form below spreads the columns instead. */
-    if (ctx->info.type == CLNN_DEVICE_TYPE_CPU &&
+    if (clnn_cpu_forms(ctx) &&
         R >= BN_RESIDENT_ITEMS_PER_CU * (size_t)compute_units(ctx))
         return ln_backward_rows(ctx, x, dy, g, gamma != NULL, save_mean, save_invstd, dx, dgamma,
                                 dbeta, param_beta, R, D, k_final);

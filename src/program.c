@@ -420,9 +420,9 @@ static clnn_status build_program(clnn_context *ctx, const char *file, const char
     status = expand_source(ctx, file, 0, &source);
     if (status != CLNN_SUCCESS)
         goto cleanup;
-    /* CLNN_CPU_DEVICE: kernels/common.h picks its CPU forms (one-piece wide stores, prefetch). */
-    const char *device_kind = ctx->info.type == CLNN_DEVICE_TYPE_CPU ? " -DCLNN_CPU_DEVICE" : "";
-    if (text_printf(&options, "-cl-std=CL1.2%s%s%s", device_kind, extra_options[0] ? " " : "",
+    /* The device profile's options (src/profile.c): the CPU forms' helpers, their prefetch. */
+    if (text_printf(&options, "-cl-std=CL1.2%s%s%s", ctx->profile_options,
+                    extra_options[0] ? " " : "",
                     extra_options) != 0) {
         status = clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "build options for %s too long", file);
         goto cleanup;

@@ -160,7 +160,7 @@ clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
     if (dst == src)
         return CLNN_SUCCESS;
     /* CPU devices: clnn_copy16, 16 floats per work-item and one work-item for the remainder. */
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    int cpu = clnn_cpu_forms(ctx);
     const char *name = cpu ? "clnn_copy16" : "clnn_copy";
     cl_kernel kernel;
     status = clnn_get_kernel(ctx, "core.cl", NULL, name, &kernel);

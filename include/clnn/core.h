@@ -121,6 +121,36 @@ CLNN_API clnn_status clnn_device_count(size_t *count);
  */
 CLNN_API clnn_status clnn_device_get_info(size_t index, clnn_device_info *info);
 
+/** How kernels are laid out for a device. Every op has both forms and both give correct results
+ * on every device; the device profile picks the faster one, and an override runs either form
+ * anywhere (testing, or a device the profile misjudges). */
+typedef enum clnn_kernel_forms {
+    CLNN_KERNEL_FORMS_AUTO, /**< chosen by the device profile: CPU forms on CPU devices, else GPU */
+    CLNN_KERNEL_FORMS_CPU,  /**< work-items own rows or long runs with wide vectors, groups of one
+                                 where a work-item reduces: what CPU cores run fastest */
+    CLNN_KERNEL_FORMS_GPU,  /**< one element per work-item (coalesced), local-memory tree
+                                 reductions: what GPUs run fastest */
+    CLNN_KERNEL_FORMS_COUNT
+} clnn_kernel_forms;
+
+/** @brief The name of a kernel form ("auto", "cpu", "gpu"), a static string. */
+CLNN_API const char *clnn_kernel_forms_string(clnn_kernel_forms forms);
+
+/** What clnn decided for a context's device: the one place where kernel layouts are chosen, from
+ * queried capabilities and the table of known driver quirks (src/profile.c). */
+typedef struct clnn_device_profile {
+    clnn_kernel_forms forms;     /**< the forms in use: CLNN_KERNEL_FORMS_CPU or _GPU */
+    int forms_overridden;        /**< 1 when forms came from the option or CLNN_KERNEL_FORMS */
+    int prefetch;                /**< 1 when the CPU forms request cache lines ahead */
+    int denormals;               /**< 1 when float keeps subnormal values (CL_FP_DENORM); 0: the
+                                      device may flush them, and results below FLT_MIN, to zero */
+    int fp64;                    /**< 1 when the device supports double precision */
+    cl_uint vector_width_float;  /**< CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
+    size_t max_work_group_size;  /**< CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    cl_ulong local_mem_bytes;    /**< CL_DEVICE_LOCAL_MEM_SIZE */
+    char quirks[256];            /**< the driver quirks applied, comma-separated ("" for none) */
+} clnn_device_profile;
+
 /* ---------------------------------------------------------------------------------------------
  * Contexts
  * ------------------------------------------------------------------------------------------- */
@@ -144,6 +174,10 @@ typedef struct clnn_context_options {
     const char *kernel_dir;
     /** Non-zero: create the queue with CL_QUEUE_PROFILING_ENABLE. */
     int enable_profiling;
+    /** How kernels are laid out (see clnn_kernel_forms). CLNN_KERNEL_FORMS_AUTO (the default,
+     * 0): the CLNN_KERNEL_FORMS environment variable ("cpu", "gpu" or "auto"), else the device
+     * profile's choice. */
+    clnn_kernel_forms kernel_forms;
 } clnn_context_options;
 
 /** @brief Sets @p options to the defaults (every field NULL or 0). */
@@ -162,7 +196,8 @@ CLNN_API clnn_status clnn_context_create(clnn_context **ctx, const clnn_context_
  * @brief Creates a context on the caller's existing in-order command queue. The queue and its
  * OpenCL context are retained for the clnn context's lifetime and released by
  * clnn_context_destroy() only as far as clnn retained them: the caller still owns, and releases,
- * its own references. Cache and kernel directories come from the environment as for defaults.
+ * its own references. Cache and kernel directories and the kernel forms come from the environment as for
+ * defaults.
  * @param ctx (output) the new context; unchanged on failure.
  * @param queue (input) an in-order command queue (out-of-order queues give CLNN_ERR_UNSUPPORTED).
  */
@@ -181,6 +216,10 @@ CLNN_API const char *clnn_context_last_error(const clnn_context *ctx);
 
 /** @brief The full compiler log of the last kernel build on @p ctx ("" when none). */
 CLNN_API const char *clnn_context_build_log(const clnn_context *ctx);
+
+/** @brief The context's device profile: the kernel forms in use and why. */
+CLNN_API clnn_status clnn_context_get_profile(const clnn_context *ctx,
+                                              clnn_device_profile *profile);
 
 /** @brief Describes the context's device. */
 CLNN_API clnn_status clnn_context_get_device_info(const clnn_context *ctx, clnn_device_info *info);

@@ -1,0 +1,148 @@
+/*
+ * The device profile: the one place that decides how kernels are laid out for a device. Op
+ * families read ctx->profile (through clnn_cpu_forms) and the build options it makes, never the
+ * device type. The profile comes from queried capabilities, the caller's override (the context
+ * option or CLNN_KERNEL_FORMS) and the table of known driver quirks below.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const forms_strings[] = {"auto", "cpu", "gpu"};
+_Static_assert(sizeof(forms_strings) / sizeof(forms_strings[0]) == CLNN_KERNEL_FORMS_COUNT,
+               "forms_strings must name every clnn_kernel_forms");
+
+const char *clnn_kernel_forms_string(clnn_kernel_forms forms)
+{
+    if ((int)forms < 0 || forms >= CLNN_KERNEL_FORMS_COUNT)
+        return "unknown";
+    return forms_strings[forms];
+}
+
+/* ---- driver quirks ------------------------------------------------------------------------------
+ * A quirk is a construct that one implementation cannot compile or run although OpenCL C 1.2
+ * allows it. A process abort inside a driver cannot be turned into a status, so the library avoids
+ * the construct there instead. Each entry names the symptom it avoids; platform is matched as a
+ * case-insensitive substring of the platform name, driver as a prefix of CL_DRIVER_VERSION (""
+ * matches every version: widen or narrow it when a fixed release is known). */
+
+enum {
+    QUIRK_NO_PREFETCH = 1u << 0, /* never emit __builtin_prefetch */
+};
+
+typedef struct quirk {
+    const char *platform;
+    const char *driver;
+    unsigned flags;
+    const char *name;
+    const char *symptom;
+} quirk;
+
+static const quirk quirks[] = {
+    {"rusticl", "", QUIRK_NO_PREFETCH, "no-prefetch",
+     "Mesa rusticl (22.3, llvmpipe): clang's __builtin_prefetch aborts the whole process in the "
+     "SPIR-V translator at the first build (\"InvalidFunctionCall: Unexpected llvm intrinsic: "
+     "llvm.prefetch.p1i8\", SPIRVWriter.cpp)"},
+};
+
+static int contains_ignoring_case(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *haystack; ++haystack) {
+        size_t i = 0;
+        while (i < n && haystack[i] && (haystack[i] | 0x20) == (needle[i] | 0x20))
+            ++i;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+static int quirk_applies(const quirk *q, const clnn_device_info *info)
+{
+    return contains_ignoring_case(info->platform_name, q->platform) &&
+           strncmp(info->driver_version, q->driver, strlen(q->driver)) == 0;
+}
+
+/* ---- the profile ------------------------------------------------------------------------------- */
+
+/* Parses CLNN_KERNEL_FORMS ("cpu", "gpu", "auto"; unset or empty: auto). */
+static clnn_status forms_from_environment(clnn_kernel_forms *forms)
+{
+    const char *env = getenv("CLNN_KERNEL_FORMS");
+    *forms = CLNN_KERNEL_FORMS_AUTO;
+    if (!env || !env[0])
+        return CLNN_SUCCESS;
+    for (int f = 0; f < CLNN_KERNEL_FORMS_COUNT; ++f) {
+        if (strcmp(env, forms_strings[f]) == 0) {
+            *forms = (clnn_kernel_forms)f;
+            return CLNN_SUCCESS;
+        }
+    }
+    return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                      "CLNN_KERNEL_FORMS is \"%s\"; it must be cpu, gpu or auto", env);
+}
+
+clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms requested,
+                                clnn_device_profile *profile, char *build_options, size_t size)
+{
+    if ((int)requested < 0 || requested >= CLNN_KERNEL_FORMS_COUNT)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "kernel_forms is %d; it must be a clnn_kernel_forms value",
+                          (int)requested);
+    clnn_kernel_forms forms = requested;
+    if (forms == CLNN_KERNEL_FORMS_AUTO) {
+        clnn_status status = forms_from_environment(&forms);
+        if (status != CLNN_SUCCESS)
+            return status;
+    }
+    memset(profile, 0, sizeof *profile);
+    profile->forms_overridden = forms != CLNN_KERNEL_FORMS_AUTO;
+    /* CPU cores run a work-group's items one after another and have no local memory of their
+     * own; every other kind of device is given the GPU forms. */
+    if (forms == CLNN_KERNEL_FORMS_AUTO)
+        forms = info->type == CLNN_DEVICE_TYPE_CPU ? CLNN_KERNEL_FORMS_CPU : CLNN_KERNEL_FORMS_GPU;
+    profile->forms = forms;
+
+    cl_device_fp_config single = 0;
+    clGetDeviceInfo(info->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof single, &single, NULL);
+    profile->denormals = (single & CL_FP_DENORM) != 0;
+    profile->fp64 = info->fp64;
+    clGetDeviceInfo(info->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT,
+                    sizeof profile->vector_width_float, &profile->vector_width_float, NULL);
+    profile->max_work_group_size = info->max_work_group_size;
+    profile->local_mem_bytes = info->local_mem_bytes;
+
+    unsigned flags = 0;
+    for (size_t i = 0; i < sizeof quirks / sizeof quirks[0]; ++i) {
+        if (!quirk_applies(&quirks[i], info))
+            continue;
+        flags |= quirks[i].flags;
+        size_t used = strlen(profile->quirks);
+        snprintf(profile->quirks + used, sizeof profile->quirks - used, "%s%s", used ? "," : "",
+                 quirks[i].name);
+    }
+    profile->prefetch = forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_PREFETCH);
+
+    /* The kernels' view of the profile (kernels/common.h): CLNN_CPU_FORMS selects the CPU forms'
+     * helpers (one-piece wide stores), CLNN_USE_PREFETCH their prefetch. */
+    int n = snprintf(build_options, size, "%s%s", forms == CLNN_KERNEL_FORMS_CPU ? " -DCLNN_CPU_FORMS" : "",
+                     profile->prefetch ? " -DCLNN_USE_PREFETCH" : "");
+    if (n < 0 || (size_t)n >= size)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "device profile build options too long");
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_context_get_profile(const clnn_context *ctx, clnn_device_profile *profile)
+{
+    clnn_status status = clnn_check_context(ctx, "clnn_context_get_profile");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!profile)
+        return clnn_error((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_context_get_profile: profile is NULL");
+    *profile = ctx->profile;
+    return CLNN_SUCCESS;
+}
