@@ -12,6 +12,8 @@
 
 clnn_context *clnn_test_ctx;
 clnn_device_info clnn_test_device;
+clnn_device_profile clnn_test_profile;
+int clnn_test_small_tier;
 
 static uint64_t seed, state[2];
 static int seeded;
@@ -127,6 +129,8 @@ static int same_special(double got, double ref)
 static void compare(const char *what, const float *got, const double *refd, const float *reff,
                     size_t n, double rtol, double atol)
 {
+    if (!clnn_test_profile.denormals && atol < CLNN_TEST_FTZ_ATOL)
+        atol = CLNN_TEST_FTZ_ATOL;
     size_t bad = n, bad_count = 0;
     double worst = 0.0;
     size_t worst_index = 0;
@@ -201,9 +205,41 @@ static int group_setup(void **state_unused)
     return 0;
 }
 
+/* Parses CLNN_TEST_FORMS into forms[] (default: both); returns how many, 0 on a bad value. */
+static size_t test_forms(clnn_kernel_forms forms[2])
+{
+    const char *env = getenv("CLNN_TEST_FORMS");
+    if (!env || !env[0])
+        env = "cpu,gpu";
+    size_t count = 0;
+    char list[64];
+    snprintf(list, sizeof list, "%s", env);
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        clnn_kernel_forms f = strcmp(tok, "cpu") == 0   ? CLNN_KERNEL_FORMS_CPU
+                              : strcmp(tok, "gpu") == 0 ? CLNN_KERNEL_FORMS_GPU
+                                                        : CLNN_KERNEL_FORMS_AUTO;
+        if (f == CLNN_KERNEL_FORMS_AUTO || count == 2) {
+            fprintf(stderr, "CLNN_TEST_FORMS is \"%s\"; it must be cpu, gpu or cpu,gpu\n", env);
+            return 0;
+        }
+        forms[count++] = f;
+    }
+    return count;
+}
+
 int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t count)
 {
     clnn_test_seed();
+    const char *tier = getenv("CLNN_TEST_TIER");
+    if (tier && tier[0] && strcmp(tier, "small") != 0 && strcmp(tier, "full") != 0) {
+        fprintf(stderr, "%s: CLNN_TEST_TIER is \"%s\"; it must be small or full\n", suite, tier);
+        return 1;
+    }
+    clnn_test_small_tier = tier && strcmp(tier, "small") == 0;
+    clnn_kernel_forms forms[2];
+    size_t form_count = test_forms(forms);
+    if (form_count == 0)
+        return 1;
     char names[64][32];
     char *list = NULL;
     const char *env = getenv("CLNN_TEST_DEVICES");
@@ -228,25 +264,33 @@ int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t cou
 
     int failures = 0;
     for (size_t d = 0; d < selector_count; ++d) {
-        clnn_context_options options;
-        clnn_context_options_init(&options);
-        options.device = selectors[d];
-        clnn_status status = clnn_context_create(&clnn_test_ctx, &options);
-        if (status != CLNN_SUCCESS) {
-            fprintf(stderr, "%s: cannot create a context on device '%s': %s: %s\n", suite,
-                    selectors[d], clnn_status_string(status), clnn_context_last_error(NULL));
-            ++failures;
-            continue;
+        for (size_t f = 0; f < form_count; ++f) {
+            clnn_context_options options;
+            clnn_context_options_init(&options);
+            options.device = selectors[d];
+            options.kernel_forms = forms[f];
+            clnn_status status = clnn_context_create(&clnn_test_ctx, &options);
+            if (status != CLNN_SUCCESS) {
+                fprintf(stderr, "%s: cannot create a context on device '%s': %s: %s\n", suite,
+                        selectors[d], clnn_status_string(status), clnn_context_last_error(NULL));
+                ++failures;
+                continue;
+            }
+            clnn_context_get_device_info(clnn_test_ctx, &clnn_test_device);
+            clnn_context_get_profile(clnn_test_ctx, &clnn_test_profile);
+            char group[640];
+            snprintf(group, sizeof group, "%s [%u:%u %s, %s forms, %s tier%s%s]", suite,
+                     clnn_test_device.platform_index, clnn_test_device.device_index,
+                     clnn_test_device.device_name,
+                     clnn_kernel_forms_string(clnn_test_profile.forms),
+                     clnn_test_small_tier ? "small" : "full",
+                     clnn_test_profile.quirks[0] ? ", quirks " : "", clnn_test_profile.quirks);
+            printf("[ DEVICE   ] %s\n", group);
+            fflush(stdout);
+            failures += _cmocka_run_group_tests(group, tests, count, group_setup, NULL);
+            clnn_context_destroy(clnn_test_ctx);
+            clnn_test_ctx = NULL;
         }
-        clnn_context_get_device_info(clnn_test_ctx, &clnn_test_device);
-        char group[256];
-        snprintf(group, sizeof group, "%s [%u:%u %s]", suite, clnn_test_device.platform_index,
-                 clnn_test_device.device_index, clnn_test_device.device_name);
-        printf("[ DEVICE   ] %s\n", group);
-        fflush(stdout);
-        failures += _cmocka_run_group_tests(group, tests, count, group_setup, NULL);
-        clnn_context_destroy(clnn_test_ctx);
-        clnn_test_ctx = NULL;
     }
     free(list);
     return failures;

@@ -1,9 +1,14 @@
 /*
  * Shared test helper. clnn_test_main() runs a cmocka group once per OpenCL device (all devices, or
- * those named in CLNN_TEST_DEVICES, comma-separated selectors), with clnn_test_ctx set to a context
- * on that device. Helpers draw seeded random data (CLNN_TEST_SEED reproduces a run), poison
- * outputs, and compare results with double-precision references, failing on any NaN or Inf that
- * the reference does not also have.
+ * those named in CLNN_TEST_DEVICES, comma-separated selectors) and per kernel form (CPU and GPU
+ * forms, or those named in CLNN_TEST_FORMS: "cpu", "gpu" or "cpu,gpu"), with clnn_test_ctx set to
+ * a context on that device in that form. Helpers draw seeded random data (CLNN_TEST_SEED
+ * reproduces a run), poison outputs, and compare results with double-precision references,
+ * failing on any NaN or Inf that the reference does not also have.
+ *
+ * Shape tiers: CLNN_TEST_TIER=small (set by the test matrix for simulators and slow devices)
+ * makes every test take the smaller shapes it declares with CLNN_TEST_SHAPE(full, small); each
+ * case still runs, on shapes that keep its edges (remainders, multiples of the vector width).
  */
 #ifndef CLNN_TEST_H
 #define CLNN_TEST_H
@@ -17,9 +22,15 @@
 
 #include <clnn.h>
 
-/* The context of the device under test, and its description. */
+/* The context of the device under test, its description and its profile (the forms under test). */
 extern clnn_context *clnn_test_ctx;
 extern clnn_device_info clnn_test_device;
+extern clnn_device_profile clnn_test_profile;
+
+/* 1 in the small shape tier (CLNN_TEST_TIER=small). */
+extern int clnn_test_small_tier;
+/* A size (or count of repetitions) declared for both tiers: full, or small in the small tier. */
+#define CLNN_TEST_SHAPE(full, small) (clnn_test_small_tier ? (small) : (full))
 
 /* Runs tests on every selected device; returns the number of failures (0: all passed). */
 int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t count);
@@ -56,8 +67,13 @@ void *clnn_test_alloc(size_t bytes);
 
 /* ---- comparison -------------------------------------------------------------------------------- */
 /* Passes when every got[i] is within atol + rtol * |ref[i]| of ref[i]. A NaN or Inf in got passes
- * only where ref holds the same (NaN where NaN, the same signed Inf). Reports the first failure
- * and the largest relative error. */
+ * only where ref holds the same (NaN where NaN, the same signed Inf). On a device that flushes
+ * subnormals (no CL_FP_DENORM, which OpenCL allows), atol is at least CLNN_TEST_FTZ_ATOL. Reports
+ * the first failure and the largest relative error. */
+/* The absolute tolerance floor on devices that flush subnormals: an intermediate below FLT_MIN
+ * (1.2e-38) may become 0, and the ops scale such intermediates by factors up to ~1e3 (mish's x
+ * times softplus(x) near x = -87: 1.1e-36 expected, 0 on rusticl/llvmpipe). */
+#define CLNN_TEST_FTZ_ATOL 1e-34
 void clnn_test_assert_close(const char *what, const float *got, const double *ref, size_t n,
                             double rtol, double atol);
 /* Same for float references. */
