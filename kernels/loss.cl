@@ -14,8 +14,9 @@
 
 /* ---- softmax / log_softmax over dimension 1 of (N, C) --------------------------------------- */
 
-/* y = exp(x - max) / sum, or for log_mode y = x - max - log(sum). y may alias x.
- * scratch: local size floats. */
+/* y = exp(x - max) / sum, or for log_mode y = (x - max) - log(sum): x - max is exact for the
+ * row's large values, where x - (max + log(sum)) would round log(sum) to ulp(max) (a row of
+ * logits near 1000 was off by 4e-5). y may alias x. scratch: local size floats. */
 __kernel void softmax_forward(__global const float *x, __global float *y, uint C, uint log_mode,
                               __local float *scratch)
 {
@@ -33,9 +34,9 @@ __kernel void softmax_forward(__global const float *x, __global float *y, uint C
     s = clnn_group_sum(s, scratch);
     __global float *yr = y + r * C;
     if (log_mode) {
-        float shift = m + log(s);
+        float log_s = log(s);
         for (uint j = lid; j < C; j += L)
-            yr[j] = xr[j] - shift;
+            yr[j] = (xr[j] - m) - log_s;
     } else {
         float inv = 1.0f / s;
         for (uint j = lid; j < C; j += L)
@@ -98,10 +99,12 @@ __kernel void ce_check_labels(__global const int *restrict labels, uint N, int C
     }
 }
 
-/* Row r: with lse = max + log(sum exp(z - max)), eps = label_smoothing and target distribution
+/* Row r: with m = max z, s = sum exp(z - m), eps = label_smoothing and target distribution
  * q = (1 - eps) * onehot(label) + eps / C (PyTorch's definition),
- *   loss_r = -sum q log softmax(z) = lse - (1 - eps) * z[label] - eps / C * sum(z),
- *   dz_j   = scale * (softmax_j - q_j), scale = 1 / (rows not ignored) for the mean, 1 for the sum.
+ *   loss_r = -sum q log softmax(z) = log s + (1 - eps) (m - z[label]) + eps / C * sum(m - z),
+ *   dz_j   = scale * (softmax_j - q_j), softmax_j = exp((z_j - m) - log s),
+ * scale = 1 / (rows not ignored) for the mean, 1 for the sum. Every term is a difference from m
+ * before log s joins it, so rows of large logits lose nothing to ulp(m).
  * Ignored rows give loss 0 and gradient 0; a label out of range gives NaN for both, so that a
  * bad label can never pass silently. flags: 1 = write the gradient, 2 = mean reduction.
  * scratch: 4 * local size floats. */
@@ -132,18 +135,18 @@ __kernel void ce_rows(__global const float *restrict logits, __global const int 
     float4 acc = (float4)(0.0f);
     for (uint j = lid; j < C; j += L) {
         acc.x += exp(zr[j] - m);
-        acc.y += zr[j];
+        acc.y += m - zr[j];
     }
     acc = clnn_group_sum4(acc, scratch);
-    float lse = m + log(acc.x);
+    float log_s = log(acc.x);
     float keep = 1.0f - smoothing, spread = smoothing / (float)C;
     if (lid == 0u)
-        row_loss[r] = lse - keep * zr[t] - spread * acc.y;
+        row_loss[r] = log_s + keep * (m - zr[t]) + spread * acc.y;
     if (flags & 1u) {
         float scale = (flags & 2u) ? 1.0f / (float)info[0] : 1.0f;
         for (uint j = lid; j < C; j += L) {
             float q = spread + ((int)j == t ? keep : 0.0f);
-            dr[j] = scale * (exp(zr[j] - lse) - q);
+            dr[j] = scale * (exp((zr[j] - m) - log_s) - q);
         }
     }
 }
@@ -192,22 +195,22 @@ static inline float loss_row_max(__global const float *xr, uint C)
     return any_nan ? NAN : m;
 }
 
-/* sum exp(x - m) over the row, and in *sum_x the sum of x. */
-static inline float loss_row_sum_exp(__global const float *xr, uint C, float m, float *sum_x)
+/* sum exp(x - m) over the row, and in *sum_gap the sum of m - x. */
+static inline float loss_row_sum_exp(__global const float *xr, uint C, float m, float *sum_gap)
 {
     uint Cv = C & ~15u;
-    float16 e16 = (float16)(0.0f), x16 = (float16)(0.0f);
+    float16 e16 = (float16)(0.0f), g16 = (float16)(0.0f);
     for (uint j = 0; j < Cv; j += 16u) {
         float16 v = clnn_load16(0, xr + j);
         e16 += clnn_act_exp16(v - m);
-        x16 += v;
+        g16 += m - v;
     }
-    float e = clnn_sum16(e16), sx = clnn_sum16(x16);
+    float e = clnn_sum16(e16), gap = clnn_sum16(g16);
     for (uint j = Cv; j < C; ++j) {
         e += clnn_act_exp(xr[j] - m);
-        sx += xr[j];
+        gap += m - xr[j];
     }
-    *sum_x = sx;
+    *sum_gap = gap;
     return e;
 }
 
@@ -219,14 +222,14 @@ __kernel void softmax_forward_rows(__global const float *x, __global float *y, u
     for (uint r = q * per; r < r1; ++r) {
         __global const float *xr = x + r * C;
         __global float *yr = y + r * C;
-        float m = loss_row_max(xr, C), sx;
-        float s = loss_row_sum_exp(xr, C, m, &sx);
+        float m = loss_row_max(xr, C), gap;
+        float s = loss_row_sum_exp(xr, C, m, &gap);
         if (log_mode) {
-            float shift = m + log(s);
+            float log_s = log(s);
             for (uint j = 0; j < Cv; j += 16u)
-                clnn_store16(clnn_load16(0, xr + j) - shift, 0, yr + j);
+                clnn_store16((clnn_load16(0, xr + j) - m) - log_s, 0, yr + j);
             for (uint j = Cv; j < C; ++j)
-                yr[j] = xr[j] - shift;
+                yr[j] = (xr[j] - m) - log_s;
         } else {
             float inv = 1.0f / s;
             for (uint j = 0; j < Cv; j += 16u)
@@ -284,16 +287,17 @@ __kernel void ce_rows_cpu(__global const float *restrict logits,
             continue;
         }
         __global const float *zr = logits + r * C;
-        float m = loss_row_max(zr, C), sz;
-        float lse = m + log(loss_row_sum_exp(zr, C, m, &sz));
-        row_loss[r] = lse - keep * zr[t] - spread * sz;
+        float m = loss_row_max(zr, C), gap;
+        float log_s = log(loss_row_sum_exp(zr, C, m, &gap));
+        row_loss[r] = log_s + keep * (m - zr[t]) + spread * gap;
         if (flags & 1u) {
             float scale = (flags & 2u) ? 1.0f / (float)info[0] : 1.0f;
             for (uint j = 0; j < Cv; j += 16u)
-                clnn_store16(scale * (clnn_act_exp16(clnn_load16(0, zr + j) - lse) - spread), 0, dr + j);
+                clnn_store16(scale * (clnn_act_exp16((clnn_load16(0, zr + j) - m) - log_s) - spread),
+                             0, dr + j);
             for (uint j = Cv; j < C; ++j)
-                dr[j] = scale * (clnn_act_exp(zr[j] - lse) - spread);
-            dr[t] = scale * (clnn_act_exp(zr[t] - lse) - (spread + keep));
+                dr[j] = scale * (clnn_act_exp((zr[j] - m) - log_s) - spread);
+            dr[t] = scale * (clnn_act_exp((zr[t] - m) - log_s) - (spread + keep));
         }
     }
 }
@@ -325,8 +329,11 @@ __kernel void pointwise_loss(__global const float *restrict x, __global const fl
             l = d * d;
             g = 2.0f * d;
         } else {
-            float e = exp(-fabs(v));
-            l = fmax(v, 0.0f) - v * target + log1p(e);
+            /* clnn's exp and log1p (activation_impl.h, relative error ~1e-7 and 3.3e-8): the
+             * device's may be several ulp off (OpenCL C 1.2's accuracy table), and rusticl's were
+             * 2e-5 off for this loss. */
+            float e = clnn_act_exp_neg(fabs(v));
+            l = fmax(v, 0.0f) - v * target + clnn_act_log1p_unit(e);
             float sig = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
             g = sig - target;
         }

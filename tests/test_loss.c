@@ -22,6 +22,8 @@ static double *to_double(const float *x, size_t n)
  * C * eps relative, so 1e-5 relative (2e-5 for C = 65536) plus a tiny absolute floor for outputs
  * near 0. log_softmax values are compared with atol 1e-5 * (1 + |max logit|) as they are
  * differences of the logits. */
+static cl_mem label_buffer(const int *labels, size_t n);
+
 static void check_softmax(size_t N, size_t C, double range)
 {
     size_t n = N * C, dims[2] = {N, C};
@@ -68,9 +70,58 @@ static void test_softmax(void **state)
     (void)state;
     check_softmax(5, 1, 3);
     check_softmax(7, 3, 3);
-    check_softmax(64, 1000, 10);
-    check_softmax(3, 65536, 5);
+    check_softmax(CLNN_TEST_SHAPE(64, 9), 1000, 10);
+    check_softmax(3, CLNN_TEST_SHAPE(65536, 4099), 5);
     check_softmax(16, 33, 80); /* logits whose exp overflows float without the max shift */
+}
+
+/* Rows of large logits (near +-1000, where ulp is 6.1e-5): log_softmax is (x - max) - log(sum),
+ * whose x - max is exact, so y keeps the usual per-element tolerance (1e-5 relative, 1e-6
+ * absolute: y is about -log C +- 10 here) and so do dx and the cross-entropy built on the same
+ * sums. Computed as x - (max + log(sum)), y was off by ~4e-5. */
+static void test_large_logits(void **state)
+{
+    (void)state;
+    const size_t N = 6, C = 37, n = N * C, dims[2] = {N, C};
+    float *x = clnn_test_alloc(n * sizeof *x), *dy = clnn_test_alloc(n * sizeof *dy),
+          *out = clnn_test_alloc(n * sizeof *out);
+    double *ref = clnn_test_alloc(n * sizeof *ref);
+    int labels[6];
+    for (size_t r = 0; r < N; ++r) {
+        double offset = r % 2 ? -1000.0 : 1000.0 + 3.0 * (double)r;
+        for (size_t j = 0; j < C; ++j)
+            x[r * C + j] = (float)(offset + clnn_test_uniform(-5, 5));
+        labels[r] = (int)(clnn_test_random_u64() % C);
+    }
+    clnn_test_fill_uniform(dy, n, -1, 1);
+    clnn_tensor *tx = clnn_test_tensor(2, dims, x), *ty = clnn_test_tensor(2, dims, NULL);
+    clnn_tensor *tdy = clnn_test_tensor(2, dims, dy);
+    CLNN_ASSERT_OK(clnn_log_softmax_forward(clnn_test_ctx, tx, ty));
+    loss_ref_softmax(x, N, C, 1, ref);
+    clnn_test_download(ty, out, n);
+    clnn_test_assert_close("log_softmax of logits near 1000", out, ref, n, 1e-5, 1e-6);
+    CLNN_ASSERT_OK(clnn_log_softmax_backward(clnn_test_ctx, ty, tdy, tdy));
+    loss_ref_softmax_backward(out, dy, N, C, 1, ref);
+    clnn_test_download(tdy, out, n);
+    clnn_test_assert_close("log_softmax backward near 1000", out, ref, n, 1e-5, 1e-6);
+
+    double *xd = to_double(x, n);
+    double ref_loss = loss_ref_cross_entropy(xd, labels, N, C, 1, 0.1, -100, ref);
+    clnn_tensor *tl = clnn_test_tensor_1d(1, NULL), *td = clnn_test_tensor(2, dims, NULL);
+    cl_mem lb = label_buffer(labels, N);
+    clnn_cross_entropy_options opt;
+    CLNN_ASSERT_OK(clnn_cross_entropy_options_init(&opt));
+    opt.label_smoothing = 0.1f;
+    CLNN_ASSERT_OK(clnn_cross_entropy(clnn_test_ctx, tx, lb, &opt, tl, td));
+    float loss;
+    clnn_test_download(tl, &loss, 1);
+    clnn_test_assert_close("cross_entropy loss near 1000", &loss, &ref_loss, 1, 1e-5, 1e-6);
+    clnn_test_download(td, out, n);
+    clnn_test_assert_close("cross_entropy grad near 1000", out, ref, n, 1e-5, 1e-6 / (double)N);
+    clReleaseMemObject(lb);
+    clnn_tensor_destroy(tx), clnn_tensor_destroy(ty), clnn_tensor_destroy(tdy);
+    clnn_tensor_destroy(tl), clnn_tensor_destroy(td);
+    free(x), free(dy), free(out), free(ref), free(xd);
 }
 
 static cl_mem label_buffer(const int *labels, size_t n)
@@ -131,9 +182,9 @@ static void test_cross_entropy(void **state)
     check_ce(1, 1, 1, 0, 0);
     check_ce(7, 3, 1, 0, 0);
     check_ce(7, 3, 0, 0.1, 1);
-    check_ce(300, 1000, 1, 0.2, 1);
+    check_ce(CLNN_TEST_SHAPE(300, 21), 1000, 1, 0.2, 1);
     check_ce(300, 10, 0, 0, 1);
-    check_ce(2, 65536, 1, 0.05, 0);
+    check_ce(2, CLNN_TEST_SHAPE(65536, 4099), 1, 0.05, 0);
 }
 
 static void test_cross_entropy_labels(void **state)
@@ -220,8 +271,8 @@ static void test_pointwise(void **state)
     (void)state;
     check_pointwise(1, 0, 2);
     check_pointwise(7, 1, 3);
-    check_pointwise(1000003, 0, 10);
-    check_pointwise(1000003, 1, 10);
+    check_pointwise(CLNN_TEST_SHAPE(1000003, 10007), 0, 10);
+    check_pointwise(CLNN_TEST_SHAPE(1000003, 10007), 1, 10);
     check_pointwise(1001, 1, 200); /* |logit| up to 200: exp(200) overflows float */
 }
 
@@ -338,6 +389,7 @@ static void test_errors(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reference_gradients), cmocka_unit_test(test_softmax),
+    cmocka_unit_test(test_large_logits),
     cmocka_unit_test(test_cross_entropy),       cmocka_unit_test(test_cross_entropy_labels),
     cmocka_unit_test(test_pointwise),           cmocka_unit_test(test_errors),
 };
