@@ -45,6 +45,10 @@ static const quirk quirks[] = {
      "Mesa rusticl (22.3, llvmpipe): clang's __builtin_prefetch aborts the whole process in the "
      "SPIR-V translator at the first build (\"InvalidFunctionCall: Unexpected llvm intrinsic: "
      "llvm.prefetch.p1i8\", SPIRVWriter.cpp)"},
+    {"Oclgrind", "", QUIRK_NO_PREFETCH, "no-prefetch",
+     "Oclgrind 21.10 (CPU forms forced on its simulated GPU): kernels that prefetch cannot be "
+     "created (\"OCLGRIND FATAL ERROR: Undefined external function: llvm.prefetch.p1i8\"), and "
+     "the process aborts"},
 };
 
 static int contains_ignoring_case(const char *haystack, const char *needle)
