@@ -269,7 +269,7 @@ static void test_every_kind(void **state)
     size_t count = all_descs(descs);
     /* Every kind with its defaults on 1, 7 and 1000003 elements; the non-default parameters on
      * 7 and 100003 (the same kernels, so fewer elements keep the run short). */
-    static const size_t sizes[] = {1, 7, 1000003, 100003};
+    const size_t sizes[] = {1, 7, CLNN_TEST_SHAPE(1000003, 4099), CLNN_TEST_SHAPE(100003, 1031)};
     for (size_t i = 0; i < count; ++i)
         for (size_t s = i < CLNN_ACTIVATION_COUNT ? 0 : 1; s < 4; ++s)
             if (!(s == 2 && i >= CLNN_ACTIVATION_COUNT) && !(s == 3 && i < CLNN_ACTIVATION_COUNT))
@@ -341,7 +341,7 @@ static void test_exp_sweep(void **state)
 {
     (void)state;
     const uint32_t top = 0x43160000u; /* bits of 150.0f */
-    const uint32_t step = 257;
+    const uint32_t step = CLNN_TEST_SHAPE(257, 32771); /* small tier: 34k values, every binade */
     static const float extra[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX,
                                   88.72283f, -88.72283f, 88.72284f, -88.72284f, 103.972076f,
                                   -103.972076f, 103.97208f, -103.97208f, 104.0f, -104.0f,
@@ -471,15 +471,16 @@ static void test_in_place(void **state)
 {
     (void)state;
     check_in_place(CLNN_ACTIVATION_RELU, 7, 0);
-    check_in_place(CLNN_ACTIVATION_MISH, 1000003, 0);
-    check_in_place(CLNN_ACTIVATION_TANH, 1000003, 1);
+    check_in_place(CLNN_ACTIVATION_MISH, CLNN_TEST_SHAPE(1000003, 4099), 0);
+    check_in_place(CLNN_ACTIVATION_TANH, CLNN_TEST_SHAPE(1000003, 4099), 1);
 }
 
 static void test_16m(void **state)
 {
     (void)state;
-    const size_t n = (size_t)1 << 24;
-    /* 16M elements: the launch geometry at scale (the functions are checked at 1000003) */
+    /* 16M elements: the launch geometry at scale (the functions are checked at 1000003); the
+     * small tier's 256K still takes many work-groups. */
+    const size_t n = CLNN_TEST_SHAPE((size_t)1 << 24, (size_t)1 << 18);
     check_in_place(CLNN_ACTIVATION_RELU, n, 0);
     check_in_place(CLNN_ACTIVATION_SIGMOID, n, 1);
 }
@@ -563,8 +564,10 @@ static void check_bias_activation(const clnn_activation_desc *d, size_t rows, si
 static void test_bias_activation(void **state)
 {
     (void)state;
-    static const size_t shapes[][2] = {{1, 1},  {1, 7},   {7, 1},    {3, 5},
-                                       {33, 10}, {9, 23}, {257, 1000}, {100003, 5}, {64, 4096}};
+    const size_t shapes[][2] = {{1, 1},   {1, 7},   {7, 1},  {3, 5}, {33, 10}, {9, 23},
+                                {CLNN_TEST_SHAPE(257, 19), 1000},
+                                {CLNN_TEST_SHAPE(100003, 1003), 5},
+                                {CLNN_TEST_SHAPE(64, 9), 4096}};
     clnn_activation_desc relu = make_desc(CLNN_ACTIVATION_RELU);
     clnn_activation_desc gelu = make_desc(CLNN_ACTIVATION_GELU);
     clnn_activation_desc tanh_d = make_desc(CLNN_ACTIVATION_TANH);
@@ -575,7 +578,7 @@ static void test_bias_activation(void **state)
         check_bias_activation(&gelu, r, c, CLNN_ACTIVATION_SAVED_INPUT, 1, (s + 1) % 2);
         check_bias_activation(&tanh_d, r, c, CLNN_ACTIVATION_SAVED_OUTPUT, 0, s % 2);
     }
-    check_bias_activation(&ident, 1000, 37, CLNN_ACTIVATION_SAVED_OUTPUT, 0, 1);
+    check_bias_activation(&ident, CLNN_TEST_SHAPE(1000, 100), 37, CLNN_ACTIVATION_SAVED_OUTPUT, 0, 1);
 }
 
 /* ---- PReLU ------------------------------------------------------------------------------------ */
@@ -644,8 +647,9 @@ static void check_prelu(int ndim, const size_t *dims, int single, int accumulate
 static void test_prelu(void **state)
 {
     (void)state;
-    size_t d1[1] = {7}, d1b[1] = {1000003}, d2[2] = {5, 3}, d2b[2] = {1000, 300};
-    size_t d4[4] = {4, 3, 5, 7}, d4b[4] = {8, 16, 64, 65}, d1c[1] = {1};
+    size_t d1[1] = {7}, d1b[1] = {CLNN_TEST_SHAPE(1000003, 4099)}, d2[2] = {5, 3};
+    size_t d2b[2] = {CLNN_TEST_SHAPE(1000, 70), 300}, d1c[1] = {1};
+    size_t d4[4] = {4, 3, 5, 7}, d4b[4] = {CLNN_TEST_SHAPE(8, 2), 16, CLNN_TEST_SHAPE(64, 9), 65};
     check_prelu(1, d1c, 1, 0, 0);
     check_prelu(1, d1, 1, 0, 0);
     check_prelu(1, d1b, 1, 1, 0);
@@ -659,7 +663,8 @@ static void test_prelu(void **state)
     check_prelu(4, d4b, 0, 1, 2); /* dweight skipped */
     /* CPU devices take a rows form for (N, C), a planes form for long planes and the general
      * form otherwise (planes of 2..15 elements): each with plane segments that end mid-vector. */
-    size_t d3[3] = {6, 4, 3}, d2c[2] = {3001, 19}, d3b[3] = {3, 5, 17}, d2d[2] = {21, 64};
+    size_t d3[3] = {6, 4, 3}, d2c[2] = {CLNN_TEST_SHAPE(3001, 301), 19}, d3b[3] = {3, 5, 17};
+    size_t d2d[2] = {21, 64};
     check_prelu(2, d2d, 0, 1, 0);
     check_prelu(3, d3, 0, 1, 0);
     check_prelu(2, d2c, 0, 1, 0);

@@ -111,7 +111,7 @@ static void test_same_seed_bit_identical_and_prefix_stable(void **state)
     (void)state;
     static const clnn_init_kind kinds[] = {CLNN_INIT_UNIFORM, CLNN_INIT_NORMAL,
                                            CLNN_INIT_TRUNC_NORMAL};
-    const size_t big = 1000003, small[] = {1, 2, 3, 5, 13};
+    const size_t big = CLNN_TEST_SHAPE(1000003, 4099), small[] = {1, 2, 3, 5, 13};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; ++k) {
         clnn_init_params p;
         CLNN_ASSERT_OK(clnn_init_params_default(kinds[k], &p));
@@ -143,7 +143,7 @@ static void test_same_seed_bit_identical_and_prefix_stable(void **state)
 static void test_transforms_match_double_reference(void **state)
 {
     (void)state;
-    const size_t n = 1 << 20;
+    const size_t n = CLNN_TEST_SHAPE(1 << 20, 1 << 14);
     uint64_t seed = clnn_test_random_u64();
     clnn_init_params p;
     CLNN_ASSERT_OK(clnn_init_params_default(CLNN_INIT_UNIFORM, &p));
@@ -231,13 +231,13 @@ static void test_statistics_of_every_scheme(void **state)
     stat_case *c;
 
     c = &cases[k++];
-    *c = make_case("uniform(-0.5, 2)", CLNN_INIT_UNIFORM, 2, 1000, 1000, 1, 1);
+    *c = make_case("uniform(-0.5, 2)", CLNN_INIT_UNIFORM, 2, CLNN_TEST_SHAPE(1000, 20), 1000, 1, 1);
     c->p.a = -0.5f, c->p.b = 2.0f;
     c->m = init_ref_uniform_moments(-0.5, 2.0);
     c->bounded = 1, c->lo = -0.5, c->hi = 2.0;
 
     c = &cases[k++];
-    *c = make_case("normal(0.3, 2.5)", CLNN_INIT_NORMAL, 1, 1 << 20, 1, 1, 1);
+    *c = make_case("normal(0.3, 2.5)", CLNN_INIT_NORMAL, 1, CLNN_TEST_SHAPE(1 << 20, 1 << 12), 1, 1, 1);
     c->p.mean = 0.3f, c->p.std = 2.5f;
     c->m = init_ref_normal_moments(0.3f, 2.5);
 
@@ -250,37 +250,38 @@ static void test_statistics_of_every_scheme(void **state)
                                          "trunc_normal(1, 0.5, -1.5, 0.2)"};
     for (int t = 0; t < 3; ++t) {
         c = &cases[k++];
-        *c = make_case(trunc_names[t], CLNN_INIT_TRUNC_NORMAL, 1, 1 << 20, 1, 1, 1);
+        *c = make_case(trunc_names[t], CLNN_INIT_TRUNC_NORMAL, 1, CLNN_TEST_SHAPE(1 << 20, 1 << 12), 1, 1, 1);
         c->p.mean = trunc[t][0], c->p.std = trunc[t][1], c->p.a = trunc[t][2],
         c->p.b = trunc[t][3];
         c->m = init_ref_trunc_normal_moments(trunc[t][0], trunc[t][1], trunc[t][2], trunc[t][3]);
         c->bounded = 2, c->lo = trunc[t][2], c->hi = trunc[t][3];
     }
 
-    /* fan-based schemes on [out = 500, in = 2000]: fan_in 2000, fan_out 500 */
-    const double fi = 2000, fo = 500;
+    /* fan-based schemes on [out = 500, in = 2000]: fan_in 2000, fan_out 500 (small tier: 20, 200) */
+    const size_t fan_out = CLNN_TEST_SHAPE(500, 20), fan_in = CLNN_TEST_SHAPE(2000, 200);
+    const double fi = (double)fan_in, fo = (double)fan_out;
     c = &cases[k++];
-    *c = make_case("xavier_uniform(gain 5/3)", CLNN_INIT_XAVIER_UNIFORM, 2, 500, 2000, 1, 1);
+    *c = make_case("xavier_uniform(gain 5/3)", CLNN_INIT_XAVIER_UNIFORM, 2, fan_out, fan_in, 1, 1);
     c->p.gain = 5.0f / 3.0f;
     uniform_case(c, (5.0 / 3.0) * sqrt(6.0 / (fi + fo))); /* Glorot & Bengio eq. 16 */
 
     c = &cases[k++];
-    *c = make_case("xavier_normal(gain 1)", CLNN_INIT_XAVIER_NORMAL, 2, 500, 2000, 1, 1);
+    *c = make_case("xavier_normal(gain 1)", CLNN_INIT_XAVIER_NORMAL, 2, fan_out, fan_in, 1, 1);
     c->m = init_ref_normal_moments(0, sqrt(2.0 / (fi + fo)));
 
     c = &cases[k++];
-    *c = make_case("kaiming_uniform(a 0, fan_in, leaky_relu)", CLNN_INIT_KAIMING_UNIFORM, 2, 500,
-                   2000, 1, 1);
+    *c = make_case("kaiming_uniform(a 0, fan_in, leaky_relu)", CLNN_INIT_KAIMING_UNIFORM, 2, fan_out,
+                   fan_in, 1, 1);
     uniform_case(c, sqrt(3.0) * sqrt(2.0) / sqrt(fi)); /* He et al.: std = sqrt(2 / fan_in) */
 
     c = &cases[k++];
-    *c = make_case("kaiming_normal(fan_out, relu)", CLNN_INIT_KAIMING_NORMAL, 2, 500, 2000, 1, 1);
+    *c = make_case("kaiming_normal(fan_out, relu)", CLNN_INIT_KAIMING_NORMAL, 2, fan_out, fan_in, 1, 1);
     c->p.mode = CLNN_FAN_OUT, c->p.nonlinearity = CLNN_NONLINEARITY_RELU;
     c->m = init_ref_normal_moments(0, sqrt(2.0 / fo));
 
     c = &cases[k++];
-    *c = make_case("kaiming_normal(a 0.2, fan_in, leaky_relu)", CLNN_INIT_KAIMING_NORMAL, 2, 500,
-                   2000, 1, 1);
+    *c = make_case("kaiming_normal(a 0.2, fan_in, leaky_relu)", CLNN_INIT_KAIMING_NORMAL, 2, fan_out,
+                   fan_in, 1, 1);
     c->p.slope = 0.2f;
     c->m = init_ref_normal_moments(0, sqrt(2.0 / (1.0 + 0.2 * 0.2)) / sqrt(fi));
 
@@ -297,11 +298,11 @@ static void test_statistics_of_every_scheme(void **state)
     c->m = init_ref_normal_moments(0, 0.75 / sqrt(128.0 * 25)); /* fan_in = 128 * 5 * 5 */
 
     c = &cases[k++];
-    *c = make_case("lecun_uniform", CLNN_INIT_LECUN_UNIFORM, 2, 500, 2000, 1, 1);
+    *c = make_case("lecun_uniform", CLNN_INIT_LECUN_UNIFORM, 2, fan_out, fan_in, 1, 1);
     uniform_case(c, sqrt(3.0 / fi));
 
     c = &cases[k++];
-    *c = make_case("lecun_normal", CLNN_INIT_LECUN_NORMAL, 2, 500, 2000, 1, 1);
+    *c = make_case("lecun_normal", CLNN_INIT_LECUN_NORMAL, 2, fan_out, fan_in, 1, 1);
     c->m = init_ref_normal_moments(0, 1.0 / sqrt(fi));
 
     for (int i = 0; i < k; ++i) {

@@ -188,12 +188,12 @@ static void test_bn_odd_sizes(void **state)
 static void test_bn_resident(void **state)
 {
     (void)state;
-    check_bn_case(24, 4096, 1, 0, 1, 1, 3);    /* cols: 256 blocks of 16 features */
+    check_bn_case(CLNN_TEST_SHAPE(24, 3), 4096, 1, 0, 1, 1, 3);    /* cols: 256 blocks of 16 features */
     check_bn_case(7, 1120, 1, 0, 1, 1, 2);     /* cols: 70 blocks, a shorter last work-item */
     check_bn_case(3, 4096, 1, 0.5, 2, 0, 3);   /* cols, 3 rows, no affine */
     check_bn_case(130, 1024, 1, 1e4, 1e-2, 1, 2); /* cols, large mean, 3 blocks of rows */
     check_bn_case(3, 256, 49, 0, 1, 1, 3);     /* planes: 7x7, odd plane length */
-    check_bn_case(2, 256, 600, -1e4, 1e-2, 1, 2); /* planes, large mean, runs of 256 + tail */
+    check_bn_case(2, 256, CLNN_TEST_SHAPE(600, 60), -1e4, 1e-2, 1, 2); /* planes, large mean, runs of 256 + tail */
     check_bn_case(5, 256, 17, 1, 3, 0, 3);     /* planes, shortest plane, no affine */
 }
 
@@ -202,16 +202,17 @@ static void test_bn_large_mean(void **state)
     (void)state;
     check_bn_case(64, 37, 1, 1e4, 1e-2, 1, 3);
     check_bn_case(4, 6, 64, 1e4, 1e-2, 1, 3);
-    check_bn_case(100003, 3, 1, 1e4, 1e-2, 1, 2);
-    check_bn_case(2, 3, 50000, -1e4, 1e-2, 1, 2);
+    check_bn_case(CLNN_TEST_SHAPE(100003, 4099), 3, 1, 1e4, 1e-2, 1, 2);
+    check_bn_case(2, 3, CLNN_TEST_SHAPE(50000, 2003), -1e4, 1e-2, 1, 2);
 }
 
 static void test_bn_extreme_shapes(void **state)
 {
     (void)state;
-    check_bn_case(2, 65536, 1, 0, 1, 1, 2);   /* 65536 channels of 2 values */
-    check_bn_case(1000003, 1, 1, 0, 1, 1, 2); /* one feature of 1000003 samples */
-    check_bn_case(1, 1, 1000003, 3, 2, 1, 2); /* one channel, 1000003 positions */
+    const size_t big = CLNN_TEST_SHAPE(1000003, 10007);
+    check_bn_case(2, CLNN_TEST_SHAPE(65536, 4099), 1, 0, 1, 1, 2); /* 65536 channels of 2 */
+    check_bn_case(big, 1, 1, 0, 1, 1, 2); /* one feature of 1000003 samples */
+    check_bn_case(1, 1, big, 3, 2, 1, 2); /* one channel, 1000003 positions */
 }
 
 /* The reference backward against central differences of the reference forward. */
@@ -363,10 +364,10 @@ static void test_ln(void **state)
     (void)state;
     check_ln_case(1, 1, 0, 1, 1);
     check_ln_case(7, 3, 0, 1, 1);
-    check_ln_case(33, 1000, 2, 3, 0);
-    check_ln_case(16, 4096, 1e4, 1e-2, 1);
-    check_ln_case(2, 1000003, -1e4, 1e-2, 1);
-    check_ln_case(65536, 2, 0, 1, 1);
+    check_ln_case(CLNN_TEST_SHAPE(33, 9), 1000, 2, 3, 0);
+    check_ln_case(CLNN_TEST_SHAPE(16, 3), 4096, 1e4, 1e-2, 1);
+    check_ln_case(2, CLNN_TEST_SHAPE(1000003, 10007), -1e4, 1e-2, 1);
+    check_ln_case(CLNN_TEST_SHAPE(65536, 4099), 2, 0, 1, 1);
     check_ln_case(300, 37, 0.5, 2, 1); /* CPUs: rows form with a partial last range */
 }
 
@@ -585,9 +586,9 @@ static void test_bn_activation(void **state)
     check_bn_act_case(&act, 256, 9, 1, 1e4, 1e-2); /* large mean: z needs the exact mean */
     check_bn_act_case(&act, 4, 3, 128, -1e4, 1e-2);
     act_desc(&act, CLNN_ACTIVATION_RELU);
-    check_bn_act_case(&act, 2, 2, 50000, 1e4, 1e-2);
-    check_bn_act_case(&act, 70, 1024, 1, -1e4, 1e-2); /* resident forms, large mean */
-    check_bn_act_case(&act, 2, 256, 300, 1e4, 1e-2);
+    check_bn_act_case(&act, 2, 2, CLNN_TEST_SHAPE(50000, 2003), 1e4, 1e-2);
+    check_bn_act_case(&act, CLNN_TEST_SHAPE(70, 9), 1024, 1, -1e4, 1e-2); /* resident forms, large mean */
+    check_bn_act_case(&act, 2, 256, CLNN_TEST_SHAPE(300, 30), 1e4, 1e-2);
     /* NULL and identity are plain batch norm. */
     check_bn_act_case(NULL, 16, 5, 8, 0, 1);
     act_desc(&act, CLNN_ACTIVATION_IDENTITY);

@@ -159,7 +159,7 @@ static void compare(const char *what, const float *got, const double *ref, size_
  * a cosine schedule set before each step, so it is a per-step argument. */
 static void run_config(const config *c)
 {
-    const int steps = 100;
+    const int steps = CLNN_TEST_SHAPE(100, 12); /* small tier: fewer launches */
     clnn_optimizer_options o = options_of(c);
     clnn_tensor *params[TENSORS], *grads[TENSORS];
     float *host_p[TENSORS], *host_g[TENSORS], *got = clnn_test_alloc(1023 * sizeof(float));

@@ -45,7 +45,7 @@ static void round_trip(int ndim, const size_t *dims)
 static void test_round_trips(void **state)
 {
     (void)state;
-    const size_t one[] = {1}, seven[] = {7}, big[] = {1000003};
+    const size_t one[] = {1}, seven[] = {7}, big[] = {CLNN_TEST_SHAPE(1000003, 10007)};
     const size_t two[] = {13, 17}, three[] = {3, 5, 7}, four[] = {2, 3, 5, 7};
     round_trip(1, one);
     round_trip(1, seven);
@@ -58,7 +58,8 @@ static void test_round_trips(void **state)
 static void test_fill_and_copy(void **state)
 {
     (void)state;
-    const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 255, 256, 257, 1000003};
+    const size_t big = CLNN_TEST_SHAPE(1000003, 10007);
+    const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 255, 256, 257, big};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; ++s) {
         size_t n = sizes[s];
         float *in = clnn_test_alloc(n * sizeof *in), *out = clnn_test_alloc(n * sizeof *out);
@@ -78,8 +79,8 @@ static void test_fill_and_copy(void **state)
         CLNN_ASSERT_OK(clnn_tensor_copy(t, t)); /* a no-op */
 
         /* Copy between shapes with the same element count. */
-        if (n == 1000003) {
-            size_t d2[2] = {1000003, 1};
+        if (n == big) {
+            size_t d2[2] = {big, 1};
             clnn_tensor *u = clnn_test_tensor(2, d2, NULL);
             CLNN_ASSERT_OK(clnn_tensor_copy(u, src));
             clnn_test_download(u, out, n);
