@@ -8,6 +8,7 @@ packages=(
   clang libclang-rt-14-dev                 # strict OpenCL C 1.2 check, sanitizer build
   ocl-icd-opencl-dev opencl-headers        # OpenCL ICD loader and headers
   pocl-opencl-icd                          # the CPU OpenCL device used by tests and CI
+  oclgrind mesa-opencl-icd                 # test matrix: Oclgrind (simulated GPU), rusticl/llvmpipe
   libclblast-dev                           # GEMM
   libopenblas-dev                          # the dense benchmark's peer (optional)
   libcmocka-dev                            # unit tests
