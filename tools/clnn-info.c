@@ -1,6 +1,7 @@
 /*
- * clnn-info: lists every OpenCL platform and device with the properties that matter for training,
- * then builds and runs clnn's self-check kernel on each device and measures its copy bandwidth.
+ * clnn-info: lists every OpenCL platform and device with the properties that matter for training
+ * and the device profile clnn derives from them (kernel forms, driver quirks), then builds and
+ * runs clnn's self-check on each device in both kernel forms and measures its copy bandwidth.
  * Exits 0 when every device passes.
  */
 #include "tool_common.h"
@@ -105,12 +106,33 @@ int main(int argc, char **argv)
         if (status == CLNN_SUCCESS)
             status = clnn_context_self_check(ctx);
         double setup = tool_now() - t0;
+        clnn_device_profile profile;
+        if (status == CLNN_SUCCESS && clnn_context_get_profile(ctx, &profile) == CLNN_SUCCESS) {
+            printf("  kernel forms      %s%s (quirks: %s)\n", clnn_kernel_forms_string(profile.forms),
+                   profile.forms_overridden ? ", overridden" : "",
+                   profile.quirks[0] ? profile.quirks : "none");
+            printf("  subnormal floats  %s\n", profile.denormals ? "kept" : "may be flushed to 0");
+            /* The other forms must be correct too (speed is the profile's concern). */
+            clnn_context_options other = options;
+            other.kernel_forms = profile.forms == CLNN_KERNEL_FORMS_CPU ? CLNN_KERNEL_FORMS_GPU
+                                                                        : CLNN_KERNEL_FORMS_CPU;
+            clnn_context *second = NULL;
+            status = clnn_context_create(&second, &other);
+            if (status == CLNN_SUCCESS)
+                status = clnn_context_self_check(second);
+            if (status != CLNN_SUCCESS) {
+                clnn_context_destroy(ctx);
+                ctx = second; /* report its message */
+                second = NULL;
+            }
+            clnn_context_destroy(second);
+        }
         double gbps = 0.0;
         if (status == CLNN_SUCCESS)
             status = tool_copy_bandwidth(ctx, size, 7, &gbps);
         ++checked;
         if (status == CLNN_SUCCESS) {
-            printf("  self-check        PASS (context + build + run %.3f s)\n", setup);
+            printf("  self-check        PASS in both forms (context + build + run %.3f s)\n", setup);
             printf("  copy bandwidth    %.1f GB/s (clnn_tensor_copy, %zu floats, read + write)\n",
                    gbps, size);
         } else {
