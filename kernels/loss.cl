@@ -330,10 +330,11 @@ __kernel void pointwise_loss(__global const float *restrict x, __global const fl
             g = 2.0f * d;
         } else {
             /* clnn's exp and log1p (activation_impl.h, relative error ~1e-7 and 3.3e-8): the
-             * device's may be several ulp off (OpenCL C 1.2's accuracy table), and rusticl's were
-             * 2e-5 off for this loss. */
+             * device's may be several ulp off (OpenCL C 1.2's accuracy table). */
             float e = clnn_act_exp_neg(fabs(v));
-            l = fmax(v, 0.0f) - v * target + clnn_act_log1p_unit(e);
+            /* max(x, 0) - x t cancels for large |x|: fma keeps the product exact (a compiler
+             * may or may not contract it, and llvmpipe does not: 4e-5 off at |x| ~ 150). */
+            l = fma(-v, target, fmax(v, 0.0f)) + clnn_act_log1p_unit(e);
             float sig = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
             g = sig - target;
         }

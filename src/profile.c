@@ -106,8 +106,10 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
     profile->forms_overridden = forms != CLNN_KERNEL_FORMS_AUTO;
     /* CPU cores run a work-group's items one after another and have no local memory of their
      * own; every other kind of device is given the GPU forms. */
+    profile->native_forms =
+        info->type == CLNN_DEVICE_TYPE_CPU ? CLNN_KERNEL_FORMS_CPU : CLNN_KERNEL_FORMS_GPU;
     if (forms == CLNN_KERNEL_FORMS_AUTO)
-        forms = info->type == CLNN_DEVICE_TYPE_CPU ? CLNN_KERNEL_FORMS_CPU : CLNN_KERNEL_FORMS_GPU;
+        forms = profile->native_forms;
     profile->forms = forms;
 
     cl_device_fp_config single = 0;

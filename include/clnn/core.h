@@ -140,6 +140,7 @@ CLNN_API const char *clnn_kernel_forms_string(clnn_kernel_forms forms);
  * queried capabilities and the table of known driver quirks (src/profile.c). */
 typedef struct clnn_device_profile {
     clnn_kernel_forms forms;     /**< the forms in use: CLNN_KERNEL_FORMS_CPU or _GPU */
+    clnn_kernel_forms native_forms; /**< the forms the profile chooses for this device */
     int forms_overridden;        /**< 1 when forms came from the option or CLNN_KERNEL_FORMS */
     int prefetch;                /**< 1 when the CPU forms request cache lines ahead */
     int denormals;               /**< 1 when float keeps subnormal values (CL_FP_DENORM); 0: the

@@ -231,11 +231,14 @@ int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t cou
 {
     clnn_test_seed();
     const char *tier = getenv("CLNN_TEST_TIER");
-    if (tier && tier[0] && strcmp(tier, "small") != 0 && strcmp(tier, "full") != 0) {
-        fprintf(stderr, "%s: CLNN_TEST_TIER is \"%s\"; it must be small or full\n", suite, tier);
+    if (tier && tier[0] && strcmp(tier, "small") != 0 && strcmp(tier, "full") != 0 &&
+        strcmp(tier, "native") != 0) {
+        fprintf(stderr, "%s: CLNN_TEST_TIER is \"%s\"; it must be small, native or full\n",
+                suite, tier);
         return 1;
     }
-    clnn_test_small_tier = tier && strcmp(tier, "small") == 0;
+    int small_always = tier && strcmp(tier, "small") == 0;
+    int small_foreign = tier && strcmp(tier, "native") == 0;
     clnn_kernel_forms forms[2];
     size_t form_count = test_forms(forms);
     if (form_count == 0)
@@ -278,6 +281,9 @@ int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t cou
             }
             clnn_context_get_device_info(clnn_test_ctx, &clnn_test_device);
             clnn_context_get_profile(clnn_test_ctx, &clnn_test_profile);
+            clnn_test_small_tier =
+                small_always ||
+                (small_foreign && clnn_test_profile.forms != clnn_test_profile.native_forms);
             char group[640];
             snprintf(group, sizeof group, "%s [%u:%u %s, %s forms, %s tier%s%s]", suite,
                      clnn_test_device.platform_index, clnn_test_device.device_index,

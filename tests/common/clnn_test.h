@@ -9,6 +9,8 @@
  * Shape tiers: CLNN_TEST_TIER=small (set by the test matrix for simulators and slow devices)
  * makes every test take the smaller shapes it declares with CLNN_TEST_SHAPE(full, small); each
  * case still runs, on shapes that keep its edges (remainders, multiples of the vector width).
+ * CLNN_TEST_TIER=native takes the full shapes in the forms the device profile chooses for the
+ * device and the small ones in the other forms (the GPU forms on a CPU).
  */
 #ifndef CLNN_TEST_H
 #define CLNN_TEST_H
@@ -27,7 +29,7 @@ extern clnn_context *clnn_test_ctx;
 extern clnn_device_info clnn_test_device;
 extern clnn_device_profile clnn_test_profile;
 
-/* 1 in the small shape tier (CLNN_TEST_TIER=small). */
+/* 1 in the small shape tier (for the group under way: see CLNN_TEST_TIER). */
 extern int clnn_test_small_tier;
 /* A size (or count of repetitions) declared for both tiers: full, or small in the small tier. */
 #define CLNN_TEST_SHAPE(full, small) (clnn_test_small_tier ? (small) : (full))
