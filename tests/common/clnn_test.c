@@ -204,6 +204,10 @@ static int group_setup(void **state_unused)
 int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t count)
 {
     clnn_test_seed();
+    /* CLNN_TEST_FILTER=test_bad_* runs only the tests whose names match (cmocka's pattern). */
+    const char *filter = getenv("CLNN_TEST_FILTER");
+    if (filter && filter[0])
+        cmocka_set_test_filter(filter);
     char names[64][32];
     char *list = NULL;
     const char *env = getenv("CLNN_TEST_DEVICES");
