@@ -361,7 +361,7 @@ static clnn_status elementwise_backward(clnn_context *ctx, const char *fn,
         s = check_same_shape(ctx, fn, in, in_name, dx, "dx");
     if (s == CLNN_SUCCESS)
         s = check_beta(ctx, fn, beta, "beta");
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    int cpu = s == CLNN_SUCCESS && ctx->info.type == CLNN_DEVICE_TYPE_CPU; /* ctx may be NULL */
     const char *name = from_y ? (cpu ? "clnn_activation_backward_from_y16"
                                      : "clnn_activation_backward_from_y")
                               : (cpu ? "clnn_activation_backward16" : "clnn_activation_backward");
@@ -599,7 +599,7 @@ clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activatio
         s = check_not_aliased(ctx, fn, z, "z", bias, "bias");
     /* CPUs: 16 columns per work-item (clnn_activation_bias_forward16), plus one per row for a
      * remainder; other devices: one element per work-item. */
-    int cpu = ctx->info.type == CLNN_DEVICE_TYPE_CPU;
+    int cpu = s == CLNN_SUCCESS && ctx->info.type == CLNN_DEVICE_TYPE_CPU; /* ctx may be NULL */
     const char *name = cpu ? "clnn_activation_bias_forward16" : "clnn_activation_bias_forward";
     cl_kernel k;
     if (s == CLNN_SUCCESS)
