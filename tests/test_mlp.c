@@ -709,6 +709,117 @@ static void test_errors(void **state)
     clnn_mlp_destroy(mlp);
 }
 
+/* The spec functions refuse what the header does not allow, at once, leaving the spec as it was;
+ * clnn_mlp_create refuses sizes whose products overflow, naming the layer, before allocating. */
+static void test_spec_errors(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec, before;
+    memset(&spec, 0x5a, sizeof spec);
+    before = spec;
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_init(&spec, 0, 3), CLNN_ERR_INVALID_SHAPE);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "inputs"));
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_init(&spec, 6, 0), CLNN_ERR_INVALID_SHAPE);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "outputs"));
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_init(&spec, SIZE_MAX, 3), CLNN_ERR_SIZE_OVERFLOW);
+    assert_memory_equal(&spec, &before, sizeof spec);
+
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 1);
+    before = spec;
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_add_layer(&spec, 0, CLNN_ACTIVATION_RELU, 0, 0.0f),
+                       CLNN_ERR_INVALID_SHAPE);
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_add_layer(&spec, SIZE_MAX, CLNN_ACTIVATION_RELU, 0, 0.0f),
+                       CLNN_ERR_SIZE_OVERFLOW);
+    static const float bad_dropout[] = {1.0f, -0.5f, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad_dropout / sizeof bad_dropout[0]; ++i) {
+        CLNN_ASSERT_STATUS(
+            clnn_mlp_spec_add_layer(&spec, 4, CLNN_ACTIVATION_RELU, 0, bad_dropout[i]),
+            CLNN_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(clnn_context_last_error(NULL), "dropout"));
+    }
+    assert_memory_equal(&spec, &before, sizeof spec);
+
+    /* Sizes whose products overflow: size_t itself, or the most elements a tensor holds. */
+    struct {
+        size_t inputs, width, outputs, max_batch;
+        const char *named;
+    } sizes[] = {
+        {6, SIZE_MAX, 3, 4, "hidden layer 0"},
+        {6, SIZE_MAX / 4 + 2, 3, 4, "hidden layer 0"}, /* width * 4 bytes wraps to 4 */
+        {6, (size_t)1 << 30, 3, 4, "hidden layer 0"},  /* 6 x 2^30 weights */
+        {6, (size_t)1 << 12, 3, (size_t)1 << 20, "hidden layer 0"}, /* 2^20 x 2^12 outputs */
+        {SIZE_MAX, 4, 3, 4, "inputs"},
+        {6, 4, SIZE_MAX, 4, "outputs"},
+        {6, 4, (size_t)1 << 30, 4, "outputs"},
+        {(size_t)1 << 30, 4, 3, 4, "inputs"},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i) {
+        clnn_mlp_spec big = spec;
+        big.inputs = sizes[i].inputs;
+        big.outputs = sizes[i].outputs;
+        big.hidden[0].width = sizes[i].width;
+        clnn_mlp *mlp = (clnn_mlp *)0x1;
+        clnn_status status = clnn_mlp_create(clnn_test_ctx, &big, NULL, sizes[i].max_batch, &mlp);
+        const char *message = clnn_context_last_error(clnn_test_ctx);
+        if (status != CLNN_ERR_SIZE_OVERFLOW || !strstr(message, sizes[i].named))
+            fail_msg("sizes %zu: %s (%s); expected CLNN_ERR_SIZE_OVERFLOW naming %s", i,
+                     clnn_status_string(status), message, sizes[i].named);
+        assert_ptr_equal(mlp, (clnn_mlp *)0x1);
+    }
+
+    /* A bad clip_norm is reported with its value (the message once read the freed model). */
+    clnn_mlp_train_options train;
+    CLNN_ASSERT_OK(clnn_mlp_train_options_init(&train));
+    static const float bad_clip[] = {-1.0f, NAN};
+    static const char *const shown[] = {"clip_norm is -1", "clip_norm is nan"};
+    for (size_t i = 0; i < 2; ++i) {
+        train.clip_norm = bad_clip[i];
+        clnn_mlp *mlp = (clnn_mlp *)0x1;
+        CLNN_ASSERT_STATUS(clnn_mlp_create(clnn_test_ctx, &spec, &train, 4, &mlp),
+                           CLNN_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(clnn_context_last_error(clnn_test_ctx), shown[i]));
+        assert_ptr_equal(mlp, (clnn_mlp *)0x1);
+    }
+}
+
+/* Health thresholds that are NaN or negative are refused before the step runs. */
+static void test_health_options_errors(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec;
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 3);
+    clnn_mlp *mlp = make_mlp(&spec, NULL, 4);
+    float x[4 * 6];
+    int32_t labels[4];
+    fixed_batch(x, labels, 4, 0);
+    static float before[4096], after[4096];
+    size_t n = snapshot(mlp, before, 4096);
+    clnn_mlp_health health;
+    memset(&health, 0x5a, sizeof health);
+    clnn_mlp_health untouched = health;
+    static const float bad[][2] = {{NAN, 1e3f}, {-1e-3f, 1e3f}, {1e-3f, NAN}, {1e-3f, -1.0f}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        clnn_mlp_health_options options;
+        CLNN_ASSERT_OK(clnn_mlp_health_options_init(&options));
+        options.vanishing_ratio = bad[i][0];
+        options.exploding_norm = bad[i][1];
+        CLNN_ASSERT_STATUS(
+            clnn_mlp_train_step_health(mlp, x, labels, 4, &options, NULL, &health),
+            CLNN_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(clnn_context_last_error(clnn_test_ctx),
+                               i < 2 ? "vanishing_ratio" : "exploding_norm"));
+        CLNN_ASSERT_STATUS(clnn_mlp_probe_health(mlp, x, labels, 4, &options, &health),
+                           CLNN_ERR_INVALID_ARGUMENT);
+    }
+    assert_memory_equal(&health, &untouched, sizeof health);
+    uint64_t step = 99;
+    CLNN_ASSERT_OK(clnn_mlp_get_step(mlp, &step));
+    assert_int_equal(step, 0);
+    assert_int_equal(snapshot(mlp, after, 4096), n);
+    assert_memory_equal(before, after, n * sizeof *before);
+    clnn_mlp_destroy(mlp);
+}
+
 static int remove_temp_dir(void **state)
 {
     (void)state;
@@ -731,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_vanishing_flag),
         cmocka_unit_test(test_checkpoint_resume_is_exact),
         cmocka_unit_test(test_checkpoint_rejects_damage),
+        cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_health_options_errors),
         cmocka_unit_test_teardown(test_errors, remove_temp_dir),
     };
     return clnn_test_main("mlp", tests, sizeof tests / sizeof tests[0]);
