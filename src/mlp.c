@@ -175,7 +175,8 @@ static clnn_status check_spec(clnn_context *ctx, const clnn_mlp_spec *spec)
 /* 1 when a * b is at most CLNN_MAX_ELEMENTS (then any product with sizeof(float) fits too). */
 static int product_fits(size_t a, size_t b)
 {
-    return a <= CLNN_MAX_ELEMENTS && b <= CLNN_MAX_ELEMENTS && (a == 0 || b <= CLNN_MAX_ELEMENTS / a);
+    return a <= CLNN_MAX_ELEMENTS && b <= CLNN_MAX_ELEMENTS &&
+           (a == 0 || b <= CLNN_MAX_ELEMENTS / a);
 }
 
 /* Every size the model allocates from: the weights (out x in) and the batch-sized activations
