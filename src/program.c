@@ -392,8 +392,22 @@ static cl_program build_from_binary(clnn_context *ctx, const char *options,
     return NULL;
 }
 
+/* A cache entry's name: 16 lowercase hex digits and ".clbin" (cache_path). */
+static int cache_stem(const char *stem, size_t length, const void *arg)
+{
+    (void)arg;
+    if (length != 16 + 6 || memcmp(stem + 16, ".clbin", 6) != 0)
+        return 0;
+    for (size_t i = 0; i < 16; ++i)
+        if (!((stem[i] >= '0' && stem[i] <= '9') || (stem[i] >= 'a' && stem[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
 static void save_binary(clnn_context *ctx, cl_program program, const char *path, const text *key)
 {
+    /* Temporary files of writers killed before their rename, for any entry. */
+    clnn_remove_stale_temps(ctx->cache.directory, cache_stem, NULL);
     size_t length = 0;
     unsigned char *binary = NULL;
     int ok = clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof length, &length, NULL) ==

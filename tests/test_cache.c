@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -282,6 +283,70 @@ static int cache_build_child(void)
     return ok ? 0 : 2;
 }
 
+/* A pid that no process has now: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return (long)pid;
+}
+
+/* Creates dir/name, last modified ten minutes ago (or now, with fresh). */
+static void make_old_file(const char *dir, const char *name, int fresh)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    struct timespec times[2] = {{time(NULL) - (fresh ? 0 : 600), 0}, {0, 0}};
+    times[1] = times[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+/* Temporary entries of writers killed before their rename are removed by the next write, for any
+ * entry; a live writer's, a fresh one and other names stay. */
+static void test_stale_temp_files(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    build_once(dir);
+    char names[8][512];
+    assert_int_equal(list_entries(dir, names, 8), 1);
+    assert_int_equal(unlink(names[0]), 0); /* so that the next build writes again */
+    long dead = dead_pid(), alive = (long)getppid();
+    char stale[2][96], kept[4][96];
+    snprintf(stale[0], 96, "%s.%ld.0.tmp", strrchr(names[0], '/') + 1, dead);
+    snprintf(stale[1], 96, "0123456789abcdef.clbin.%ld.5.tmp", dead);
+    snprintf(kept[0], 96, "0123456789abcdef.clbin.%ld.6.tmp", alive);
+    snprintf(kept[1], 96, "0123456789ABCDEF.clbin.%ld.7.tmp", dead);
+    snprintf(kept[2], 96, "notes.%ld.0.tmp", dead);
+    snprintf(kept[3], 96, "0123456789abcdef.clbin.%ld.8.tmp", dead);
+    for (int i = 0; i < 2; ++i)
+        make_old_file(dir, stale[i], 0);
+    for (int i = 0; i < 4; ++i)
+        make_old_file(dir, kept[i], i == 3);
+    clnn_cache_stats stats = build_once(dir);
+    assert_int_equal(stats.disk_writes, 1);
+    for (int i = 0; i < 6; ++i) {
+        const char *name = i < 2 ? stale[i] : kept[i - 2];
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if ((access(path, F_OK) == 0) != (i >= 2))
+            fail_msg("%s was %s", name, i < 2 ? "kept" : "removed");
+        if (i >= 2)
+            unlink(path);
+    }
+    assert_int_equal(list_entries(dir, names, 8), 1);
+    clnn_test_remove_tree(dir);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -361,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_unwritable_directory),
         cmocka_unit_test(test_failed_write),
         cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_stale_temp_files),
         cmocka_unit_test(test_kernel_directory_and_build_failure),
     };
     return clnn_test_main("cache", tests, sizeof tests / sizeof tests[0]);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A small model: 6 inputs, hidden 5 (tanh, batch norm), hidden 4 (leaky_relu), 3 outputs. */
@@ -644,6 +646,80 @@ static void test_checkpoint_rejects_damage(void **state)
     clnn_mlp_destroy(mlp);
 }
 
+/* A pid that no process has now: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return (long)pid;
+}
+
+/* Creates dir/name, last modified `age` seconds ago. */
+static void make_temp_file(const char *dir, const char *name, int age)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%.255s/%.800s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    struct timeval times[2];
+    gettimeofday(&times[0], NULL);
+    times[0].tv_sec -= age;
+    times[1] = times[0];
+    assert_int_equal(utimes(path, times), 0);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%.255s/%.800s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* The temporary files that writers killed before their rename left beside a checkpoint are
+ * removed by the next save; a live writer's file, a fresh one, and every other name stay. */
+static void test_checkpoint_cleans_stale_temp_files(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec;
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 5);
+    clnn_mlp *mlp = make_mlp(&spec, NULL, 4);
+    char path[512];
+    checkpoint_path(path, sizeof path, "stale.ckpt");
+    long dead = dead_pid(), alive = (long)getppid();
+    struct {
+        char name[96];
+        int removed;
+    } files[8];
+    snprintf(files[0].name, 96, "stale.ckpt.%ld.0.tmp", dead), files[0].removed = 1;
+    snprintf(files[1].name, 96, "stale.ckpt.%ld.17.tmp", dead), files[1].removed = 1;
+    snprintf(files[2].name, 96, "stale.ckpt.%ld.1.tmp", alive), files[2].removed = 0;
+    snprintf(files[3].name, 96, "stale.ckpt.%ld.2.tmp", (long)getpid()), files[3].removed = 0;
+    snprintf(files[4].name, 96, "other.ckpt.%ld.0.tmp", dead), files[4].removed = 0;
+    snprintf(files[5].name, 96, "stale.ckpt.%ld.x.tmp", dead), files[5].removed = 0;
+    snprintf(files[6].name, 96, "stale.ckpt.%ld.0.tmp.keep", dead), files[6].removed = 0;
+    snprintf(files[7].name, 96, "stale.ckpt.0%ld.0.tmp", dead), files[7].removed = 0;
+    for (size_t i = 0; i < 8; ++i)
+        make_temp_file(temp_dir, files[i].name, 600);
+    char fresh[96];
+    snprintf(fresh, sizeof fresh, "stale.ckpt.%ld.3.tmp", dead);
+    make_temp_file(temp_dir, fresh, 0); /* a writer may be at work in another PID namespace */
+
+    CLNN_ASSERT_OK(clnn_mlp_save(mlp, path, NULL, 0));
+    for (size_t i = 0; i < 8; ++i)
+        if (file_exists(temp_dir, files[i].name) == files[i].removed)
+            fail_msg("%s was %s", files[i].name, files[i].removed ? "kept" : "removed");
+    assert_true(file_exists(temp_dir, fresh));
+    assert_true(file_exists(temp_dir, "stale.ckpt"));
+    CLNN_ASSERT_OK(clnn_mlp_load(mlp, path, NULL, 0, NULL));
+    clnn_mlp_destroy(mlp);
+}
+
 /* ---- errors --------------------------------------------------------------------------------- */
 
 static void test_errors(void **state)
@@ -842,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_vanishing_flag),
         cmocka_unit_test(test_checkpoint_resume_is_exact),
         cmocka_unit_test(test_checkpoint_rejects_damage),
+        cmocka_unit_test(test_checkpoint_cleans_stale_temp_files),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_health_options_errors),
         cmocka_unit_test_teardown(test_errors, remove_temp_dir),
