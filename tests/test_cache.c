@@ -347,6 +347,77 @@ static void test_stale_temp_files(void **state)
     clnn_test_remove_tree(dir);
 }
 
+/* The cache directory is a trust boundary: clnn creates it private, and neither reads entries
+ * from a directory that another user owns or can write (nor under such a parent, unless sticky),
+ * nor trusts an entry file another user owns or can write. It builds instead and says why. */
+static void test_untrusted_cache(void **state)
+{
+    (void)state;
+    char dir[256], parent[320], cache[400];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    snprintf(parent, sizeof parent, "%s/new", dir);
+    snprintf(cache, sizeof cache, "%s/new/cache", dir);
+    clnn_cache_stats stats = build_once(cache);
+    assert_true(stats.enabled);
+    assert_string_equal(stats.note, "");
+    struct stat st;
+    assert_int_equal(stat(cache, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(stat(parent, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    char names[8][512];
+    assert_int_equal(list_entries(cache, names, 8), 1);
+    assert_int_equal(stat(names[0], &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0);
+
+    /* a directory others can write: no disk cache at all, and a note that says why */
+    assert_int_equal(chmod(cache, 0777), 0);
+    stats = build_once(cache);
+    assert_false(stats.enabled);
+    assert_int_equal(stats.programs_built, 1);
+    assert_int_equal(stats.disk_hits, 0);
+    assert_non_null(strstr(stats.note, cache));
+    assert_non_null(strstr(stats.note, "writable"));
+    assert_int_equal(chmod(cache, 0700), 0);
+
+    /* a parent others can write without the sticky bit (as /tmp has) */
+    assert_int_equal(chmod(parent, 0777), 0);
+    stats = build_once(cache);
+    assert_false(stats.enabled);
+    assert_non_null(strstr(stats.note, parent));
+    assert_int_equal(chmod(parent, 01777), 0);
+    stats = build_once(cache);
+    assert_true(stats.enabled);
+    assert_int_equal(stats.disk_hits, 1);
+    assert_int_equal(chmod(parent, 0700), 0);
+
+    /* an entry others can write is not loaded; it is rebuilt and rewritten private */
+    assert_int_equal(chmod(names[0], 0666), 0);
+    stats = build_once(cache);
+    assert_int_equal(stats.disk_hits, 0);
+    assert_int_equal(stats.disk_rejected, 1);
+    assert_int_equal(stats.programs_built, 1);
+    assert_non_null(strstr(stats.note, "writable"));
+    assert_int_equal(stat(names[0], &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0);
+    stats = build_once(cache);
+    assert_int_equal(stats.disk_hits, 1);
+
+    /* files and directories owned by another user (root can make them) */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(names[0], 65534, 65534), 0);
+        stats = build_once(cache);
+        assert_int_equal(stats.disk_hits, 0);
+        assert_int_equal(stats.disk_rejected, 1);
+        assert_non_null(strstr(stats.note, "owned by"));
+        assert_int_equal(chown(cache, 65534, 65534), 0);
+        stats = build_once(cache);
+        assert_false(stats.enabled);
+        assert_non_null(strstr(stats.note, "owned by"));
+    }
+    clnn_test_remove_tree(dir);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -427,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_failed_write),
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_stale_temp_files),
+        cmocka_unit_test(test_untrusted_cache),
         cmocka_unit_test(test_kernel_directory_and_build_failure),
     };
     return clnn_test_main("cache", tests, sizeof tests / sizeof tests[0]);
