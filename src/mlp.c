@@ -1217,6 +1217,12 @@ clnn_status clnn_mlp_load(clnn_mlp *mlp, const char *path, void *user, size_t us
         status = clnn_error(ctx, CLNN_ERR_CORRUPT, "%s ends inside its header", path);
         goto done;
     }
+    if (optimizer_step >= ((uint64_t)1 << 53)) { /* what clnn_optimizer_set_step refuses */
+        status = clnn_error(ctx, CLNN_ERR_CORRUPT,
+                            "%s: its optimiser step %llu is not below 2^53", path,
+                            (unsigned long long)optimizer_step);
+        goto done;
+    }
     if (kind != (uint32_t)options.kind || saved_count != count) {
         status = clnn_error(ctx, CLNN_ERR_MISMATCH,
                             "%s was saved with the %s optimiser (%llu state tensors); this model "

@@ -557,6 +557,67 @@ static unsigned char *read_bytes(const char *path, size_t *n)
     return data;
 }
 
+/* zlib's crc32 (reflected 0xedb88320), to reseal an edited checkpoint. */
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; ++i) {
+        c ^= p[i];
+        for (int k = 0; k < 8; ++k)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+/* A well-formed checkpoint whose optimiser step the optimiser refuses (2^53 and above) is
+ * refused before the model changes (found by fuzz/fuzz_checkpoint.c: the parameters were already
+ * uploaded when clnn_optimizer_set_step failed). */
+static void test_checkpoint_bad_optimizer_step(void **state)
+{
+    (void)state;
+    enum { B = 4 };
+    clnn_mlp_spec spec;
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 12);
+    clnn_mlp *mlp = make_mlp(&spec, NULL, B);
+    float x[B * 6];
+    int32_t labels[B];
+    for (int s = 0; s < 3; ++s) {
+        fixed_batch(x, labels, B, s);
+        CLNN_ASSERT_OK(clnn_mlp_train_step(mlp, x, labels, B, NULL));
+    }
+    char path[512];
+    checkpoint_path(path, sizeof path, "step.ckpt");
+    CLNN_ASSERT_OK(clnn_mlp_save(mlp, path, NULL, 0));
+    size_t size;
+    unsigned char *file = read_bytes(path, &size);
+    /* the model's step (3) and the optimiser's (3), side by side as u64s */
+    static const unsigned char steps[16] = {3, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+    size_t at = 0;
+    while (at + 16 <= size && memcmp(file + at, steps, 16) != 0)
+        ++at;
+    assert_true(at + 16 <= size);
+    file[at + 8 + 6] = 0x20; /* the optimiser's step becomes 2^53 */
+    uint32_t crc = crc32_of(file, size - 4);
+    for (int i = 0; i < 4; ++i)
+        file[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+    write_bytes(path, file, size);
+
+    clnn_mlp_spec other = spec;
+    other.seed = 13;
+    clnn_mlp *target = make_mlp(&other, NULL, B);
+    static float before[4096], after[4096];
+    size_t n = snapshot(target, before, 4096);
+    CLNN_ASSERT_STATUS(clnn_mlp_load(target, path, NULL, 0, NULL), CLNN_ERR_CORRUPT);
+    assert_int_equal(snapshot(target, after, 4096), n);
+    assert_memory_equal(before, after, n * sizeof *before);
+    uint64_t step = 99;
+    CLNN_ASSERT_OK(clnn_mlp_get_step(target, &step));
+    assert_int_equal(step, 0);
+    free(file);
+    clnn_mlp_destroy(target);
+    clnn_mlp_destroy(mlp);
+}
+
 /* Truncated, bit-flipped, foreign and mismatched files are refused with a clear status and the
  * model is left exactly as it was. */
 static void test_checkpoint_rejects_damage(void **state)
@@ -919,6 +980,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_resume_is_exact),
         cmocka_unit_test(test_checkpoint_rejects_damage),
         cmocka_unit_test(test_checkpoint_cleans_stale_temp_files),
+        cmocka_unit_test(test_checkpoint_bad_optimizer_step),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_health_options_errors),
         cmocka_unit_test_teardown(test_errors, remove_temp_dir),
