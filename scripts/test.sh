@@ -2,7 +2,8 @@
 # Quick start, second command: installs what is missing, builds, and runs the whole test suite
 # through ctest on every OpenCL device present.
 #   --sanitize   build with clang, AddressSanitizer and UndefinedBehaviorSanitizer into
-#                build-sanitize/ and run the suite there (CI does both runs).
+#                build-sanitize/ and run the suite there, then each fuzz target for 10 s
+#                (CLNN_FUZZ_SECONDS; CI does both runs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -30,3 +31,7 @@ else
 fi
 cd "${CLNN_BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j"$(nproc)" --timeout 900
+if [ "${1:-}" = "--sanitize" ]; then
+  # Each libFuzzer target for a few seconds over its seeds (a longer run: fuzz/run.sh --seconds N).
+  "$root/fuzz/run.sh" --seconds "${CLNN_FUZZ_SECONDS:-10}"
+fi
