@@ -2,10 +2,10 @@
  * libFuzzer target: the checkpoint loader (clnn_mlp_load) on a small model on POCL's CPU device.
  * Random bytes rarely get past the container's crc32, so an input that does not start with the
  * magic "CLNNCKPT" is sealed first: all but its first byte becomes the payload of a container
- * with the right magic, version, length and crc32, which sends the fuzzer into the payload's own parsing (model structure,
- * initialisation record, optimiser, tensor counts, user bytes). The seed corpus holds real
- * checkpoints of this model (CLNN_FUZZ_WRITE_SEED=DIR writes them). Properties: a status for
- * every input, and a model left exactly as it was on failure.
+ * with the right magic, version, length and crc32, which sends the fuzzer into the payload's own
+ * parsing (model structure, initialisation record, optimiser, tensor counts, user bytes). The seed
+ * corpus holds real checkpoints of this model (CLNN_FUZZ_WRITE_SEED=DIR writes them). Properties: a
+ * status for every input, and a model left exactly as it was on failure.
  */
 #define _GNU_SOURCE
 #include "fuzz_common.h"
@@ -76,8 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     clnn_mlp_spec spec;
     FUZZ_REQUIRE(clnn_mlp_spec_init(&spec, INPUTS, OUTPUTS) == CLNN_SUCCESS);
     FUZZ_REQUIRE(clnn_mlp_spec_add_layer(&spec, 4, CLNN_ACTIVATION_TANH, 1, 0.0f) == CLNN_SUCCESS);
-    FUZZ_REQUIRE(clnn_mlp_spec_add_layer(&spec, 3, CLNN_ACTIVATION_RELU, 0, 0.25f) ==
-                 CLNN_SUCCESS);
+    FUZZ_REQUIRE(clnn_mlp_spec_add_layer(&spec, 3, CLNN_ACTIVATION_RELU, 0, 0.25f) == CLNN_SUCCESS);
     spec.seed = 7;
     FUZZ_REQUIRE(clnn_mlp_create(ctx, &spec, NULL, BATCH, &mlp) == CLNN_SUCCESS);
     const char *seed_dir = getenv("CLNN_FUZZ_WRITE_SEED");

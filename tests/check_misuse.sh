@@ -7,7 +7,8 @@ include=$1
 test_file=$2
 declared=$(cat "$include"/clnn/*.h | tr '\n' ' ' | grep -oE 'CLNN_API [^;(]*\(' |
            sed -E 's/.*[ *]([a-z_0-9]+)\($/\1/' | grep '^clnn_' | sort -u)
-covered=$(grep -oE 'MISUSE(_VALUE)?\((clnn_[a-z_0-9]+)' "$test_file" | sed -E 's/.*\(//' | sort -u)
+covered=$(tr '\n' ' ' <"$test_file" | grep -oE 'MISUSE(_VALUE)?\([[:space:]]*clnn_[a-z_0-9]+' |
+          sed -E 's/.*\([[:space:]]*//' | sort -u)
 missing=$(comm -23 <(echo "$declared") <(echo "$covered"))
 count=$(echo "$declared" | wc -l)
 if [ -n "$missing" ]; then

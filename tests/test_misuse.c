@@ -34,7 +34,8 @@ static void misuse_value(const char *fn, const char *text, int holds, int line)
         fail_msg("line %d: %s: %s does not hold", line, fn, text);
 }
 
-/* ---- fixtures: tensors that every failed call must leave as they are --------------------------- */
+/* ---- fixtures: tensors that every failed call must leave as they are ---------------------------
+ */
 
 #define SENTINEL 7.25f
 enum { FIXTURES = 10 };
@@ -52,7 +53,8 @@ static clnn_tensor *sentinel_tensor(clnn_context *ctx, int ndim, const size_t *d
 
 static void make_fixtures(void)
 {
-    size_t d34[2] = {3, 4}, d43[2] = {4, 3}, d33[2] = {3, 3}, d12 = 12, d4 = 4, d3 = 3, d1 = 1, d234[3] = {2, 3, 4};
+    size_t d34[2] = {3, 4}, d43[2] = {4, 3}, d33[2] = {3, 3}, d12 = 12, d4 = 4, d3 = 3, d1 = 1,
+           d234[3] = {2, 3, 4};
     clnn_context *ctx = clnn_test_ctx;
     t34 = sentinel_tensor(ctx, 2, d34);
     t34b = sentinel_tensor(ctx, 2, d34);
@@ -111,7 +113,8 @@ static int teardown(void **state)
 #define FOREIGN CLNN_ERR_CONTEXT_MISMATCH
 #define OVERFLOW CLNN_ERR_SIZE_OVERFLOW
 
-/* ---- core.h ------------------------------------------------------------------------------------ */
+/* ---- core.h ------------------------------------------------------------------------------------
+ */
 
 static void test_core(void **state)
 {
@@ -226,7 +229,8 @@ static void test_core(void **state)
     assert_ptr_equal(owner, (clnn_context *)0x1);
 }
 
-/* ---- activation.h -------------------------------------------------------------------------------- */
+/* ---- activation.h
+ * -------------------------------------------------------------------------------- */
 
 static void test_activation(void **state)
 {
@@ -272,8 +276,8 @@ static void test_activation(void **state)
            BAD);
     MISUSE(clnn_activation_backward, clnn_activation_backward(ctx, &relu, t34, t43, 0, t34b),
            SHAPE);
-    MISUSE(clnn_activation_backward,
-           clnn_activation_backward(ctx, &relu, t34, foreign_t, 0, t34b), FOREIGN);
+    MISUSE(clnn_activation_backward, clnn_activation_backward(ctx, &relu, t34, foreign_t, 0, t34b),
+           FOREIGN);
     MISUSE(clnn_activation_backward_from_output,
            clnn_activation_backward_from_output(NULL, &relu, t34, t34, 0, t34b), BAD);
     MISUSE(clnn_activation_backward_from_output,
@@ -295,20 +299,20 @@ static void test_activation(void **state)
                                          0, t34b, 0, v4),
            BAD);
     MISUSE(clnn_bias_activation_backward,
-           clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_COUNT, NULL, t34,
-                                         0, t34b, 0, v4),
+           clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_COUNT, NULL, t34, 0,
+                                         t34b, 0, v4),
            BAD);
     MISUSE(clnn_bias_activation_backward,
            clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_INPUT, NULL, t34,
                                          INFINITY, t34b, 0, v4),
            BAD);
     MISUSE(clnn_bias_activation_backward,
-           clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_INPUT, NULL, t34,
-                                         0, t34b, 0, v3),
+           clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_INPUT, NULL, t34, 0,
+                                         t34b, 0, v3),
            SHAPE);
     MISUSE(clnn_bias_activation_backward,
-           clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_INPUT, NULL, t34,
-                                         0, NULL, 0, NULL),
+           clnn_bias_activation_backward(ctx, &relu, t34, CLNN_ACTIVATION_SAVED_INPUT, NULL, t34, 0,
+                                         NULL, 0, NULL),
            BAD);
     MISUSE(clnn_prelu_forward, clnn_prelu_forward(NULL, t34, v4, t34b), BAD);
     MISUSE(clnn_prelu_forward, clnn_prelu_forward(ctx, t34, NULL, t34b), BAD);
@@ -320,7 +324,8 @@ static void test_activation(void **state)
     MISUSE(clnn_prelu_backward, clnn_prelu_backward(ctx, t34, v4, t34, 0, NULL, 0, NULL), BAD);
 }
 
-/* ---- clip.h -------------------------------------------------------------------------------------- */
+/* ---- clip.h
+ * -------------------------------------------------------------------------------------- */
 
 static void test_clip(void **state)
 {
@@ -339,20 +344,21 @@ static void test_clip(void **state)
     MISUSE(clnn_global_norm, clnn_global_norm(list, 0, CLNN_NORM_L2, &norm), BAD);
     MISUSE(clnn_global_norm, clnn_global_norm(list, 1, (clnn_norm_type)99, &norm), BAD);
     MISUSE(clnn_global_norm, clnn_global_norm(list, 2, CLNN_NORM_L2, &norm), FOREIGN);
-    MISUSE(clnn_clip_by_global_norm,
-           clnn_clip_by_global_norm(NULL, 1, 1.0f, CLNN_NORM_L2, &norm), BAD);
-    MISUSE(clnn_clip_by_global_norm,
-           clnn_clip_by_global_norm(list, 1, NAN, CLNN_NORM_L2, &norm), BAD);
-    MISUSE(clnn_clip_by_global_norm,
-           clnn_clip_by_global_norm(list, 1, -2.0f, CLNN_NORM_L2, &norm), BAD);
+    MISUSE(clnn_clip_by_global_norm, clnn_clip_by_global_norm(NULL, 1, 1.0f, CLNN_NORM_L2, &norm),
+           BAD);
+    MISUSE(clnn_clip_by_global_norm, clnn_clip_by_global_norm(list, 1, NAN, CLNN_NORM_L2, &norm),
+           BAD);
+    MISUSE(clnn_clip_by_global_norm, clnn_clip_by_global_norm(list, 1, -2.0f, CLNN_NORM_L2, &norm),
+           BAD);
     MISUSE(clnn_clip_by_global_norm,
            clnn_clip_by_global_norm(with_null, 2, 1.0f, CLNN_NORM_L2, &norm), BAD);
-    MISUSE(clnn_clip_by_global_norm,
-           clnn_clip_by_global_norm(list, 2, 1.0f, CLNN_NORM_L2, &norm), FOREIGN);
+    MISUSE(clnn_clip_by_global_norm, clnn_clip_by_global_norm(list, 2, 1.0f, CLNN_NORM_L2, &norm),
+           FOREIGN);
     assert_true(norm == 123.0f);
 }
 
-/* ---- norm.h -------------------------------------------------------------------------------------- */
+/* ---- norm.h
+ * -------------------------------------------------------------------------------------- */
 
 static void test_norm(void **state)
 {
@@ -362,24 +368,24 @@ static void test_norm(void **state)
     CLNN_ASSERT_OK(clnn_activation_desc_init(&relu, CLNN_ACTIVATION_RELU));
     /* x is 3 x 4 (4 channels); per-channel vectors v4; v3 is the wrong length */
     MISUSE(clnn_batch_norm_forward_training,
-           clnn_batch_norm_forward_training(NULL, t34, v4, v4, NULL, NULL, 0.1f, 1e-5f, t34b,
-                                            NULL, NULL),
+           clnn_batch_norm_forward_training(NULL, t34, v4, v4, NULL, NULL, 0.1f, 1e-5f, t34b, NULL,
+                                            NULL),
            BAD);
     MISUSE(clnn_batch_norm_forward_training,
-           clnn_batch_norm_forward_training(ctx, NULL, v4, v4, NULL, NULL, 0.1f, 1e-5f, t34b,
-                                            NULL, NULL),
+           clnn_batch_norm_forward_training(ctx, NULL, v4, v4, NULL, NULL, 0.1f, 1e-5f, t34b, NULL,
+                                            NULL),
            BAD);
     MISUSE(clnn_batch_norm_forward_training,
-           clnn_batch_norm_forward_training(ctx, t34, v3, v4, NULL, NULL, 0.1f, 1e-5f, t34b,
-                                            NULL, NULL),
+           clnn_batch_norm_forward_training(ctx, t34, v3, v4, NULL, NULL, 0.1f, 1e-5f, t34b, NULL,
+                                            NULL),
            SHAPE);
     MISUSE(clnn_batch_norm_forward_training,
-           clnn_batch_norm_forward_training(ctx, t34, v4, v4, NULL, NULL, NAN, 1e-5f, t34b,
-                                            NULL, NULL),
+           clnn_batch_norm_forward_training(ctx, t34, v4, v4, NULL, NULL, NAN, 1e-5f, t34b, NULL,
+                                            NULL),
            BAD);
     MISUSE(clnn_batch_norm_forward_training,
-           clnn_batch_norm_forward_training(ctx, t34, v4, v4, NULL, NULL, 0.1f, -1.0f, t34b,
-                                            NULL, NULL),
+           clnn_batch_norm_forward_training(ctx, t34, v4, v4, NULL, NULL, 0.1f, -1.0f, t34b, NULL,
+                                            NULL),
            BAD);
     MISUSE(clnn_batch_norm_forward_training,
            clnn_batch_norm_forward_training(ctx, t34, v4, v4, NULL, NULL, 0.1f, 1e-5f, foreign_t,
@@ -413,31 +419,31 @@ static void test_norm(void **state)
            clnn_batch_norm_activation_forward_training(ctx, &relu, t34, v4, v3, NULL, NULL, 0.1f,
                                                        1e-5f, t34b, NULL, NULL),
            SHAPE);
-    MISUSE(clnn_batch_norm_activation_forward_inference,
-           clnn_batch_norm_activation_forward_inference(NULL, &relu, t34, v4, v4, v4, v4, 1e-5f,
-                                                        t34b),
-           BAD);
-    MISUSE(clnn_batch_norm_activation_forward_inference,
-           clnn_batch_norm_activation_forward_inference(ctx, &relu, t34, v4, v4, v4, v4, -1.0f,
-                                                        t34b),
-           BAD);
+    MISUSE(
+        clnn_batch_norm_activation_forward_inference,
+        clnn_batch_norm_activation_forward_inference(NULL, &relu, t34, v4, v4, v4, v4, 1e-5f, t34b),
+        BAD);
+    MISUSE(
+        clnn_batch_norm_activation_forward_inference,
+        clnn_batch_norm_activation_forward_inference(ctx, &relu, t34, v4, v4, v4, v4, -1.0f, t34b),
+        BAD);
     MISUSE(clnn_batch_norm_activation_backward,
-           clnn_batch_norm_activation_backward(NULL, &relu, t34, t34, v4, v4, v4, v4, t34b, v4,
-                                               v4, 0.0f),
+           clnn_batch_norm_activation_backward(NULL, &relu, t34, t34, v4, v4, v4, v4, t34b, v4, v4,
+                                               0.0f),
            BAD);
     MISUSE(clnn_batch_norm_activation_backward,
            clnn_batch_norm_activation_backward(ctx, &relu, t34, t34, v4, v4, v4, v3, t34b, v4, v4,
                                                0.0f),
            SHAPE);
     /* layer norm over the last dimension of 3 x 4: vectors of 4, statistics of 3 */
-    MISUSE(clnn_layer_norm_forward,
-           clnn_layer_norm_forward(NULL, t34, v4, v4, 1e-5f, t34b, v3, v3), BAD);
-    MISUSE(clnn_layer_norm_forward,
-           clnn_layer_norm_forward(ctx, t34, v4, v4, 1e-5f, NULL, v3, v3), BAD);
-    MISUSE(clnn_layer_norm_forward,
-           clnn_layer_norm_forward(ctx, t34, v3, v4, 1e-5f, t34b, v3, v3), SHAPE);
-    MISUSE(clnn_layer_norm_forward,
-           clnn_layer_norm_forward(ctx, t34, v4, v4, NAN, t34b, v3, v3), BAD);
+    MISUSE(clnn_layer_norm_forward, clnn_layer_norm_forward(NULL, t34, v4, v4, 1e-5f, t34b, v3, v3),
+           BAD);
+    MISUSE(clnn_layer_norm_forward, clnn_layer_norm_forward(ctx, t34, v4, v4, 1e-5f, NULL, v3, v3),
+           BAD);
+    MISUSE(clnn_layer_norm_forward, clnn_layer_norm_forward(ctx, t34, v3, v4, 1e-5f, t34b, v3, v3),
+           SHAPE);
+    MISUSE(clnn_layer_norm_forward, clnn_layer_norm_forward(ctx, t34, v4, v4, NAN, t34b, v3, v3),
+           BAD);
     MISUSE(clnn_layer_norm_backward,
            clnn_layer_norm_backward(NULL, t34, t34, v4, v3, v3, t34b, v4, v4, 0.0f), BAD);
     MISUSE(clnn_layer_norm_backward,
@@ -446,7 +452,8 @@ static void test_norm(void **state)
            clnn_layer_norm_backward(ctx, t34, t34, v4, v3, v3, t34b, v4, v4, INFINITY), BAD);
 }
 
-/* ---- loss.h -------------------------------------------------------------------------------------- */
+/* ---- loss.h
+ * -------------------------------------------------------------------------------------- */
 
 static void test_loss(void **state)
 {
@@ -467,8 +474,7 @@ static void test_loss(void **state)
     MISUSE(clnn_mse_loss, clnn_mse_loss(NULL, t34, t34, CLNN_REDUCTION_MEAN, v1, t34b), BAD);
     MISUSE(clnn_mse_loss, clnn_mse_loss(ctx, t34, NULL, CLNN_REDUCTION_MEAN, v1, t34b), BAD);
     MISUSE(clnn_mse_loss, clnn_mse_loss(ctx, t34, t43, CLNN_REDUCTION_MEAN, v1, t34b), SHAPE);
-    MISUSE(clnn_mse_loss,
-           clnn_mse_loss(ctx, t34, t34, (clnn_reduction)99, v1, t34b), BAD);
+    MISUSE(clnn_mse_loss, clnn_mse_loss(ctx, t34, t34, (clnn_reduction)99, v1, t34b), BAD);
     MISUSE(clnn_mse_loss, clnn_mse_loss(ctx, t34, t34, CLNN_REDUCTION_MEAN, v4, t34b), SHAPE);
     MISUSE(clnn_bce_with_logits_loss,
            clnn_bce_with_logits_loss(NULL, t34, t34, CLNN_REDUCTION_SUM, v1, t34b), BAD);
@@ -491,15 +497,15 @@ static void test_loss(void **state)
     MISUSE(clnn_cross_entropy, clnn_cross_entropy(ctx, t34, labels, &none, v1, t34b), BAD);
     MISUSE(clnn_cross_entropy_host,
            clnn_cross_entropy_host(NULL, t34, labels, &options, &loss, t34b), BAD);
-    MISUSE(clnn_cross_entropy_host,
-           clnn_cross_entropy_host(ctx, t34, labels, &options, NULL, t34b), BAD);
+    MISUSE(clnn_cross_entropy_host, clnn_cross_entropy_host(ctx, t34, labels, &options, NULL, t34b),
+           BAD);
     MISUSE(clnn_cross_entropy_host,
            clnn_cross_entropy_host(ctx, t34, labels, &options, &loss, foreign_t), FOREIGN);
     assert_true(loss == 99.0f);
     MISUSE(clnn_cross_entropy_check_labels,
            clnn_cross_entropy_check_labels(NULL, labels, 3, 4, -100), BAD);
-    MISUSE(clnn_cross_entropy_check_labels,
-           clnn_cross_entropy_check_labels(ctx, NULL, 3, 4, -100), BAD);
+    MISUSE(clnn_cross_entropy_check_labels, clnn_cross_entropy_check_labels(ctx, NULL, 3, 4, -100),
+           BAD);
     MISUSE(clnn_cross_entropy_check_labels,
            clnn_cross_entropy_check_labels(ctx, labels, 0, 4, -100), SHAPE);
     MISUSE(clnn_cross_entropy_check_labels,
@@ -508,7 +514,8 @@ static void test_loss(void **state)
            clnn_cross_entropy_check_labels(ctx, labels, 3, 0, -100), SHAPE);
 }
 
-/* ---- dense.h ------------------------------------------------------------------------------------- */
+/* ---- dense.h
+ * ------------------------------------------------------------------------------------- */
 
 static void test_dense(void **state)
 {
@@ -528,8 +535,8 @@ static void test_dense(void **state)
     MISUSE(clnn_dense_backward_data, clnn_dense_backward_data(ctx, t34, t43, 0, t12), SHAPE);
     MISUSE(clnn_dense_backward_weight, clnn_dense_backward_weight(NULL, t34, t34b, 0, t43), BAD);
     MISUSE(clnn_dense_backward_weight, clnn_dense_backward_weight(ctx, t34, t43, 0, t34b), SHAPE);
-    MISUSE(clnn_dense_backward_weight,
-           clnn_dense_backward_weight(ctx, t34, t33, INFINITY, t43), BAD);
+    MISUSE(clnn_dense_backward_weight, clnn_dense_backward_weight(ctx, t34, t33, INFINITY, t43),
+           BAD);
     MISUSE(clnn_dense_backward_bias, clnn_dense_backward_bias(NULL, t34, 0, v4), BAD);
     MISUSE(clnn_dense_backward_bias, clnn_dense_backward_bias(ctx, t34, 0, NULL), BAD);
     MISUSE(clnn_dense_backward_bias, clnn_dense_backward_bias(ctx, t34, 0, v3), SHAPE);
@@ -599,7 +606,8 @@ static void test_dense(void **state)
     assert_int_equal(text[0], 'q');
 }
 
-/* ---- init.h -------------------------------------------------------------------------------------- */
+/* ---- init.h
+ * -------------------------------------------------------------------------------------- */
 
 static void test_init(void **state)
 {
@@ -622,8 +630,7 @@ static void test_init(void **state)
     float gain = 3.0f;
     MISUSE(clnn_calculate_gain, clnn_calculate_gain(CLNN_NONLINEARITY_RELU, 0, NULL), BAD);
     MISUSE(clnn_calculate_gain, clnn_calculate_gain(CLNN_NONLINEARITY_COUNT, 0, &gain), BAD);
-    MISUSE(clnn_calculate_gain, clnn_calculate_gain(CLNN_NONLINEARITY_LEAKY_RELU, NAN, &gain),
-           BAD);
+    MISUSE(clnn_calculate_gain, clnn_calculate_gain(CLNN_NONLINEARITY_LEAKY_RELU, NAN, &gain), BAD);
     assert_true(gain == 3.0f);
     size_t d2[2] = {3, 4}, fan_in = 9, fan_out = 9;
     MISUSE(clnn_calculate_fan, clnn_calculate_fan(2, NULL, &fan_in, &fan_out), BAD);
@@ -637,8 +644,7 @@ static void test_init(void **state)
     memset(&params, 0x5a, sizeof params);
     clnn_init_params untouched = params;
     MISUSE(clnn_init_params_default, clnn_init_params_default(CLNN_INIT_ZEROS, NULL), BAD);
-    MISUSE(clnn_init_params_default, clnn_init_params_default(CLNN_INIT_KIND_COUNT, &params),
-           BAD);
+    MISUSE(clnn_init_params_default, clnn_init_params_default(CLNN_INIT_KIND_COUNT, &params), BAD);
     assert_memory_equal(&params, &untouched, sizeof params);
     CLNN_ASSERT_OK(clnn_init_params_default(CLNN_INIT_NORMAL, &good));
     clnn_init_params bad = good;
@@ -711,7 +717,8 @@ static void test_init(void **state)
     assert_int_equal(keep[0], 9);
 }
 
-/* ---- optim.h ------------------------------------------------------------------------------------- */
+/* ---- optim.h
+ * ------------------------------------------------------------------------------------- */
 
 static void test_optim(void **state)
 {
@@ -816,7 +823,8 @@ static void test_optim(void **state)
     assert_true(lr == 5.0);
 }
 
-/* ---- data.h -------------------------------------------------------------------------------------- */
+/* ---- data.h
+ * -------------------------------------------------------------------------------------- */
 
 static void test_data(void **state)
 {
@@ -851,19 +859,19 @@ static void test_data(void **state)
     MISUSE(clnn_dataset_load_idx, clnn_dataset_load_idx(NULL, "l", 10, &ds), BAD);
     MISUSE(clnn_dataset_load_idx, clnn_dataset_load_idx("i", NULL, 10, &ds), BAD);
     MISUSE(clnn_dataset_load_idx, clnn_dataset_load_idx("i", "l", 10, NULL), BAD);
-    MISUSE(clnn_dataset_load_idx, clnn_dataset_load_idx("/nonexistent/i", "/nonexistent/l", -1,
-                                                        &ds), BAD);
-    MISUSE(clnn_dataset_load_idx, clnn_dataset_load_idx("/nonexistent/i", "/nonexistent/l", 10,
-                                                        &ds), CLNN_ERR_IO);
+    MISUSE(clnn_dataset_load_idx,
+           clnn_dataset_load_idx("/nonexistent/i", "/nonexistent/l", -1, &ds), BAD);
+    MISUSE(clnn_dataset_load_idx,
+           clnn_dataset_load_idx("/nonexistent/i", "/nonexistent/l", 10, &ds), CLNN_ERR_IO);
     /* (a NULL directory is the default one) */
     MISUSE(clnn_dataset_load_idx_dir,
            clnn_dataset_load_idx_dir("/nonexistent", "validation", 10, &ds), BAD);
     MISUSE(clnn_dataset_load_idx_dir, clnn_dataset_load_idx_dir("/nonexistent", NULL, 10, &ds),
            BAD);
-    MISUSE(clnn_dataset_load_idx_dir, clnn_dataset_load_idx_dir("/nonexistent", "train", 10,
-                                                                NULL), BAD);
-    MISUSE(clnn_dataset_load_idx_dir,
-           clnn_dataset_load_idx_dir("/nonexistent", "train", 10, &ds), CLNN_ERR_IO);
+    MISUSE(clnn_dataset_load_idx_dir, clnn_dataset_load_idx_dir("/nonexistent", "train", 10, NULL),
+           BAD);
+    MISUSE(clnn_dataset_load_idx_dir, clnn_dataset_load_idx_dir("/nonexistent", "train", 10, &ds),
+           CLNN_ERR_IO);
     assert_memory_equal(&ds, &kept, sizeof ds);
 
     /* a small dataset of 4 samples of 3 features, built by hand */
@@ -873,23 +881,18 @@ static void test_data(void **state)
     MISUSE(clnn_dataset_slice, clnn_dataset_slice(NULL, 0, 1, &ds), BAD);
     MISUSE(clnn_dataset_slice, clnn_dataset_slice(&small, 0, 1, NULL), BAD);
     MISUSE(clnn_dataset_slice, clnn_dataset_slice(&small, 3, 2, &ds), CLNN_ERR_OUT_OF_RANGE);
-    MISUSE(clnn_dataset_slice, clnn_dataset_slice(&small, SIZE_MAX, 2, &ds),
-           CLNN_ERR_OUT_OF_RANGE);
-    MISUSE(clnn_dataset_slice, clnn_dataset_slice(&small, 1, SIZE_MAX, &ds),
-           CLNN_ERR_OUT_OF_RANGE);
+    MISUSE(clnn_dataset_slice, clnn_dataset_slice(&small, SIZE_MAX, 2, &ds), CLNN_ERR_OUT_OF_RANGE);
+    MISUSE(clnn_dataset_slice, clnn_dataset_slice(&small, 1, SIZE_MAX, &ds), CLNN_ERR_OUT_OF_RANGE);
     assert_memory_equal(&ds, &kept, sizeof ds);
     MISUSE(clnn_dataset_release, clnn_dataset_release(NULL), CLNN_SUCCESS);
     float mean[3] = {9, 9, 9}, std[3] = {9, 9, 9};
-    MISUSE(clnn_dataset_feature_stats, clnn_dataset_feature_stats(NULL, 1e-3f, mean, std, 3),
+    MISUSE(clnn_dataset_feature_stats, clnn_dataset_feature_stats(NULL, 1e-3f, mean, std, 3), BAD);
+    MISUSE(clnn_dataset_feature_stats, clnn_dataset_feature_stats(&small, 1e-3f, NULL, std, 3),
            BAD);
-    MISUSE(clnn_dataset_feature_stats,
-           clnn_dataset_feature_stats(&small, 1e-3f, NULL, std, 3), BAD);
-    MISUSE(clnn_dataset_feature_stats,
-           clnn_dataset_feature_stats(&small, 0.0f, mean, std, 3), BAD);
-    MISUSE(clnn_dataset_feature_stats,
-           clnn_dataset_feature_stats(&small, NAN, mean, std, 3), BAD);
-    MISUSE(clnn_dataset_feature_stats,
-           clnn_dataset_feature_stats(&small, 1e-3f, mean, std, 2), SHAPE);
+    MISUSE(clnn_dataset_feature_stats, clnn_dataset_feature_stats(&small, 0.0f, mean, std, 3), BAD);
+    MISUSE(clnn_dataset_feature_stats, clnn_dataset_feature_stats(&small, NAN, mean, std, 3), BAD);
+    MISUSE(clnn_dataset_feature_stats, clnn_dataset_feature_stats(&small, 1e-3f, mean, std, 2),
+           SHAPE);
     assert_true(mean[0] == 9 && std[2] == 9);
     float zero_std[3] = {1, 0, 1};
     MISUSE(clnn_dataset_normalize, clnn_dataset_normalize(NULL, mean, std, 3), BAD);
@@ -908,17 +911,15 @@ static void test_data(void **state)
     size_t order[4] = {0, 1, 2, 3}, bad_order[4] = {0, 1, 2, 4}, rows = 99;
     float batch[12];
     int32_t labels[4];
-    MISUSE(clnn_dataset_gather,
-           clnn_dataset_gather(NULL, order, 4, 0, 2, batch, labels, &rows), BAD);
-    MISUSE(clnn_dataset_gather,
-           clnn_dataset_gather(&small, NULL, 5, 0, 2, batch, labels, &rows),
+    MISUSE(clnn_dataset_gather, clnn_dataset_gather(NULL, order, 4, 0, 2, batch, labels, &rows),
+           BAD);
+    MISUSE(clnn_dataset_gather, clnn_dataset_gather(&small, NULL, 5, 0, 2, batch, labels, &rows),
            CLNN_ERR_OUT_OF_RANGE); /* a NULL perm is the identity, of at most count */
-    MISUSE(clnn_dataset_gather,
-           clnn_dataset_gather(&small, order, 4, 0, 2, NULL, labels, &rows), BAD);
-    MISUSE(clnn_dataset_gather,
-           clnn_dataset_gather(&small, order, 4, 0, 0, batch, labels, &rows), BAD);
-    MISUSE(clnn_dataset_gather,
-           clnn_dataset_gather(&small, order, 4, 4, 2, batch, labels, &rows),
+    MISUSE(clnn_dataset_gather, clnn_dataset_gather(&small, order, 4, 0, 2, NULL, labels, &rows),
+           BAD);
+    MISUSE(clnn_dataset_gather, clnn_dataset_gather(&small, order, 4, 0, 0, batch, labels, &rows),
+           BAD);
+    MISUSE(clnn_dataset_gather, clnn_dataset_gather(&small, order, 4, 4, 2, batch, labels, &rows),
            CLNN_ERR_OUT_OF_RANGE);
     MISUSE(clnn_dataset_gather,
            clnn_dataset_gather(&small, bad_order, 4, 2, 2, batch, labels, &rows),
@@ -926,26 +927,28 @@ static void test_data(void **state)
     assert_int_equal(rows, 99);
 }
 
-/* ---- mlp.h --------------------------------------------------------------------------------------- */
+/* ---- mlp.h
+ * --------------------------------------------------------------------------------------- */
 
 static void test_mlp(void **state)
 {
     (void)state;
     clnn_context *ctx = clnn_test_ctx;
-    MISUSE_VALUE(clnn_mlp_loss_name, strcmp(clnn_mlp_loss_name(CLNN_MLP_LOSS_COUNT), "unknown") == 0);
+    MISUSE_VALUE(clnn_mlp_loss_name,
+                 strcmp(clnn_mlp_loss_name(CLNN_MLP_LOSS_COUNT), "unknown") == 0);
     clnn_mlp_spec spec;
     MISUSE(clnn_mlp_spec_init, clnn_mlp_spec_init(NULL, 4, 3), BAD);
     MISUSE(clnn_mlp_spec_init, clnn_mlp_spec_init(&spec, 0, 3), SHAPE);
     MISUSE(clnn_mlp_spec_init, clnn_mlp_spec_init(&spec, 4, SIZE_MAX), OVERFLOW);
     CLNN_ASSERT_OK(clnn_mlp_spec_init(&spec, 4, 3));
-    MISUSE(clnn_mlp_spec_add_layer,
-           clnn_mlp_spec_add_layer(NULL, 5, CLNN_ACTIVATION_RELU, 0, 0.0f), BAD);
+    MISUSE(clnn_mlp_spec_add_layer, clnn_mlp_spec_add_layer(NULL, 5, CLNN_ACTIVATION_RELU, 0, 0.0f),
+           BAD);
     MISUSE(clnn_mlp_spec_add_layer,
            clnn_mlp_spec_add_layer(&spec, 5, CLNN_ACTIVATION_COUNT, 0, 0.0f), BAD);
     MISUSE(clnn_mlp_spec_add_layer,
            clnn_mlp_spec_add_layer(&spec, 0, CLNN_ACTIVATION_RELU, 0, 0.0f), SHAPE);
-    MISUSE(clnn_mlp_spec_add_layer,
-           clnn_mlp_spec_add_layer(&spec, 5, CLNN_ACTIVATION_RELU, 0, NAN), BAD);
+    MISUSE(clnn_mlp_spec_add_layer, clnn_mlp_spec_add_layer(&spec, 5, CLNN_ACTIVATION_RELU, 0, NAN),
+           BAD);
     assert_int_equal(spec.hidden_count, 0);
     CLNN_ASSERT_OK(clnn_mlp_spec_add_layer(&spec, 5, CLNN_ACTIVATION_RELU, 1, 0.0f));
     MISUSE(clnn_mlp_train_options_init, clnn_mlp_train_options_init(NULL), BAD);
@@ -1027,8 +1030,7 @@ static void test_mlp(void **state)
            clnn_mlp_train_step_health(mlp, x, labels, 9, NULL, NULL, &health), SHAPE);
     MISUSE(clnn_mlp_probe_health, clnn_mlp_probe_health(NULL, x, labels, 4, NULL, &health), BAD);
     MISUSE(clnn_mlp_probe_health, clnn_mlp_probe_health(mlp, x, NULL, 4, NULL, &health), BAD);
-    MISUSE(clnn_mlp_probe_health, clnn_mlp_probe_health(mlp, x, labels, 4, &options, &health),
-           BAD);
+    MISUSE(clnn_mlp_probe_health, clnn_mlp_probe_health(mlp, x, labels, 4, &options, &health), BAD);
     CLNN_ASSERT_OK(clnn_mlp_get_step(mlp, &step));
     assert_int_equal(step, 0);
     MISUSE(clnn_mlp_save, clnn_mlp_save(NULL, "/tmp/x.ckpt", NULL, 0), BAD);
@@ -1040,8 +1042,8 @@ static void test_mlp(void **state)
     size_t user_size = 777;
     MISUSE(clnn_mlp_load, clnn_mlp_load(NULL, "/tmp/x.ckpt", user, sizeof user, &user_size), BAD);
     MISUSE(clnn_mlp_load, clnn_mlp_load(mlp, NULL, user, sizeof user, &user_size), BAD);
-    MISUSE(clnn_mlp_load, clnn_mlp_load(mlp, "/nonexistent/x.ckpt", user, sizeof user,
-                                        &user_size), CLNN_ERR_IO);
+    MISUSE(clnn_mlp_load, clnn_mlp_load(mlp, "/nonexistent/x.ckpt", user, sizeof user, &user_size),
+           CLNN_ERR_IO);
     MISUSE(clnn_mlp_load, clnn_mlp_load(mlp, "/", user, sizeof user, &user_size), CLNN_ERR_IO);
     assert_string_equal(user, "kept");
     assert_int_equal(user_size, 777);
