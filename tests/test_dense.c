@@ -558,8 +558,7 @@ static void test_tuning_parse(void **state)
         "%scompute-units 2\nkernel Xgemm K.W=16\n",
         "%scompute-units 2\nkernel Xgemm KWG=16\nkernel Xgemm KWG=16\n",
         /* a carriage return inside a value: the writer cannot write it back */
-        "clnn-tuning 1\nplatform a\rb\nvendor V\ndevice D\ndriver 1\ncompute-units 2\n"
-        "kernel Xgemm KWG=16\n",
+        "clnn-tuning 1\nplatform a\rb\nvendor V\ndevice D\ndriver 1\ncompute-units 2\nkernel Xgemm KWG=16\n",
         /* a kernel CLBlast does not know (CLBlast would print an error of its own) */
         "%scompute-units 2\nkernel NoSuchKernel WGS=64\n",
         "%scompute-units 2\nkernel Xgemmdirect WGD=32\n",
