@@ -275,6 +275,7 @@ static void test_concurrent_writers(void **state)
 /* The child of test_concurrent_writers: build and check, exit 0 on success. */
 static int cache_build_child(void)
 {
+    clnn_test_load_opencl();
     clnn_context *ctx = NULL;
     if (clnn_context_create(&ctx, NULL) != CLNN_SUCCESS)
         return 1;

@@ -213,7 +213,7 @@ static int group_setup(void **state_unused)
  * their library initialisers for the life of the process, some through code LeakSanitizer cannot
  * unwind (so no suppression names them). Under ASan that first call runs with leak tracking off;
  * clnn's own allocations are all made later. */
-static void load_opencl_implementations(void)
+void clnn_test_load_opencl(void)
 {
 #ifdef CLNN_TEST_ASAN
     __lsan_disable();
@@ -228,7 +228,7 @@ static void load_opencl_implementations(void)
 int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t count)
 {
     clnn_test_seed();
-    load_opencl_implementations();
+    clnn_test_load_opencl();
     /* CLNN_TEST_FILTER=test_bad_* runs only the tests whose names match (cmocka's pattern). */
     const char *filter = getenv("CLNN_TEST_FILTER");
     if (filter && filter[0])
