@@ -140,10 +140,10 @@ typedef struct clnn_context_options {
      * else ~/.cache/clnn. "off" (here or in $CLNN_CACHE_DIR) disables the disk cache.
      * Compiled programs are native code on some drivers, so the directory is a trust boundary:
      * clnn creates it (and any missing parent) with mode 0700, and does not use a directory
-     * that another user owns or can write, or that lies under one another user can write
-     * without the sticky bit (as /tmp has); it then builds every program, with the reason in
-     * clnn_cache_stats::note. An entry file that another user owns or can write is refused and
-     * rebuilt the same way. */
+     * that another user owns or can write, nor one under a directory that a user other than
+     * root owns, or that others can write without the sticky bit (as /tmp has); it then builds
+     * every program, with the reason in clnn_cache_stats::note. An entry file that another
+     * user owns or can write is refused and rebuilt the same way. */
     const char *cache_dir;
     /** Directory to read kernel sources from instead of the embedded copies (kernel
      * development). NULL: $CLNN_KERNEL_DIR, else the embedded kernels. */
