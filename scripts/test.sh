@@ -3,7 +3,8 @@
 # through ctest on the test matrix (tests/CMakeLists.txt): POCL's pthread and basic drivers,
 # Oclgrind and Mesa rusticl on llvmpipe, each test in both kernel forms.
 #   --sanitize   build with clang, AddressSanitizer and UndefinedBehaviorSanitizer into
-#                build-sanitize/ and run the suite there on POCL's basic driver (CI does both runs).
+#                build-sanitize/ and run the suite there on POCL's basic driver, then each fuzz
+#                target for 10 s (CLNN_FUZZ_SECONDS; CI does both runs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -28,3 +29,7 @@ else
 fi
 cd "${CLNN_BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j"$(nproc)" --timeout 900
+if [ "${1:-}" = "--sanitize" ]; then
+  # Each libFuzzer target for a few seconds over its seeds (a longer run: fuzz/run.sh --seconds N).
+  "$root/fuzz/run.sh" --seconds "${CLNN_FUZZ_SECONDS:-10}"
+fi

@@ -3,14 +3,17 @@
  * selector (CLNN_DEVICE), creating the in-order queue (or adopting the caller's), and setting up
  * the compiled-program cache directory.
  */
+#define _XOPEN_SOURCE 700 /* realpath, S_ISVTX */
 #include "internal.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES_PER_PLATFORM 64
@@ -298,6 +301,7 @@ static clnn_status select_device(const char *selector, clnn_device_info *info)
 
 /* ---- cache and kernel directories -------------------------------------------------------------- */
 
+/* Creates path and its missing parents, private to this user (0700). */
 static int make_directories(const char *path)
 {
     char buf[512];
@@ -307,14 +311,49 @@ static int make_directories(const char *path)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
             return -1;
         *p = '/';
     }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
         return -1;
     struct stat st;
     return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+/* Whether this user alone controls the cache directory: it and every directory above it
+ * (symbolic links resolved) must be owned by this user or root, the directory itself by this
+ * user, and none writable by others, except a parent with the sticky bit (/tmp), where others
+ * can add entries but not rename or remove this user's. Sets note when not. */
+static int trusted_directory(const char *path, char *note, size_t size)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real)) {
+        snprintf(note, size, "disk cache off: cannot resolve %.180s: %s", path, strerror(errno));
+        return 0;
+    }
+    uid_t me = geteuid();
+    for (int top = 1;; top = 0) {
+        struct stat st;
+        if (stat(real, &st) != 0) {
+            snprintf(note, size, "disk cache off: cannot stat %.180s: %s", real, strerror(errno));
+            return 0;
+        }
+        if (st.st_uid != me && (top || st.st_uid != 0)) {
+            snprintf(note, size, "disk cache off: %.180s is owned by user %ld, not by this user",
+                     real, (long)st.st_uid);
+            return 0;
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (top || !(st.st_mode & S_ISVTX))) {
+            snprintf(note, size, "disk cache off: %.180s is writable by other users (mode %04o)",
+                     real, (unsigned)(st.st_mode & 07777));
+            return 0;
+        }
+        char *slash = strrchr(real, '/');
+        if (!slash || real[1] == '\0')
+            return 1;
+        slash[slash == real ? 1 : 0] = '\0';
+    }
 }
 
 /* Chooses and creates the cache directory; any failure only disables the disk cache. */
@@ -324,6 +363,7 @@ static void setup_cache(clnn_context *ctx, const char *option)
     char path[512] = "";
     ctx->cache.enabled = 0;
     ctx->cache.directory[0] = '\0';
+    ctx->cache.note[0] = '\0';
     if (dir && strcmp(dir, "off") == 0)
         return;
     if (dir && dir[0]) {
@@ -338,7 +378,12 @@ static void setup_cache(clnn_context *ctx, const char *option)
         else
             return;
     }
-    if (make_directories(path) != 0)
+    if (make_directories(path) != 0) {
+        snprintf(ctx->cache.note, sizeof ctx->cache.note, "disk cache off: cannot create %.200s",
+                 path);
+        return;
+    }
+    if (!trusted_directory(path, ctx->cache.note, sizeof ctx->cache.note))
         return;
     snprintf(ctx->cache.directory, sizeof ctx->cache.directory, "%s", path);
     ctx->cache.enabled = 1;

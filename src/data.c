@@ -926,6 +926,9 @@ clnn_status clnn_shuffle_permutation(uint64_t seed, uint64_t epoch, size_t n, si
     if (!perm && n > 0)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_shuffle_permutation: perm is NULL");
+    if (n > SIZE_MAX / sizeof *perm) /* no array can hold that many: a wrong n */
+        return clnn_error(NULL, CLNN_ERR_SIZE_OVERFLOW,
+                          "clnn_shuffle_permutation: n = %zu indices do not fit in memory", n);
     uint64_t sm = (seed ^ (epoch * 0x9E3779B97F4A7C15u)) + 0xD1B54A32D192ED03u, s[4];
     for (int k = 0; k < 4; ++k)
         s[k] = splitmix64(&sm);

@@ -16,6 +16,7 @@
 #include "serialize.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,13 +83,23 @@ clnn_status clnn_mlp_spec_init(clnn_mlp_spec *spec, size_t inputs, size_t output
 {
     if (!spec)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_mlp_spec_init: spec is NULL");
+    if (inputs == 0 || outputs == 0)
+        return clnn_error(NULL, CLNN_ERR_INVALID_SHAPE,
+                          "clnn_mlp_spec_init: inputs (%zu) and outputs (%zu) must be at least 1",
+                          inputs, outputs);
+    if (inputs > CLNN_MAX_ELEMENTS || outputs > CLNN_MAX_ELEMENTS)
+        return clnn_error(NULL, CLNN_ERR_SIZE_OVERFLOW,
+                          "clnn_mlp_spec_init: inputs (%zu) and outputs (%zu) must be at most %zu",
+                          inputs, outputs, CLNN_MAX_ELEMENTS);
+    clnn_init_params weight_init;
+    clnn_status status = clnn_init_params_default(CLNN_INIT_KAIMING_NORMAL, &weight_init);
+    if (status != CLNN_SUCCESS)
+        return status;
     memset(spec, 0, sizeof *spec);
     spec->inputs = inputs;
     spec->outputs = outputs;
     spec->loss = CLNN_MLP_LOSS_CROSS_ENTROPY;
-    clnn_status status = clnn_init_params_default(CLNN_INIT_KAIMING_NORMAL, &spec->weight_init);
-    if (status != CLNN_SUCCESS)
-        return status;
+    spec->weight_init = weight_init;
     spec->weight_init.nonlinearity = CLNN_NONLINEARITY_RELU;
     spec->batch_norm_momentum = 0.1f;
     spec->batch_norm_eps = 1e-5f;
@@ -104,6 +115,16 @@ clnn_status clnn_mlp_spec_add_layer(clnn_mlp_spec *spec, size_t width, clnn_acti
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "the spec already holds %d hidden layers, the most it can",
                           CLNN_MLP_MAX_HIDDEN);
+    if (width == 0)
+        return clnn_error(NULL, CLNN_ERR_INVALID_SHAPE, "clnn_mlp_spec_add_layer: width is 0");
+    if (width > CLNN_MAX_ELEMENTS)
+        return clnn_error(NULL, CLNN_ERR_SIZE_OVERFLOW,
+                          "clnn_mlp_spec_add_layer: width %zu is above %zu", width,
+                          CLNN_MAX_ELEMENTS);
+    if (!(dropout >= 0.0f && dropout < 1.0f))
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_mlp_spec_add_layer: dropout is %g; it must be in [0, 1)",
+                          (double)dropout);
     clnn_mlp_layer_spec layer;
     memset(&layer, 0, sizeof layer);
     clnn_status status = clnn_activation_desc_init(&layer.activation, activation);
@@ -147,6 +168,42 @@ static clnn_status check_spec(clnn_context *ctx, const clnn_mlp_spec *spec)
         if (status != CLNN_SUCCESS)
             return clnn_error(ctx, status, "spec: hidden layer %zu: %s", l,
                               clnn_context_last_error(NULL));
+    }
+    return CLNN_SUCCESS;
+}
+
+/* 1 when a * b is at most CLNN_MAX_ELEMENTS (then any product with sizeof(float) fits too). */
+static int product_fits(size_t a, size_t b)
+{
+    return a <= CLNN_MAX_ELEMENTS && b <= CLNN_MAX_ELEMENTS &&
+           (a == 0 || b <= CLNN_MAX_ELEMENTS / a);
+}
+
+/* Every size the model allocates from: the weights (out x in) and the batch-sized activations
+ * (max_batch x width) of each layer, the input batch and the outputs. Checked before anything
+ * is allocated, so no size product below can wrap. */
+static clnn_status check_sizes(clnn_context *ctx, const clnn_mlp_spec *spec, size_t max_batch)
+{
+    if (!product_fits(max_batch, spec->inputs))
+        return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
+                          "clnn_mlp_create: inputs (%zu) x max_batch (%zu) is above %zu elements",
+                          spec->inputs, max_batch, CLNN_MAX_ELEMENTS);
+    size_t in = spec->inputs;
+    for (size_t l = 0; l <= spec->hidden_count; ++l) {
+        int hidden = l < spec->hidden_count;
+        size_t out = hidden ? spec->hidden[l].width : spec->outputs;
+        if (!product_fits(out, in) || !product_fits(max_batch, out)) {
+            char layer[48];
+            if (hidden)
+                snprintf(layer, sizeof layer, "hidden layer %zu (width %zu)", l, out);
+            else
+                snprintf(layer, sizeof layer, "the output layer (outputs %zu)", out);
+            return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
+                              "clnn_mlp_create: %s: its %zu x %zu weights or max_batch (%zu) x "
+                              "%zu activations are above %zu elements",
+                              layer, out, in, max_batch, out, CLNN_MAX_ELEMENTS);
+        }
+        in = out;
     }
     return CLNN_SUCCESS;
 }
@@ -319,6 +376,13 @@ clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spec,
     if (max_batch == 0 || max_batch > CLNN_MAX_ELEMENTS)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_mlp_create: max_batch is %zu; it must be at least 1", max_batch);
+    status = check_sizes(ctx, spec, max_batch);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (train && !(train->clip_norm >= 0.0f))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "train options: clip_norm is %g; it must be >= 0 (0: no clipping)",
+                          (double)train->clip_norm);
 
     clnn_mlp *mlp = calloc(1, sizeof *mlp);
     if (!mlp)
@@ -338,12 +402,6 @@ clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spec,
     if (!mlp->layers || !mlp->params || !mlp->grads || !mlp->host_outputs) {
         clnn_mlp_destroy(mlp);
         return clnn_error(ctx, CLNN_ERR_HOST_MEMORY, "out of memory creating the MLP");
-    }
-    if (!(mlp->train.clip_norm >= 0.0f)) {
-        clnn_mlp_destroy(mlp);
-        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
-                          "train options: clip_norm is %g; it must be >= 0 (0: no clipping)",
-                          (double)mlp->train.clip_norm);
     }
 
     size_t in = spec->inputs;
@@ -793,6 +851,23 @@ static clnn_status activation_health(clnn_mlp *mlp, mlp_layer *layer, clnn_mlp_l
     return CLNN_SUCCESS;
 }
 
+/* The thresholds must be numbers at or above 0 (exploding_norm may be +Inf: never by size). */
+static clnn_status check_health_options(clnn_mlp *mlp, const clnn_mlp_health_options *options,
+                                        const char *function)
+{
+    if (!options)
+        return CLNN_SUCCESS;
+    if (!(options->vanishing_ratio >= 0.0f) || isinf(options->vanishing_ratio))
+        return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: options->vanishing_ratio is %g; it must be finite and >= 0",
+                          function, (double)options->vanishing_ratio);
+    if (!(options->exploding_norm >= 0.0f))
+        return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: options->exploding_norm is %g; it must be >= 0", function,
+                          (double)options->exploding_norm);
+    return CLNN_SUCCESS;
+}
+
 /* Health of the last forward/backward; with `stepped`, update ratios from w_before. */
 static clnn_status measure_health(clnn_mlp *mlp, const clnn_mlp_health_options *options,
                                   int stepped, clnn_mlp_health *health)
@@ -851,7 +926,7 @@ clnn_status clnn_mlp_train_step_health(clnn_mlp *mlp, const float *x, const void
     if (!health)
         return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_mlp_train_step_health: health is NULL");
-    clnn_status status = CLNN_SUCCESS;
+    clnn_status status = check_health_options(mlp, options, "clnn_mlp_train_step_health");
     for (size_t l = 0; status == CLNN_SUCCESS && l < mlp->layer_count; ++l)
         status = clnn_tensor_copy(mlp->layers[l].w_before, mlp->layers[l].w);
     clnn_mlp_step_info local;
@@ -871,7 +946,9 @@ clnn_status clnn_mlp_probe_health(clnn_mlp *mlp, const float *x, const void *y, 
         return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_mlp_probe_health: %s is NULL",
                           health ? "y" : "health");
     /* Training-mode forward that leaves the running statistics as they are. */
-    clnn_status status = load_batch(mlp, x, y, batch, 1, "clnn_mlp_probe_health");
+    clnn_status status = check_health_options(mlp, options, "clnn_mlp_probe_health");
+    if (status == CLNN_SUCCESS)
+        status = load_batch(mlp, x, y, batch, 1, "clnn_mlp_probe_health");
     if (status == CLNN_SUCCESS)
         status = forward(mlp, 1, 0);
     if (status == CLNN_SUCCESS)
@@ -1138,6 +1215,12 @@ clnn_status clnn_mlp_load(clnn_mlp *mlp, const char *path, void *user, size_t us
     clnn_reader_u64(&r, &saved_count);
     if (r.failed) {
         status = clnn_error(ctx, CLNN_ERR_CORRUPT, "%s ends inside its header", path);
+        goto done;
+    }
+    if (optimizer_step >= ((uint64_t)1 << 53)) { /* what clnn_optimizer_set_step refuses */
+        status = clnn_error(ctx, CLNN_ERR_CORRUPT,
+                            "%s: its optimiser step %llu is not below 2^53", path,
+                            (unsigned long long)optimizer_step);
         goto done;
     }
     if (kind != (uint32_t)options.kind || saved_count != count) {

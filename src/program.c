@@ -89,8 +89,10 @@ static char *duplicate(const char *s)
 
 /* ---- sources ----------------------------------------------------------------------------------- */
 
-/* Reads a whole file into a NUL-terminated buffer. Returns 0, or -1 with errno set. */
-static int read_file(const char *path, size_t max_bytes, char **data, size_t *length)
+/* Reads a whole file into a NUL-terminated buffer; *info (when not NULL) receives the status of
+ * the file that was read. Returns 0, or -1 with errno set. */
+static int read_file(const char *path, size_t max_bytes, char **data, size_t *length,
+                     struct stat *info)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -118,6 +120,8 @@ static int read_file(const char *path, size_t max_bytes, char **data, size_t *le
     buf[size] = '\0';
     *data = buf;
     *length = size;
+    if (info)
+        *info = st;
     return 0;
 }
 
@@ -128,7 +132,7 @@ static clnn_status load_source_file(clnn_context *ctx, const char *file, char **
     if (ctx->kernel_dir[0]) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, file);
-        if (read_file(path, (size_t)16 << 20, data, length) != 0)
+        if (read_file(path, (size_t)16 << 20, data, length, NULL) != 0)
             return clnn_error(ctx, CLNN_ERR_KERNEL_SOURCE, "cannot read kernel source %s: %s",
                               path, strerror(errno));
         return CLNN_SUCCESS;
@@ -281,38 +285,52 @@ static uint64_t get_u64(const unsigned char *p)
 enum { CACHE_HIT, CACHE_MISSING, CACHE_REJECTED };
 
 /* Entry layout (little-endian): magic[8], key length u32, binary length u64, key, binary,
- * crc32 u32 of every byte before it. Returns CACHE_HIT with *binary pointing into *entry. */
+ * crc32 u32 of every byte before it. Returns CACHE_HIT with *binary pointing into *entry, or
+ * CACHE_REJECTED with a note when another user owns or can write the file (its binary would be
+ * loaded, native code on some drivers, so only this user's own entries are used). */
 static int cache_read(const char *path, const text *key, unsigned char **entry,
-                      const unsigned char **binary, size_t *binary_length)
+                      const unsigned char **binary, size_t *binary_length, char *note,
+                      size_t note_size)
 {
     char *data;
     size_t length;
-    if (read_file(path, CACHE_MAX_ENTRY_BYTES, &data, &length) != 0)
+    struct stat st;
+    if (read_file(path, CACHE_MAX_ENTRY_BYTES, &data, &length, &st) != 0)
         return errno == ENOENT ? CACHE_MISSING : CACHE_REJECTED;
-    const unsigned char *p = (const unsigned char *)data;
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        snprintf(note, note_size, "cache entry %s refused and rebuilt: %s", path,
+                 st.st_uid != geteuid() ? "owned by another user" : "writable by other users");
+        free(data);
+        return CACHE_REJECTED;
+    }
+    if (!clnn_cache_entry_parse((const unsigned char *)data, length, key->data, key->length,
+                                binary, binary_length)) {
+        free(data);
+        return CACHE_REJECTED;
+    }
+    *entry = (unsigned char *)data;
+    return CACHE_HIT;
+}
+
+int clnn_cache_entry_parse(const unsigned char *p, size_t length, const char *key,
+                           size_t key_size, const unsigned char **binary, size_t *binary_length)
+{
     const size_t header = CACHE_MAGIC_SIZE + 4 + 8;
     if (length < header + 4 || memcmp(p, CACHE_MAGIC, CACHE_MAGIC_SIZE) != 0)
-        goto rejected;
+        return 0;
     uint64_t key_length = get_u32(p + CACHE_MAGIC_SIZE);
     uint64_t bin_length = get_u64(p + CACHE_MAGIC_SIZE + 4);
     if (key_length > length || bin_length > length ||
         header + key_length + bin_length + 4 != length)
-        goto rejected;
+        return 0;
     size_t body = header + (size_t)key_length + (size_t)bin_length;
     if (crc32(0L, p, (uInt)body) != get_u32(p + body))
-        goto rejected;
-    if (key_length != key->length || memcmp(p + header, key->data, key->length) != 0)
-        goto rejected;
-    if (bin_length == 0)
-        goto rejected;
-    *entry = (unsigned char *)data;
+        return 0;
+    if (key_length != key_size || memcmp(p + header, key, key_size) != 0 || bin_length == 0)
+        return 0;
     *binary = p + header + key_length;
     *binary_length = (size_t)bin_length;
-    return CACHE_HIT;
-
-rejected:
-    free(data);
-    return CACHE_REJECTED;
+    return 1;
 }
 
 static atomic_ulong temp_counter;
@@ -336,7 +354,7 @@ static int cache_write(const char *path, const text *key, const unsigned char *b
     char temp[1100];
     snprintf(temp, sizeof temp, "%s.%ld.%lu.tmp", path, (long)getpid(),
              atomic_fetch_add(&temp_counter, 1));
-    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     int ok = fd >= 0;
     ok = ok && clnn_write_all(fd, entry, body + 4) == 0;
     ok = ok && fsync(fd) == 0;
@@ -392,8 +410,22 @@ static cl_program build_from_binary(clnn_context *ctx, const char *options,
     return NULL;
 }
 
+/* A cache entry's name: 16 lowercase hex digits and ".clbin" (cache_path). */
+static int cache_stem(const char *stem, size_t length, const void *arg)
+{
+    (void)arg;
+    if (length != 16 + 6 || memcmp(stem + 16, ".clbin", 6) != 0)
+        return 0;
+    for (size_t i = 0; i < 16; ++i)
+        if (!((stem[i] >= '0' && stem[i] <= '9') || (stem[i] >= 'a' && stem[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
 static void save_binary(clnn_context *ctx, cl_program program, const char *path, const text *key)
 {
+    /* Temporary files of writers killed before their rename, for any entry. */
+    clnn_remove_stale_temps(ctx->cache.directory, cache_stem, NULL);
     size_t length = 0;
     unsigned char *binary = NULL;
     int ok = clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof length, &length, NULL) ==
@@ -437,7 +469,8 @@ static clnn_status build_program(clnn_context *ctx, const char *file, const char
         unsigned char *entry = NULL;
         const unsigned char *binary;
         size_t length;
-        int found = cache_read(path, &key, &entry, &binary, &length);
+        int found = cache_read(path, &key, &entry, &binary, &length, ctx->cache.note,
+                               sizeof ctx->cache.note);
         if (found == CACHE_HIT) {
             program = build_from_binary(ctx, options.data, binary, length);
             free(entry);

@@ -16,4 +16,10 @@ typedef struct clnn_embedded_kernel {
 /* Terminated by an entry whose name is NULL. */
 extern const clnn_embedded_kernel clnn_embedded_kernels[];
 
+/* Checks the bytes of a program-cache entry (layout in program.c): whole, its crc32 right, made
+ * for key (key_size bytes) and holding a binary. Returns 1 with *binary pointing into p, else 0.
+ * Exposed for fuzz/fuzz_cache_entry.c. */
+int clnn_cache_entry_parse(const unsigned char *p, size_t length, const char *key,
+                           size_t key_size, const unsigned char **binary, size_t *binary_length);
+
 #endif /* CLNN_PROGRAM_H */

@@ -1,14 +1,17 @@
 /* Checksummed, atomically written binary files (see serialize.h). */
 #include "serialize.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -81,6 +84,73 @@ int clnn_write_all(int fd, const void *data, size_t n)
 
 static atomic_ulong temp_counter;
 
+/* Reads 1 to 19 decimal digits without a leading zero; returns the end, or NULL. */
+static const char *parse_decimal(const char *p, unsigned long long *value)
+{
+    const char *start = p;
+    unsigned long long v = 0;
+    while (*p >= '0' && *p <= '9' && p - start < 19)
+        v = v * 10 + (unsigned long long)(*p++ - '0');
+    if (p == start || (*start == '0' && p - start > 1) || (*p >= '0' && *p <= '9'))
+        return NULL;
+    *value = v;
+    return p;
+}
+
+long clnn_temp_file_owner(const char *name, size_t stem_length)
+{
+    if (strnlen(name, stem_length + 1) <= stem_length || name[stem_length] != '.')
+        return 0;
+    unsigned long long pid, n;
+    const char *p = parse_decimal(name + stem_length + 1, &pid);
+    if (!p || *p != '.' || !(p = parse_decimal(p + 1, &n)) || strcmp(p, ".tmp") != 0)
+        return 0;
+    if (pid == 0 || pid > (unsigned long long)INT32_MAX)
+        return 0;
+    return (long)pid;
+}
+
+void clnn_remove_stale_temps(const char *dir, clnn_stem_test stem_ok, const void *arg)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    int dfd = dirfd(d);
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t length = strlen(e->d_name);
+        if (length < 7 || strcmp(e->d_name + length - 4, ".tmp") != 0)
+            continue;
+        /* STEM is everything before the last two dot-separated fields. */
+        const char *dot = e->d_name + length - 4;
+        size_t fields = 0;
+        while (dot > e->d_name && fields < 2)
+            if (*--dot == '.')
+                ++fields;
+        if (fields < 2)
+            continue;
+        size_t stem_length = (size_t)(dot - e->d_name);
+        long pid = clnn_temp_file_owner(e->d_name, stem_length);
+        if (pid <= 0 || (pid_t)pid == getpid() || !stem_ok(e->d_name, stem_length, arg))
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge (EPERM: another user's live process) */
+        struct stat st;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            now - st.st_mtime < CLNN_STALE_TEMP_SECONDS)
+            continue;
+        unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* A checkpoint's temporary files: STEM is the target's own file name. */
+static int same_stem(const char *stem, size_t length, const void *arg)
+{
+    const char *base = arg;
+    return strlen(base) == length && memcmp(stem, base, length) == 0;
+}
+
 clnn_status clnn_file_save(clnn_context *ctx, const char *path, const char magic[8],
                            uint32_t version, const clnn_writer *payload)
 {
@@ -108,6 +178,10 @@ clnn_status clnn_file_save(clnn_context *ctx, const char *path, const char magic
                      atomic_fetch_add(&temp_counter, 1));
     if (n < 0 || (size_t)n >= sizeof temp)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "path too long: %s", path);
+    char dir_copy[4200], base_copy[4200];
+    snprintf(dir_copy, sizeof dir_copy, "%s", path);
+    snprintf(base_copy, sizeof base_copy, "%s", path);
+    clnn_remove_stale_temps(dirname(dir_copy), same_stem, basename(base_copy));
     int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return clnn_error(ctx, CLNN_ERR_IO, "cannot create %s: %s", temp, strerror(errno));

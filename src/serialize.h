@@ -28,7 +28,22 @@ void clnn_writer_free(clnn_writer *w);
 /* Writes all n bytes to fd, retrying after interruptions. Returns 0, or -1 with errno set. */
 int clnn_write_all(int fd, const void *p, size_t n);
 
-/* Writes magic (8 bytes), version and the writer's payload to path atomically. */
+/* Temporary files are named STEM.<pid>.<n>.tmp beside their target STEM, <pid> the writer's
+ * process and <n> a per-process counter. A writer killed before its rename leaves one behind.
+ * clnn_remove_stale_temps removes, in dir, each regular file named exactly so whose STEM passes
+ * stem_ok, whose writer no longer exists (kill(pid, 0) fails with ESRCH; never this process),
+ * and which has not been modified for CLNN_STALE_TEMP_SECONDS (a writer in another PID
+ * namespace sharing the directory is invisible to kill, but it is not silent that long while
+ * writing). Errors are ignored: cleaning is a courtesy. */
+#define CLNN_STALE_TEMP_SECONDS 60
+typedef int (*clnn_stem_test)(const char *stem, size_t length, const void *arg);
+void clnn_remove_stale_temps(const char *dir, clnn_stem_test stem_ok, const void *arg);
+/* Returns the writer's pid when name is STEM.<pid>.<n>.tmp with STEM of stem_length bytes, else
+ * 0 (exposed for the tests of the pattern). */
+long clnn_temp_file_owner(const char *name, size_t stem_length);
+
+/* Writes magic (8 bytes), version and the writer's payload to path atomically, after removing
+ * stale temporary files of path left by dead writers. */
 clnn_status clnn_file_save(clnn_context *ctx, const char *path, const char magic[8],
                            uint32_t version, const clnn_writer *payload);
 

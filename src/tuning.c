@@ -32,15 +32,144 @@ static void set_text(char *dst, size_t size, const char *format, ...)
 
 /* ---- records ----------------------------------------------------------------------------------- */
 
+/* Every record clnn accepts (parsed, built with clnn_tuning_set_kernel, formatted, saved or
+ * applied) passes check_record(), and clnn_tuning_parse(clnn_tuning_format(r)) gives r back: the
+ * reader and the writer accept the same language. */
+
 static int valid_name(const char *s)
 {
-    if (!s || !*s || strlen(s) >= CLNN_TUNING_NAME_SIZE)
+    if (!s || !*s || strnlen(s, CLNN_TUNING_NAME_SIZE) >= CLNN_TUNING_NAME_SIZE)
         return 0;
     for (; *s; ++s)
         if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
               *s == '_'))
             return 0;
     return 1;
+}
+
+/* The kernels CLBlast 1.5's database holds (CLBlastOverrideParameters accepts no other name,
+ * and prints "Run-time error" to stderr for one it does not know). */
+static const char *const clblast_kernels[] = {
+    "Copy",        "GemmRoutine", "Invert",       "Pad",  "Padtranspose", "Transpose",
+    "TrsvRoutine", "Xaxpy",       "Xconvgemm",    "Xdot", "Xgemm",        "XgemmDirect",
+    "Xgemv",       "XgemvFast",   "XgemvFastRot", "Xger",
+};
+
+static int known_kernel(const char *name)
+{
+    for (size_t i = 0; i < sizeof clblast_kernels / sizeof clblast_kernels[0]; ++i)
+        if (strcmp(name, clblast_kernels[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Tile, thread-grid and vector sizes of the GEMM kernels: CLBlast divides by them. */
+static int size_parameter(const char *kernel, const char *name)
+{
+    static const char *const xgemm[] = {"MWG",   "NWG",   "KWG", "MDIMC", "NDIMC",
+                                        "MDIMA", "NDIMB", "KWI", "VWM",   "VWN"};
+    static const char *const direct[] = {"WGD",    "MDIMCD", "NDIMCD", "MDIMAD",
+                                         "NDIMBD", "KWID",   "VWMD",   "VWND"};
+    int is_direct = strcmp(kernel, "XgemmDirect") == 0;
+    if (!is_direct && strcmp(kernel, "Xgemm") != 0)
+        return 0;
+    const char *const *list = is_direct ? direct : xgemm;
+    size_t count = is_direct ? sizeof direct / sizeof direct[0] : sizeof xgemm / sizeof xgemm[0];
+    for (size_t i = 0; i < count; ++i)
+        if (strcmp(name, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* One kernel's parameters: a name CLBlast knows, 1 to CLNN_TUNING_MAX_PARAMETERS parameters
+ * with valid and distinct names, not all 0, and no zero size. Returns NULL or the reason. */
+static const char *kernel_problem(const char *name, size_t count, const char *const *names,
+                                  const size_t *values, char *why, size_t why_size)
+{
+    if (!valid_name(name)) {
+        snprintf(why, why_size, "a kernel name is not 1 to %d letters, digits or '_'",
+                 CLNN_TUNING_NAME_SIZE - 1);
+        return why;
+    }
+    if (!known_kernel(name)) {
+        snprintf(why, why_size, "kernel \"%s\" is not one CLBlast knows", name);
+        return why;
+    }
+    if (count < 1 || count > CLNN_TUNING_MAX_PARAMETERS) {
+        snprintf(why, why_size, "kernel %s has %zu parameters (1 to %d)", name, count,
+                 CLNN_TUNING_MAX_PARAMETERS);
+        return why;
+    }
+    int nonzero = 0;
+    for (size_t i = 0; i < count; ++i) {
+        if (!valid_name(names[i])) {
+            snprintf(why, why_size, "kernel %s: parameter name %zu is not 1 to %d letters, "
+                     "digits or '_'", name, i, CLNN_TUNING_NAME_SIZE - 1);
+            return why;
+        }
+        for (size_t j = 0; j < i; ++j)
+            if (strcmp(names[i], names[j]) == 0) {
+                snprintf(why, why_size, "kernel %s: parameter %s given twice", name, names[i]);
+                return why;
+            }
+        if (values[i] == 0 && size_parameter(name, names[i])) {
+            snprintf(why, why_size, "kernel %s: %s is 0; it is a size and must be at least 1",
+                     name, names[i]);
+            return why;
+        }
+        nonzero |= values[i] != 0;
+    }
+    if (!nonzero) {
+        snprintf(why, why_size, "kernel %s: every parameter is 0, which is no configuration",
+                 name);
+        return why;
+    }
+    return NULL;
+}
+
+/* An identity string the text form carries unchanged: 1 to size - 1 bytes, no line break, no
+ * space or tab at either end (the reader strips those). */
+static int valid_identity(const char *s, size_t size)
+{
+    size_t n = strnlen(s, size);
+    if (n == 0 || n >= size || strpbrk(s, "\r\n"))
+        return 0;
+    return s[0] != ' ' && s[0] != '\t' && s[n - 1] != ' ' && s[n - 1] != '\t';
+}
+
+/* The whole record; returns NULL or the reason (in why, or a static string). */
+static const char *record_problem(const clnn_tuning *t, char *why, size_t why_size)
+{
+    if (!valid_identity(t->platform_name, sizeof t->platform_name) ||
+        !valid_identity(t->device_vendor, sizeof t->device_vendor) ||
+        !valid_identity(t->device_name, sizeof t->device_name) ||
+        !valid_identity(t->driver_version, sizeof t->driver_version))
+        return "a device identity string is empty, unterminated, holds a line break or starts "
+               "or ends with a space or tab";
+    if (t->compute_units == 0)
+        return "compute_units is 0";
+    if (t->kernel_count < 1 || t->kernel_count > CLNN_TUNING_MAX_KERNELS) {
+        snprintf(why, why_size, "kernel_count is %zu, not 1 to %d", t->kernel_count,
+                 CLNN_TUNING_MAX_KERNELS);
+        return why;
+    }
+    for (size_t i = 0; i < t->kernel_count; ++i) {
+        const clnn_tuning_kernel *k = &t->kernels[i];
+        const char *names[CLNN_TUNING_MAX_PARAMETERS];
+        size_t count = k->parameter_count <= CLNN_TUNING_MAX_PARAMETERS ? k->parameter_count : 0;
+        for (size_t j = 0; j < count; ++j)
+            names[j] = k->parameter_names[j];
+        const char *problem = kernel_problem(k->name, k->parameter_count, names,
+                                             k->parameter_values, why, why_size);
+        if (problem)
+            return problem;
+        for (size_t j = 0; j < i; ++j)
+            if (strcmp(k->name, t->kernels[j].name) == 0) {
+                snprintf(why, why_size, "kernel %s given twice", k->name);
+                return why;
+            }
+    }
+    return NULL;
 }
 
 clnn_status clnn_tuning_init(clnn_tuning *tuning, const clnn_device_info *device)
@@ -64,26 +193,17 @@ clnn_status clnn_tuning_set_kernel(clnn_tuning *tuning, const char *name, size_t
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_tuning_set_kernel: %s is NULL",
                           !tuning ? "tuning" : !name ? "name" : !names ? "names" : "values");
-    if (!valid_name(name))
+    char why[160];
+    const char *problem = kernel_problem(name, count, names, values, why, sizeof why);
+    if (problem)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_set_kernel: %s", problem);
+    if (tuning->kernel_count > CLNN_TUNING_MAX_KERNELS)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_tuning_set_kernel: kernel name \"%s\" is not 1 to %d letters, "
-                          "digits or '_'", name, CLNN_TUNING_NAME_SIZE - 1);
-    if (count < 1 || count > CLNN_TUNING_MAX_PARAMETERS)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_tuning_set_kernel: count %zu is not 1 to %d", count,
-                          CLNN_TUNING_MAX_PARAMETERS);
-    for (size_t i = 0; i < count; ++i) {
-        if (!valid_name(names[i]))
-            return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                              "clnn_tuning_set_kernel: parameter name %zu is not 1 to %d letters, "
-                              "digits or '_'", i, CLNN_TUNING_NAME_SIZE - 1);
-        for (size_t j = 0; j < i; ++j)
-            if (strcmp(names[i], names[j]) == 0)
-                return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                                  "clnn_tuning_set_kernel: parameter %s given twice", names[i]);
-    }
+                          "clnn_tuning_set_kernel: kernel_count %zu exceeds %d",
+                          tuning->kernel_count, CLNN_TUNING_MAX_KERNELS);
     size_t slot = 0;
-    while (slot < tuning->kernel_count && strcmp(tuning->kernels[slot].name, name) != 0)
+    while (slot < tuning->kernel_count &&
+           strncmp(tuning->kernels[slot].name, name, CLNN_TUNING_NAME_SIZE) != 0)
         ++slot;
     if (slot == CLNN_TUNING_MAX_KERNELS)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
@@ -127,6 +247,8 @@ static clnn_status parse_string(parse_state *p, const char *key, const char *val
         return parse_fail(p, "\"%s\" has no value", key);
     if (strlen(value) >= size)
         return parse_fail(p, "the value of \"%s\" is too long", key);
+    if (strchr(value, '\r'))
+        return parse_fail(p, "the value of \"%s\" holds a carriage return", key);
     memcpy(dst, value, strlen(value) + 1);
     *seen = 1;
     return CLNN_SUCCESS;
@@ -184,6 +306,14 @@ static clnn_status parse_kernel(parse_state *p, char *value, clnn_tuning *t)
     }
     if (k->parameter_count == 0)
         return parse_fail(p, "kernel %s has no parameters", k->name);
+    const char *names[CLNN_TUNING_MAX_PARAMETERS];
+    for (size_t i = 0; i < k->parameter_count; ++i)
+        names[i] = k->parameter_names[i];
+    char why[160];
+    const char *problem = kernel_problem(k->name, k->parameter_count, names, k->parameter_values,
+                                         why, sizeof why);
+    if (problem)
+        return parse_fail(p, "%s", problem);
     ++t->kernel_count;
     return CLNN_SUCCESS;
 }
@@ -273,6 +403,12 @@ static clnn_status parse_tuning(const char *text, clnn_tuning *out, char *messag
             status = CLNN_ERR_FORMAT;
         }
     }
+    char why[160];
+    const char *problem = status == CLNN_SUCCESS ? record_problem(t, why, sizeof why) : NULL;
+    if (problem) {
+        snprintf(message, message_size, "tuning data: %s", problem);
+        status = CLNN_ERR_FORMAT;
+    }
     if (status == CLNN_SUCCESS)
         *out = *t;
     free(t);
@@ -311,24 +447,15 @@ static void out_text(text_out *o, const char *format, ...)
         o->length += (size_t)n;
 }
 
-static int has_newline(const char *s)
-{
-    return strchr(s, '\n') != NULL || strchr(s, '\r') != NULL;
-}
-
 clnn_status clnn_tuning_format(const clnn_tuning *t, char *buffer, size_t size, size_t *length)
 {
     if (!t || (!buffer && size))
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_format: %s is NULL",
                           t ? "buffer" : "tuning");
-    if (has_newline(t->platform_name) || has_newline(t->device_vendor) ||
-        has_newline(t->device_name) || has_newline(t->driver_version))
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_tuning_format: a device identity string holds a line break");
-    if (t->kernel_count > CLNN_TUNING_MAX_KERNELS)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_tuning_format: kernel_count %zu exceeds %d", t->kernel_count,
-                          CLNN_TUNING_MAX_KERNELS);
+    char why[160];
+    const char *problem = record_problem(t, why, sizeof why);
+    if (problem)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_format: %s", problem);
     text_out o = {buffer, size, 0};
     out_text(&o, "# clnn GEMM tuning data (CLBlast parameters); read by clnn_tuning_parse()\n");
     out_text(&o, "clnn-tuning 1\nplatform %s\nvendor %s\ndevice %s\ndriver %s\ncompute-units %u\n",
@@ -421,7 +548,7 @@ clnn_status clnn_tuning_save(const clnn_tuning *tuning, const char *path)
     if (!tuning || !path)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_save: %s is NULL",
                           path ? "tuning" : "path");
-    size_t length;
+    size_t length = 0;
     clnn_status status = clnn_tuning_format(tuning, NULL, 0, &length);
     if (status != CLNN_SUCCESS && length == 0)
         return status;
@@ -493,10 +620,11 @@ clnn_status clnn_tuning_directory(char *path, size_t size)
 
 static int tuning_matches(const clnn_tuning *t, const clnn_device_info *d)
 {
-    return strcmp(t->platform_name, d->platform_name) == 0 &&
-           strcmp(t->device_vendor, d->device_vendor) == 0 &&
-           strcmp(t->device_name, d->device_name) == 0 &&
-           strcmp(t->driver_version, d->driver_version) == 0 &&
+    /* bounded: a record built by hand may lack its NULs */
+    return strncmp(t->platform_name, d->platform_name, sizeof t->platform_name) == 0 &&
+           strncmp(t->device_vendor, d->device_vendor, sizeof t->device_vendor) == 0 &&
+           strncmp(t->device_name, d->device_name, sizeof t->device_name) == 0 &&
+           strncmp(t->driver_version, d->driver_version, sizeof t->driver_version) == 0 &&
            t->compute_units == d->compute_units;
 }
 
@@ -667,15 +795,10 @@ clnn_status clnn_tuning_apply(clnn_context *ctx, const clnn_tuning *tuning)
         return status;
     if (!tuning)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_apply: tuning is NULL");
-    if (tuning->kernel_count > CLNN_TUNING_MAX_KERNELS)
-        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_tuning_apply: kernel_count %zu exceeds %d", tuning->kernel_count,
-                          CLNN_TUNING_MAX_KERNELS);
-    for (size_t i = 0; i < tuning->kernel_count; ++i)
-        if (tuning->kernels[i].parameter_count > CLNN_TUNING_MAX_PARAMETERS)
-            return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
-                              "clnn_tuning_apply: kernel %zu has %zu parameters (at most %d)", i,
-                              tuning->kernels[i].parameter_count, CLNN_TUNING_MAX_PARAMETERS);
+    char why[160];
+    const char *problem = record_problem(tuning, why, sizeof why);
+    if (problem)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuning_apply: %s", problem);
     if (!tuning_matches(tuning, &ctx->info))
         return clnn_error(ctx, CLNN_ERR_MISMATCH,
                           "clnn_tuning_apply: the tuning was made for \"%s\" (%s, driver %s, %u "

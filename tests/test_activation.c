@@ -763,6 +763,14 @@ static void test_bad_arguments(void **state)
     clnn_context *ctx = clnn_test_ctx;
 
     CLNN_ASSERT_STATUS(clnn_activation_forward(NULL, &relu, tx, ty), CLNN_ERR_INVALID_ARGUMENT);
+    /* A NULL context is refused before anything reads it (these three once crashed here). */
+    CLNN_ASSERT_STATUS(clnn_activation_backward(NULL, &relu, tx, tx, 0.0f, ty),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_activation_backward_from_output(NULL, &relu, tx, tx, 0.0f, ty),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_bias_activation_forward(NULL, &relu, tx, b4, NULL, ty),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "ctx is NULL"));
     CLNN_ASSERT_STATUS(clnn_activation_forward(ctx, NULL, tx, ty), CLNN_ERR_INVALID_ARGUMENT);
     CLNN_ASSERT_STATUS(clnn_activation_forward(ctx, &relu, NULL, ty), CLNN_ERR_INVALID_ARGUMENT);
     CLNN_ASSERT_STATUS(clnn_activation_forward(ctx, &relu, tx, NULL), CLNN_ERR_INVALID_ARGUMENT);

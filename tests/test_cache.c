@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -274,12 +275,148 @@ static void test_concurrent_writers(void **state)
 /* The child of test_concurrent_writers: build and check, exit 0 on success. */
 static int cache_build_child(void)
 {
+    clnn_test_load_opencl();
     clnn_context *ctx = NULL;
     if (clnn_context_create(&ctx, NULL) != CLNN_SUCCESS)
         return 1;
     int ok = clnn_context_self_check(ctx) == CLNN_SUCCESS;
     clnn_context_destroy(ctx);
     return ok ? 0 : 2;
+}
+
+/* A pid that no process has now: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return (long)pid;
+}
+
+/* Creates dir/name, last modified ten minutes ago (or now, with fresh). */
+static void make_old_file(const char *dir, const char *name, int fresh)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    struct timespec times[2] = {{time(NULL) - (fresh ? 0 : 600), 0}, {0, 0}};
+    times[1] = times[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+/* Temporary entries of writers killed before their rename are removed by the next write, for any
+ * entry; a live writer's, a fresh one and other names stay. */
+static void test_stale_temp_files(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    build_once(dir);
+    char names[8][512];
+    assert_int_equal(list_entries(dir, names, 8), 1);
+    assert_int_equal(unlink(names[0]), 0); /* so that the next build writes again */
+    long dead = dead_pid(), alive = (long)getppid();
+    char stale[2][96], kept[4][96];
+    snprintf(stale[0], 96, "%s.%ld.0.tmp", strrchr(names[0], '/') + 1, dead);
+    snprintf(stale[1], 96, "0123456789abcdef.clbin.%ld.5.tmp", dead);
+    snprintf(kept[0], 96, "0123456789abcdef.clbin.%ld.6.tmp", alive);
+    snprintf(kept[1], 96, "0123456789ABCDEF.clbin.%ld.7.tmp", dead);
+    snprintf(kept[2], 96, "notes.%ld.0.tmp", dead);
+    snprintf(kept[3], 96, "0123456789abcdef.clbin.%ld.8.tmp", dead);
+    for (int i = 0; i < 2; ++i)
+        make_old_file(dir, stale[i], 0);
+    for (int i = 0; i < 4; ++i)
+        make_old_file(dir, kept[i], i == 3);
+    clnn_cache_stats stats = build_once(dir);
+    assert_int_equal(stats.disk_writes, 1);
+    for (int i = 0; i < 6; ++i) {
+        const char *name = i < 2 ? stale[i] : kept[i - 2];
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if ((access(path, F_OK) == 0) != (i >= 2))
+            fail_msg("%s was %s", name, i < 2 ? "kept" : "removed");
+        if (i >= 2)
+            unlink(path);
+    }
+    assert_int_equal(list_entries(dir, names, 8), 1);
+    clnn_test_remove_tree(dir);
+}
+
+/* The cache directory is a trust boundary: clnn creates it private, and neither reads entries
+ * from a directory that another user owns or can write (nor under such a parent, unless sticky),
+ * nor trusts an entry file another user owns or can write. It builds instead and says why. */
+static void test_untrusted_cache(void **state)
+{
+    (void)state;
+    char dir[256], parent[320], cache[400];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    snprintf(parent, sizeof parent, "%s/new", dir);
+    snprintf(cache, sizeof cache, "%s/new/cache", dir);
+    clnn_cache_stats stats = build_once(cache);
+    assert_true(stats.enabled);
+    assert_string_equal(stats.note, "");
+    struct stat st;
+    assert_int_equal(stat(cache, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(stat(parent, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    char names[8][512];
+    assert_int_equal(list_entries(cache, names, 8), 1);
+    assert_int_equal(stat(names[0], &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0);
+
+    /* a directory others can write: no disk cache at all, and a note that says why */
+    assert_int_equal(chmod(cache, 0777), 0);
+    stats = build_once(cache);
+    assert_false(stats.enabled);
+    assert_int_equal(stats.programs_built, 1);
+    assert_int_equal(stats.disk_hits, 0);
+    assert_non_null(strstr(stats.note, cache));
+    assert_non_null(strstr(stats.note, "writable"));
+    assert_int_equal(chmod(cache, 0700), 0);
+
+    /* a parent others can write without the sticky bit (as /tmp has) */
+    assert_int_equal(chmod(parent, 0777), 0);
+    stats = build_once(cache);
+    assert_false(stats.enabled);
+    assert_non_null(strstr(stats.note, parent));
+    assert_int_equal(chmod(parent, 01777), 0);
+    stats = build_once(cache);
+    assert_true(stats.enabled);
+    assert_int_equal(stats.disk_hits, 1);
+    assert_int_equal(chmod(parent, 0700), 0);
+
+    /* an entry others can write is not loaded; it is rebuilt and rewritten private */
+    assert_int_equal(chmod(names[0], 0666), 0);
+    stats = build_once(cache);
+    assert_int_equal(stats.disk_hits, 0);
+    assert_int_equal(stats.disk_rejected, 1);
+    assert_int_equal(stats.programs_built, 1);
+    assert_non_null(strstr(stats.note, "writable"));
+    assert_int_equal(stat(names[0], &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0);
+    stats = build_once(cache);
+    assert_int_equal(stats.disk_hits, 1);
+
+    /* files and directories owned by another user (root can make them) */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(names[0], 65534, 65534), 0);
+        stats = build_once(cache);
+        assert_int_equal(stats.disk_hits, 0);
+        assert_int_equal(stats.disk_rejected, 1);
+        assert_non_null(strstr(stats.note, "owned by"));
+        assert_int_equal(chown(cache, 65534, 65534), 0);
+        stats = build_once(cache);
+        assert_false(stats.enabled);
+        assert_non_null(strstr(stats.note, "owned by"));
+    }
+    clnn_test_remove_tree(dir);
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -361,6 +498,8 @@ int main(void)
         cmocka_unit_test(test_unwritable_directory),
         cmocka_unit_test(test_failed_write),
         cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_stale_temp_files),
+        cmocka_unit_test(test_untrusted_cache),
         cmocka_unit_test(test_kernel_directory_and_build_failure),
     };
     return clnn_test_main("cache", tests, sizeof tests / sizeof tests[0]);

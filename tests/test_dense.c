@@ -582,6 +582,16 @@ static void test_tuning_parse(void **state)
         "%scompute-units 2\nkernel Xgemm KWG=16 KWG=32\n",
         "%scompute-units 2\nkernel Xgemm K.W=16\n",
         "%scompute-units 2\nkernel Xgemm KWG=16\nkernel Xgemm KWG=16\n",
+        /* a carriage return inside a value: the writer cannot write it back */
+        "clnn-tuning 1\nplatform a\rb\nvendor V\ndevice D\ndriver 1\ncompute-units 2\nkernel Xgemm KWG=16\n",
+        /* a kernel CLBlast does not know (CLBlast would print an error of its own) */
+        "%scompute-units 2\nkernel NoSuchKernel WGS=64\n",
+        "%scompute-units 2\nkernel Xgemmdirect WGD=32\n",
+        /* parameters that cannot be a configuration: all zero, or a zero tile size */
+        "%scompute-units 2\nkernel Xgemm KWG=0 MWG=0 NWG=0\n",
+        "%scompute-units 2\nkernel GemmRoutine XGEMM_MIN_INDIRECT_SIZE=0\n",
+        "%scompute-units 2\nkernel Xgemm GEMMK=0 MWG=0\n",
+        "%scompute-units 2\nkernel XgemmDirect WGD=0 KWID=2\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
         char buf[512];
@@ -601,6 +611,43 @@ static void test_tuning_parse(void **state)
     CLNN_ASSERT_STATUS(clnn_tuning_parse(longer, &u), CLNN_ERR_FORMAT);
     assert_non_null(strstr(clnn_context_last_error(NULL), "line 2"));
     CLNN_ASSERT_STATUS(clnn_tuning_parse(NULL, &u), CLNN_ERR_INVALID_ARGUMENT);
+
+    /* The writer refuses exactly the records whose text the reader would refuse or read back
+     * differently; the records it accepts read back equal. */
+    for (int which = 0; which < 13; ++which) {
+        clnn_tuning r = t;
+        switch (which) {
+        case 0: snprintf(r.platform_name, sizeof r.platform_name, " leading"); break;
+        case 1: snprintf(r.device_vendor, sizeof r.device_vendor, "trailing\t"); break;
+        case 2: r.device_name[0] = '\0'; break;
+        case 3: snprintf(r.driver_version, sizeof r.driver_version, "a\rb"); break;
+        case 4: snprintf(r.driver_version, sizeof r.driver_version, "a\nkernel Xgemm KWG=1"); break;
+        case 5: r.compute_units = 0; break;
+        case 6: r.kernel_count = 0; break;
+        case 7: snprintf(r.kernels[0].name, sizeof r.kernels[0].name, "X-gemm"); break;
+        case 8: snprintf(r.kernels[0].name, sizeof r.kernels[0].name, "NoSuchKernel"); break;
+        case 9: r.kernels[1] = r.kernels[0]; break; /* Xgemm twice */
+        case 10: snprintf(r.kernels[0].parameter_names[1], CLNN_TUNING_NAME_SIZE, "KWG"); break;
+        case 11: r.kernels[0].parameter_values[0] = r.kernels[0].parameter_values[1] = 0; break;
+        default: r.kernels[0].parameter_count = 0; break;
+        }
+        memset(text, 0x5a, sizeof text);
+        clnn_status status = clnn_tuning_format(&r, text, sizeof text, NULL);
+        if (status != CLNN_ERR_INVALID_ARGUMENT)
+            fail_msg("record %d: clnn_tuning_format gave %s, expected CLNN_ERR_INVALID_ARGUMENT",
+                     which, clnn_status_string(status));
+        assert_int_equal((unsigned char)text[0], 0x5a);
+    }
+    static const char *const odd[] = {"a  b", "#hash", "x=y z", "\v", "tab\tinside"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; ++i) {
+        clnn_tuning r = t, back;
+        snprintf(r.device_name, sizeof r.device_name, "%s", odd[i]);
+        r.kernels[0].parameter_values[0] = SIZE_MAX;
+        CLNN_ASSERT_OK(clnn_tuning_format(&r, text, sizeof text, NULL));
+        CLNN_ASSERT_OK(clnn_tuning_parse(text, &back));
+        assert_string_equal(back.device_name, r.device_name);
+        assert_int_equal(back.kernels[0].parameter_values[0], SIZE_MAX);
+    }
 
     /* files: save, load, missing, NUL byte */
     char dir[512], path[700];
@@ -643,13 +690,32 @@ static void test_tuning_match(void **state)
             fail_msg("tuning data with identity field %d changed matched the device", field);
         CLNN_ASSERT_STATUS(clnn_tuning_apply(clnn_test_ctx, &o), CLNN_ERR_MISMATCH);
     }
-    /* a kernel CLBlast does not know is rejected with CLBlast's code in the message */
+    /* A kernel CLBlast does not know, or parameters all 0, are refused by clnn itself, before
+     * CLBlast sees them (CLBlast prints an error of its own to stderr for an unknown kernel). */
     clnn_tuning u;
     CLNN_ASSERT_OK(clnn_tuning_init(&u, &clnn_test_device));
     const char *name[] = {"WGS"};
     size_t value = 64;
-    CLNN_ASSERT_OK(clnn_tuning_set_kernel(&u, "NoSuchKernel", 1, name, &value));
-    CLNN_ASSERT_STATUS(clnn_tuning_apply(clnn_test_ctx, &u), CLNN_ERR_BLAS);
+    CLNN_ASSERT_STATUS(clnn_tuning_set_kernel(&u, "NoSuchKernel", 1, name, &value),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "NoSuchKernel"));
+    const char *routine[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+    value = 0;
+    CLNN_ASSERT_STATUS(clnn_tuning_set_kernel(&u, "GemmRoutine", 1, routine, &value),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(u.kernel_count, 0);
+    make_tuning(&u, 64, 1, 0);
+    clnn_tuning unknown = u, zero = u;
+    snprintf(unknown.kernels[1].name, sizeof unknown.kernels[1].name, "NoSuchKernel");
+    CLNN_ASSERT_STATUS(clnn_tuning_apply(clnn_test_ctx, &unknown), CLNN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(clnn_context_last_error(clnn_test_ctx), "NoSuchKernel"));
+    for (size_t j = 0; j < zero.kernels[1].parameter_count; ++j)
+        zero.kernels[1].parameter_values[j] = 0;
+    CLNN_ASSERT_STATUS(clnn_tuning_apply(clnn_test_ctx, &zero), CLNN_ERR_INVALID_ARGUMENT);
+    /* parameters CLBlast's kernel does not take are still CLBlast's to refuse, silently */
+    clnn_tuning missing = u;
+    snprintf(missing.kernels[1].parameter_names[0], CLNN_TUNING_NAME_SIZE, "NOT_A_PARAMETER");
+    CLNN_ASSERT_STATUS(clnn_tuning_apply(clnn_test_ctx, &missing), CLNN_ERR_BLAS);
     assert_non_null(strstr(clnn_context_last_error(clnn_test_ctx), "CLBlast"));
 }
 

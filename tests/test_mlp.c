@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A small model: 6 inputs, hidden 5 (tanh, batch norm), hidden 4 (leaky_relu), 3 outputs. */
@@ -562,6 +564,67 @@ static unsigned char *read_bytes(const char *path, size_t *n)
     return data;
 }
 
+/* zlib's crc32 (reflected 0xedb88320), to reseal an edited checkpoint. */
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; ++i) {
+        c ^= p[i];
+        for (int k = 0; k < 8; ++k)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+/* A well-formed checkpoint whose optimiser step the optimiser refuses (2^53 and above) is
+ * refused before the model changes (found by fuzz/fuzz_checkpoint.c: the parameters were already
+ * uploaded when clnn_optimizer_set_step failed). */
+static void test_checkpoint_bad_optimizer_step(void **state)
+{
+    (void)state;
+    enum { B = 4 };
+    clnn_mlp_spec spec;
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 12);
+    clnn_mlp *mlp = make_mlp(&spec, NULL, B);
+    float x[B * 6];
+    int32_t labels[B];
+    for (int s = 0; s < 3; ++s) {
+        fixed_batch(x, labels, B, s);
+        CLNN_ASSERT_OK(clnn_mlp_train_step(mlp, x, labels, B, NULL));
+    }
+    char path[512];
+    checkpoint_path(path, sizeof path, "step.ckpt");
+    CLNN_ASSERT_OK(clnn_mlp_save(mlp, path, NULL, 0));
+    size_t size;
+    unsigned char *file = read_bytes(path, &size);
+    /* the model's step (3) and the optimiser's (3), side by side as u64s */
+    static const unsigned char steps[16] = {3, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+    size_t at = 0;
+    while (at + 16 <= size && memcmp(file + at, steps, 16) != 0)
+        ++at;
+    assert_true(at + 16 <= size);
+    file[at + 8 + 6] = 0x20; /* the optimiser's step becomes 2^53 */
+    uint32_t crc = crc32_of(file, size - 4);
+    for (int i = 0; i < 4; ++i)
+        file[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+    write_bytes(path, file, size);
+
+    clnn_mlp_spec other = spec;
+    other.seed = 13;
+    clnn_mlp *target = make_mlp(&other, NULL, B);
+    static float before[4096], after[4096];
+    size_t n = snapshot(target, before, 4096);
+    CLNN_ASSERT_STATUS(clnn_mlp_load(target, path, NULL, 0, NULL), CLNN_ERR_CORRUPT);
+    assert_int_equal(snapshot(target, after, 4096), n);
+    assert_memory_equal(before, after, n * sizeof *before);
+    uint64_t step = 99;
+    CLNN_ASSERT_OK(clnn_mlp_get_step(target, &step));
+    assert_int_equal(step, 0);
+    free(file);
+    clnn_mlp_destroy(target);
+    clnn_mlp_destroy(mlp);
+}
+
 /* Truncated, bit-flipped, foreign and mismatched files are refused with a clear status and the
  * model is left exactly as it was. */
 static void test_checkpoint_rejects_damage(void **state)
@@ -651,6 +714,80 @@ static void test_checkpoint_rejects_damage(void **state)
     clnn_mlp_destroy(mlp);
 }
 
+/* A pid that no process has now: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return (long)pid;
+}
+
+/* Creates dir/name, last modified `age` seconds ago. */
+static void make_temp_file(const char *dir, const char *name, int age)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%.255s/%.800s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    struct timeval times[2];
+    gettimeofday(&times[0], NULL);
+    times[0].tv_sec -= age;
+    times[1] = times[0];
+    assert_int_equal(utimes(path, times), 0);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%.255s/%.800s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* The temporary files that writers killed before their rename left beside a checkpoint are
+ * removed by the next save; a live writer's file, a fresh one, and every other name stay. */
+static void test_checkpoint_cleans_stale_temp_files(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec;
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 5);
+    clnn_mlp *mlp = make_mlp(&spec, NULL, 4);
+    char path[512];
+    checkpoint_path(path, sizeof path, "stale.ckpt");
+    long dead = dead_pid(), alive = (long)getppid();
+    struct {
+        char name[96];
+        int removed;
+    } files[8];
+    snprintf(files[0].name, 96, "stale.ckpt.%ld.0.tmp", dead), files[0].removed = 1;
+    snprintf(files[1].name, 96, "stale.ckpt.%ld.17.tmp", dead), files[1].removed = 1;
+    snprintf(files[2].name, 96, "stale.ckpt.%ld.1.tmp", alive), files[2].removed = 0;
+    snprintf(files[3].name, 96, "stale.ckpt.%ld.2.tmp", (long)getpid()), files[3].removed = 0;
+    snprintf(files[4].name, 96, "other.ckpt.%ld.0.tmp", dead), files[4].removed = 0;
+    snprintf(files[5].name, 96, "stale.ckpt.%ld.x.tmp", dead), files[5].removed = 0;
+    snprintf(files[6].name, 96, "stale.ckpt.%ld.0.tmp.keep", dead), files[6].removed = 0;
+    snprintf(files[7].name, 96, "stale.ckpt.0%ld.0.tmp", dead), files[7].removed = 0;
+    for (size_t i = 0; i < 8; ++i)
+        make_temp_file(temp_dir, files[i].name, 600);
+    char fresh[96];
+    snprintf(fresh, sizeof fresh, "stale.ckpt.%ld.3.tmp", dead);
+    make_temp_file(temp_dir, fresh, 0); /* a writer may be at work in another PID namespace */
+
+    CLNN_ASSERT_OK(clnn_mlp_save(mlp, path, NULL, 0));
+    for (size_t i = 0; i < 8; ++i)
+        if (file_exists(temp_dir, files[i].name) == files[i].removed)
+            fail_msg("%s was %s", files[i].name, files[i].removed ? "kept" : "removed");
+    assert_true(file_exists(temp_dir, fresh));
+    assert_true(file_exists(temp_dir, "stale.ckpt"));
+    CLNN_ASSERT_OK(clnn_mlp_load(mlp, path, NULL, 0, NULL));
+    clnn_mlp_destroy(mlp);
+}
+
 /* ---- errors --------------------------------------------------------------------------------- */
 
 static void test_errors(void **state)
@@ -716,6 +853,117 @@ static void test_errors(void **state)
     clnn_mlp_destroy(mlp);
 }
 
+/* The spec functions refuse what the header does not allow, at once, leaving the spec as it was;
+ * clnn_mlp_create refuses sizes whose products overflow, naming the layer, before allocating. */
+static void test_spec_errors(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec, before;
+    memset(&spec, 0x5a, sizeof spec);
+    before = spec;
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_init(&spec, 0, 3), CLNN_ERR_INVALID_SHAPE);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "inputs"));
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_init(&spec, 6, 0), CLNN_ERR_INVALID_SHAPE);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "outputs"));
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_init(&spec, SIZE_MAX, 3), CLNN_ERR_SIZE_OVERFLOW);
+    assert_memory_equal(&spec, &before, sizeof spec);
+
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 1);
+    before = spec;
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_add_layer(&spec, 0, CLNN_ACTIVATION_RELU, 0, 0.0f),
+                       CLNN_ERR_INVALID_SHAPE);
+    CLNN_ASSERT_STATUS(clnn_mlp_spec_add_layer(&spec, SIZE_MAX, CLNN_ACTIVATION_RELU, 0, 0.0f),
+                       CLNN_ERR_SIZE_OVERFLOW);
+    static const float bad_dropout[] = {1.0f, -0.5f, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad_dropout / sizeof bad_dropout[0]; ++i) {
+        CLNN_ASSERT_STATUS(
+            clnn_mlp_spec_add_layer(&spec, 4, CLNN_ACTIVATION_RELU, 0, bad_dropout[i]),
+            CLNN_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(clnn_context_last_error(NULL), "dropout"));
+    }
+    assert_memory_equal(&spec, &before, sizeof spec);
+
+    /* Sizes whose products overflow: size_t itself, or the most elements a tensor holds. */
+    struct {
+        size_t inputs, width, outputs, max_batch;
+        const char *named;
+    } sizes[] = {
+        {6, SIZE_MAX, 3, 4, "hidden layer 0"},
+        {6, SIZE_MAX / 4 + 2, 3, 4, "hidden layer 0"}, /* width * 4 bytes wraps to 4 */
+        {6, (size_t)1 << 30, 3, 4, "hidden layer 0"},  /* 6 x 2^30 weights */
+        {6, (size_t)1 << 12, 3, (size_t)1 << 20, "hidden layer 0"}, /* 2^20 x 2^12 outputs */
+        {SIZE_MAX, 4, 3, 4, "inputs"},
+        {6, 4, SIZE_MAX, 4, "outputs"},
+        {6, 4, (size_t)1 << 30, 4, "outputs"},
+        {(size_t)1 << 30, 4, 3, 4, "inputs"},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i) {
+        clnn_mlp_spec big = spec;
+        big.inputs = sizes[i].inputs;
+        big.outputs = sizes[i].outputs;
+        big.hidden[0].width = sizes[i].width;
+        clnn_mlp *mlp = (clnn_mlp *)0x1;
+        clnn_status status = clnn_mlp_create(clnn_test_ctx, &big, NULL, sizes[i].max_batch, &mlp);
+        const char *message = clnn_context_last_error(clnn_test_ctx);
+        if (status != CLNN_ERR_SIZE_OVERFLOW || !strstr(message, sizes[i].named))
+            fail_msg("sizes %zu: %s (%s); expected CLNN_ERR_SIZE_OVERFLOW naming %s", i,
+                     clnn_status_string(status), message, sizes[i].named);
+        assert_ptr_equal(mlp, (clnn_mlp *)0x1);
+    }
+
+    /* A bad clip_norm is reported with its value (the message once read the freed model). */
+    clnn_mlp_train_options train;
+    CLNN_ASSERT_OK(clnn_mlp_train_options_init(&train));
+    static const float bad_clip[] = {-1.0f, NAN};
+    static const char *const shown[] = {"clip_norm is -1", "clip_norm is nan"};
+    for (size_t i = 0; i < 2; ++i) {
+        train.clip_norm = bad_clip[i];
+        clnn_mlp *mlp = (clnn_mlp *)0x1;
+        CLNN_ASSERT_STATUS(clnn_mlp_create(clnn_test_ctx, &spec, &train, 4, &mlp),
+                           CLNN_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(clnn_context_last_error(clnn_test_ctx), shown[i]));
+        assert_ptr_equal(mlp, (clnn_mlp *)0x1);
+    }
+}
+
+/* Health thresholds that are NaN or negative are refused before the step runs. */
+static void test_health_options_errors(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec;
+    small_spec(&spec, CLNN_MLP_LOSS_CROSS_ENTROPY, 3);
+    clnn_mlp *mlp = make_mlp(&spec, NULL, 4);
+    float x[4 * 6];
+    int32_t labels[4];
+    fixed_batch(x, labels, 4, 0);
+    static float before[4096], after[4096];
+    size_t n = snapshot(mlp, before, 4096);
+    clnn_mlp_health health;
+    memset(&health, 0x5a, sizeof health);
+    clnn_mlp_health untouched = health;
+    static const float bad[][2] = {{NAN, 1e3f}, {-1e-3f, 1e3f}, {1e-3f, NAN}, {1e-3f, -1.0f}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        clnn_mlp_health_options options;
+        CLNN_ASSERT_OK(clnn_mlp_health_options_init(&options));
+        options.vanishing_ratio = bad[i][0];
+        options.exploding_norm = bad[i][1];
+        CLNN_ASSERT_STATUS(
+            clnn_mlp_train_step_health(mlp, x, labels, 4, &options, NULL, &health),
+            CLNN_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(clnn_context_last_error(clnn_test_ctx),
+                               i < 2 ? "vanishing_ratio" : "exploding_norm"));
+        CLNN_ASSERT_STATUS(clnn_mlp_probe_health(mlp, x, labels, 4, &options, &health),
+                           CLNN_ERR_INVALID_ARGUMENT);
+    }
+    assert_memory_equal(&health, &untouched, sizeof health);
+    uint64_t step = 99;
+    CLNN_ASSERT_OK(clnn_mlp_get_step(mlp, &step));
+    assert_int_equal(step, 0);
+    assert_int_equal(snapshot(mlp, after, 4096), n);
+    assert_memory_equal(before, after, n * sizeof *before);
+    clnn_mlp_destroy(mlp);
+}
+
 static int remove_temp_dir(void **state)
 {
     (void)state;
@@ -738,6 +986,10 @@ int main(void)
         cmocka_unit_test(test_vanishing_flag),
         cmocka_unit_test(test_checkpoint_resume_is_exact),
         cmocka_unit_test(test_checkpoint_rejects_damage),
+        cmocka_unit_test(test_checkpoint_cleans_stale_temp_files),
+        cmocka_unit_test(test_checkpoint_bad_optimizer_step),
+        cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_health_options_errors),
         cmocka_unit_test_teardown(test_errors, remove_temp_dir),
     };
     return clnn_test_main("mlp", tests, sizeof tests / sizeof tests[0]);

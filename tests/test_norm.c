@@ -565,13 +565,17 @@ static void act_desc(clnn_activation_desc *d, clnn_activation kind)
 }
 
 static const clnn_activation fused_kinds[] = {CLNN_ACTIVATION_RELU, CLNN_ACTIVATION_LEAKY_RELU,
-                                              CLNN_ACTIVATION_TANH, CLNN_ACTIVATION_GELU,
-                                              CLNN_ACTIVATION_SILU};
+                                              CLNN_ACTIVATION_TANH, CLNN_ACTIVATION_SILU,
+                                              CLNN_ACTIVATION_GELU};
 
+/* The small tier fuses the first four kinds (GELU is fused by test_activation's bias forms):
+ * rusticl 22.3 compiles the CPU forms' float16 batch-norm kernels with GELU fused in about ten
+ * minutes (bn_backward_resident_cols alone 239 s, in its NIR passes; with tanh 13 s). */
 static void test_bn_activation(void **state)
 {
     (void)state;
-    for (size_t k = 0; k < sizeof fused_kinds / sizeof fused_kinds[0]; ++k) {
+    const size_t kinds = sizeof fused_kinds / sizeof fused_kinds[0] - CLNN_TEST_SHAPE(0, 1);
+    for (size_t k = 0; k < kinds; ++k) {
         clnn_activation_desc act;
         act_desc(&act, fused_kinds[k]);
         check_bn_act_case(&act, 64, 37, 1, 0, 1);   /* 2-D */
@@ -582,7 +586,7 @@ static void test_bn_activation(void **state)
     clnn_activation_desc act;
     act_desc(&act, CLNN_ACTIVATION_SILU);
     check_bn_act_case(&act, 2, 3, 10, 0, 1); /* 4-D, serial form, 20 values per channel */
-    act_desc(&act, CLNN_ACTIVATION_GELU);
+    act_desc(&act, CLNN_TEST_SHAPE(CLNN_ACTIVATION_GELU, CLNN_ACTIVATION_TANH));
     check_bn_act_case(&act, 256, 9, 1, 1e4, 1e-2); /* large mean: z needs the exact mean */
     check_bn_act_case(&act, 4, 3, 128, -1e4, 1e-2);
     act_desc(&act, CLNN_ACTIVATION_RELU);

@@ -168,7 +168,13 @@ typedef struct clnn_context_options {
      * CPU, else the first device. */
     const char *device;
     /** Directory of the compiled-program cache. NULL: $CLNN_CACHE_DIR, else $XDG_CACHE_HOME/clnn,
-     * else ~/.cache/clnn. "off" (here or in $CLNN_CACHE_DIR) disables the disk cache. */
+     * else ~/.cache/clnn. "off" (here or in $CLNN_CACHE_DIR) disables the disk cache.
+     * Compiled programs are native code on some drivers, so the directory is a trust boundary:
+     * clnn creates it (and any missing parent) with mode 0700, and does not use a directory
+     * that another user owns or can write, nor one under a directory that a user other than
+     * root owns, or that others can write without the sticky bit (as /tmp has); it then builds
+     * every program, with the reason in clnn_cache_stats::note. An entry file that another
+     * user owns or can write is refused and rebuilt the same way. */
     const char *cache_dir;
     /** Directory to read kernel sources from instead of the embedded copies (kernel
      * development). NULL: $CLNN_KERNEL_DIR, else the embedded kernels. */
@@ -247,6 +253,9 @@ typedef struct clnn_cache_stats {
     unsigned long disk_rejected;    /**< entries found corrupt, truncated or foreign, and rebuilt */
     unsigned long disk_writes;      /**< entries written */
     unsigned long disk_write_errors;/**< entries that could not be written (caching goes on) */
+    /** Why the disk cache is off or the last entry was refused ("" when neither): the cache is a
+     * trust boundary (see clnn_context_options::cache_dir). */
+    char note[256];
 } clnn_cache_stats;
 
 /** @brief Reads the context's program-cache counters. */

@@ -238,6 +238,8 @@ CLNN_API clnn_status clnn_dataset_scale(clnn_dataset *dataset, float divisor);
  * @param seed (input) the run's seed. @param epoch (input) the epoch number.
  * @param n (input) the number of samples (0 allowed: nothing is written).
  * @param perm (output) n indices.
+ * @return CLNN_ERR_SIZE_OVERFLOW when n indices could not fit in memory (n x sizeof(size_t)
+ *         overflows); nothing is written then.
  */
 CLNN_API clnn_status clnn_shuffle_permutation(uint64_t seed, uint64_t epoch, size_t n,
                                               size_t *perm);

@@ -114,7 +114,12 @@ CLNN_API clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x
  * tuned on one device are applied to that device only; a different CPU model, core count, driver
  * version or OpenCL driver (POCL's pthread and basic devices are distinct) is a different device.
  * Each kernel line holds a CLBlast kernel name and every one of its parameters, as
- * CLBlastOverrideParameters() needs them (single precision).
+ * CLBlastOverrideParameters() needs them (single precision). clnn refuses, wherever it first
+ * sees them (parsing, clnn_tuning_set_kernel, formatting, applying), a kernel name CLBlast does
+ * not know, a kernel whose parameters are all 0, and a zero tile, thread or vector size of
+ * Xgemm or XgemmDirect. Identity values are taken as written, without surrounding spaces; one
+ * that holds a carriage return is refused. clnn_tuning_format() writes exactly the records
+ * clnn_tuning_parse() reads back unchanged, and refuses every other.
  * ------------------------------------------------------------------------------------------- */
 
 #define CLNN_TUNING_MAX_KERNELS 8

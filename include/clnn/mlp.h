@@ -61,10 +61,13 @@ typedef struct clnn_mlp_spec {
 } clnn_mlp_spec;
 
 /** @brief Sets a spec with no hidden layer, cross-entropy, Kaiming-normal weights, seed 0, and
- * PyTorch's batch-norm defaults. Add layers with clnn_mlp_spec_add_layer(). */
+ * PyTorch's batch-norm defaults. Add layers with clnn_mlp_spec_add_layer().
+ * @return CLNN_ERR_INVALID_SHAPE when @p inputs or @p outputs is 0, CLNN_ERR_SIZE_OVERFLOW above
+ *         CLNN_MAX_ELEMENTS; @p spec is unchanged then. */
 CLNN_API clnn_status clnn_mlp_spec_init(clnn_mlp_spec *spec, size_t inputs, size_t outputs);
 
-/** @brief Appends a hidden layer of @p width units with the activation's PyTorch defaults. */
+/** @brief Appends a hidden layer of @p width units (>= 1) with the activation's PyTorch defaults
+ * and a @p dropout probability in [0, 1). Values outside are refused here, @p spec unchanged. */
 CLNN_API clnn_status clnn_mlp_spec_add_layer(clnn_mlp_spec *spec, size_t width,
                                              clnn_activation activation, int batch_norm,
                                              float dropout);
@@ -93,6 +96,8 @@ typedef struct clnn_mlp clnn_mlp;
  * @param train (input) optimiser and clipping; NULL for clnn_mlp_train_options_init()'s.
  * @param max_batch (input) the largest batch, >= 1 (batch norm needs batches of >= 2 to train).
  * @param mlp (output) the new model; unchanged on failure.
+ * @return CLNN_ERR_SIZE_OVERFLOW when a layer's weights (width x inputs) or activations
+ *         (max_batch x width) would exceed CLNN_MAX_ELEMENTS; the message names the layer.
  */
 CLNN_API clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spec,
                                      const clnn_mlp_train_options *train, size_t max_batch,
@@ -176,9 +181,9 @@ typedef struct clnn_mlp_layer_health {
 /** Thresholds of the vanishing and exploding flags. */
 typedef struct clnn_mlp_health_options {
     float vanishing_ratio; /**< flag vanishing when first/last weight-gradient norm is below this
-                                (default 1e-3) */
+                                (default 1e-3); finite, >= 0 */
     float exploding_norm;  /**< flag exploding when a weight-gradient norm exceeds this
-                                (default 1e3) or is not finite */
+                                (default 1e3) or is not finite; >= 0 (+Inf allowed) */
 } clnn_mlp_health_options;
 
 /** The model's health on one batch. */

@@ -34,6 +34,11 @@ extern int clnn_test_small_tier;
 /* A size (or count of repetitions) declared for both tiers: full, or small in the small tier. */
 #define CLNN_TEST_SHAPE(full, small) (clnn_test_small_tier ? (small) : (full))
 
+/* Loads the OpenCL implementations (the first clGetPlatformIDs) with LeakSanitizer's tracking
+ * off, as clnn_test_main does first: some ICDs keep allocations from their initialisers for the
+ * life of the process. Child processes that skip clnn_test_main call it themselves. */
+void clnn_test_load_opencl(void);
+
 /* Runs tests on every selected device; returns the number of failures (0: all passed). */
 int clnn_test_main(const char *suite, const struct CMUnitTest *tests, size_t count);
 #define CLNN_TEST_MAIN(suite, tests)                                                               \
