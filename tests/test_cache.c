@@ -284,32 +284,6 @@ static int cache_build_child(void)
     return ok ? 0 : 2;
 }
 
-/* A pid that no process has now: a child that has exited and been reaped. */
-static long dead_pid(void)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(0);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return (long)pid;
-}
-
-/* Creates dir/name, last modified ten minutes ago (or now, with fresh). */
-static void make_old_file(const char *dir, const char *name, int fresh)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs("partial", f);
-    fclose(f);
-    struct timespec times[2] = {{time(NULL) - (fresh ? 0 : 600), 0}, {0, 0}};
-    times[1] = times[0];
-    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
-}
-
 /* Temporary entries of writers killed before their rename are removed by the next write, for any
  * entry; a live writer's, a fresh one and other names stay. */
 static void test_stale_temp_files(void **state)
@@ -321,7 +295,7 @@ static void test_stale_temp_files(void **state)
     char names[8][512];
     assert_int_equal(list_entries(dir, names, 8), 1);
     assert_int_equal(unlink(names[0]), 0); /* so that the next build writes again */
-    long dead = dead_pid(), alive = (long)getppid();
+    long dead = clnn_test_dead_pid(), alive = (long)getppid();
     char stale[2][96], kept[4][96];
     snprintf(stale[0], 96, "%s.%ld.0.tmp", strrchr(names[0], '/') + 1, dead);
     snprintf(stale[1], 96, "0123456789abcdef.clbin.%ld.5.tmp", dead);
@@ -330,9 +304,9 @@ static void test_stale_temp_files(void **state)
     snprintf(kept[2], 96, "notes.%ld.0.tmp", dead);
     snprintf(kept[3], 96, "0123456789abcdef.clbin.%ld.8.tmp", dead);
     for (int i = 0; i < 2; ++i)
-        make_old_file(dir, stale[i], 0);
+        clnn_test_make_aged_file(dir, stale[i], 600);
     for (int i = 0; i < 4; ++i)
-        make_old_file(dir, kept[i], i == 3);
+        clnn_test_make_aged_file(dir, kept[i], i == 3 ? 0 : 600);
     clnn_cache_stats stats = build_once(dir);
     assert_int_equal(stats.disk_writes, 1);
     for (int i = 0; i < 6; ++i) {

@@ -714,34 +714,6 @@ static void test_checkpoint_rejects_damage(void **state)
     clnn_mlp_destroy(mlp);
 }
 
-/* A pid that no process has now: a child that has exited and been reaped. */
-static long dead_pid(void)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(0);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return (long)pid;
-}
-
-/* Creates dir/name, last modified `age` seconds ago. */
-static void make_temp_file(const char *dir, const char *name, int age)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%.255s/%.800s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs("partial", f);
-    fclose(f);
-    struct timeval times[2];
-    gettimeofday(&times[0], NULL);
-    times[0].tv_sec -= age;
-    times[1] = times[0];
-    assert_int_equal(utimes(path, times), 0);
-}
-
 static int file_exists(const char *dir, const char *name)
 {
     char path[1100];
@@ -759,7 +731,7 @@ static void test_checkpoint_cleans_stale_temp_files(void **state)
     clnn_mlp *mlp = make_mlp(&spec, NULL, 4);
     char path[512];
     checkpoint_path(path, sizeof path, "stale.ckpt");
-    long dead = dead_pid(), alive = (long)getppid();
+    long dead = clnn_test_dead_pid(), alive = (long)getppid();
     struct {
         char name[96];
         int removed;
@@ -773,10 +745,11 @@ static void test_checkpoint_cleans_stale_temp_files(void **state)
     snprintf(files[6].name, 96, "stale.ckpt.%ld.0.tmp.keep", dead), files[6].removed = 0;
     snprintf(files[7].name, 96, "stale.ckpt.0%ld.0.tmp", dead), files[7].removed = 0;
     for (size_t i = 0; i < 8; ++i)
-        make_temp_file(temp_dir, files[i].name, 600);
+        clnn_test_make_aged_file(temp_dir, files[i].name, 600);
     char fresh[96];
     snprintf(fresh, sizeof fresh, "stale.ckpt.%ld.3.tmp", dead);
-    make_temp_file(temp_dir, fresh, 0); /* a writer may be at work in another PID namespace */
+    /* a writer may be at work in another PID namespace */
+    clnn_test_make_aged_file(temp_dir, fresh, 0);
 
     CLNN_ASSERT_OK(clnn_mlp_save(mlp, path, NULL, 0));
     for (size_t i = 0; i < 8; ++i)

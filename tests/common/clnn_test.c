@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -199,6 +202,30 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void clnn_test_remove_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+long clnn_test_dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return (long)pid;
+}
+
+void clnn_test_make_aged_file(const char *dir, const char *name, int age_seconds)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%.255s/%.800s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    struct timespec times[2] = {{time(NULL) - age_seconds, 0}, {0, 0}};
+    times[1] = times[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
 }
 
 /* ---- running on every device ------------------------------------------------------------------- */

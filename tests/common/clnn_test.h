@@ -91,5 +91,9 @@ void clnn_test_assert_close_f(const char *what, const float *got, const float *r
 void clnn_test_make_temp_dir(char *path, size_t size);
 /* Removes a directory tree made by clnn_test_make_temp_dir. */
 void clnn_test_remove_tree(const char *path);
+/* A pid that no process has now: a child that has exited and been reaped. */
+long clnn_test_dead_pid(void);
+/* Creates dir/name holding a few bytes, last modified age_seconds ago (stale temp files). */
+void clnn_test_make_aged_file(const char *dir, const char *name, int age_seconds);
 
 #endif
