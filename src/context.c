@@ -195,7 +195,7 @@ clnn_status clnn_device_get_info(size_t index, clnn_device_info *info)
 
 /* ---- device selection -------------------------------------------------------------------------- */
 
-static int contains_ignoring_case(const char *haystack, const char *needle)
+int clnn_contains_ignoring_case(const char *haystack, const char *needle)
 {
     size_t n = strlen(needle);
     for (; *haystack; ++haystack) {
@@ -236,10 +236,10 @@ static int select_visit(const clnn_device_info *info, void *user)
         else if (s->has_index)
             match = info->index == s->index;
         else
-            match = contains_ignoring_case(info->device_name, s->selector) ||
-                    contains_ignoring_case(info->platform_name, s->selector) ||
-                    contains_ignoring_case(info->platform_vendor, s->selector) ||
-                    contains_ignoring_case(info->device_vendor, s->selector);
+            match = clnn_contains_ignoring_case(info->device_name, s->selector) ||
+                    clnn_contains_ignoring_case(info->platform_name, s->selector) ||
+                    clnn_contains_ignoring_case(info->platform_vendor, s->selector) ||
+                    clnn_contains_ignoring_case(info->device_vendor, s->selector);
         if (match && !s->found) {
             s->chosen = *info;
             s->found = 1;

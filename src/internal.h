@@ -61,6 +61,9 @@ static inline int clnn_cpu_forms(const clnn_context *ctx)
     return ctx->profile.forms == CLNN_KERNEL_FORMS_CPU;
 }
 
+/* 1 when needle occurs in haystack, letters compared without case ("" occurs everywhere). */
+int clnn_contains_ignoring_case(const char *haystack, const char *needle);
+
 /* Makes the device profile of info with the requested forms (AUTO: CLNN_KERNEL_FORMS, else the
  * profile's choice), and the build options that pass it to the kernels. */
 clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms requested,

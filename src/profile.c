@@ -51,26 +51,13 @@ static const quirk quirks[] = {
      "the process aborts"},
 };
 
-static int contains_ignoring_case(const char *haystack, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *haystack; ++haystack) {
-        size_t i = 0;
-        while (i < n && haystack[i] && (haystack[i] | 0x20) == (needle[i] | 0x20))
-            ++i;
-        if (i == n)
-            return 1;
-    }
-    return n == 0;
-}
-
 static int quirk_applies(const quirk *q, const clnn_device_info *info)
 {
-    return contains_ignoring_case(info->platform_name, q->platform) &&
+    return clnn_contains_ignoring_case(info->platform_name, q->platform) &&
            strncmp(info->driver_version, q->driver, strlen(q->driver)) == 0;
 }
 
-/* ---- the profile ------------------------------------------------------------------------------- */
+/* ---- the profile ----------------------------------------------------------------------------- */
 
 /* Parses CLNN_KERNEL_FORMS ("cpu", "gpu", "auto"; unset or empty: auto). */
 static clnn_status forms_from_environment(clnn_kernel_forms *forms)
@@ -134,7 +121,8 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
 
     /* The kernels' view of the profile (kernels/common.h): CLNN_CPU_FORMS selects the CPU forms'
      * helpers (one-piece wide stores), CLNN_USE_PREFETCH their prefetch. */
-    int n = snprintf(build_options, size, "%s%s", forms == CLNN_KERNEL_FORMS_CPU ? " -DCLNN_CPU_FORMS" : "",
+    int n = snprintf(build_options, size, "%s%s",
+                     forms == CLNN_KERNEL_FORMS_CPU ? " -DCLNN_CPU_FORMS" : "",
                      profile->prefetch ? " -DCLNN_USE_PREFETCH" : "");
     if (n < 0 || (size_t)n >= size)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "device profile build options too long");

@@ -108,7 +108,8 @@ int main(int argc, char **argv)
         double setup = tool_now() - t0;
         clnn_device_profile profile;
         if (status == CLNN_SUCCESS && clnn_context_get_profile(ctx, &profile) == CLNN_SUCCESS) {
-            printf("  kernel forms      %s%s (quirks: %s)\n", clnn_kernel_forms_string(profile.forms),
+            printf("  kernel forms      %s%s (quirks: %s)\n",
+                   clnn_kernel_forms_string(profile.forms),
                    profile.forms_overridden ? ", overridden" : "",
                    profile.quirks[0] ? profile.quirks : "none");
             printf("  subnormal floats  %s\n", profile.denormals ? "kept" : "may be flushed to 0");
@@ -132,7 +133,8 @@ int main(int argc, char **argv)
             status = tool_copy_bandwidth(ctx, size, 7, &gbps);
         ++checked;
         if (status == CLNN_SUCCESS) {
-            printf("  self-check        PASS in both forms (context + build + run %.3f s)\n", setup);
+            printf("  self-check        PASS in both forms (context + build + run %.3f s)\n",
+                   setup);
             printf("  copy bandwidth    %.1f GB/s (clnn_tensor_copy, %zu floats, read + write)\n",
                    gbps, size);
         } else {

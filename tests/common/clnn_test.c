@@ -228,7 +228,8 @@ void clnn_test_make_aged_file(const char *dir, const char *name, int age_seconds
     assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
 }
 
-/* ---- running on every device ------------------------------------------------------------------- */
+/* ---- running on every device -------------------------------------------------------------------
+ */
 
 static const char *selectors[64];
 static size_t selector_count;
@@ -248,7 +249,8 @@ static size_t test_forms(clnn_kernel_forms forms[2])
     size_t count = 0;
     char list[64];
     snprintf(list, sizeof list, "%s", env);
-    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         clnn_kernel_forms f = strcmp(tok, "cpu") == 0   ? CLNN_KERNEL_FORMS_CPU
                               : strcmp(tok, "gpu") == 0 ? CLNN_KERNEL_FORMS_GPU
                                                         : CLNN_KERNEL_FORMS_AUTO;
