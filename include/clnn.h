@@ -37,6 +37,7 @@
 #include "clnn/clip.h"
 #include "clnn/dense.h"
 #include "clnn/data.h"
+#include "clnn/network.h"
 #include "clnn/mlp.h"
 
 #endif /* CLNN_H */

@@ -1,7 +1,7 @@
 /*
  * Core kernels: fill, the copies that clnn_tensor_copy uses (float4 per work-item; 16 floats on
- * CPU devices) and that benchmarks take as the device's copy bandwidth, and the known-answer
- * self-check.
+ * CPU devices) and that benchmarks take as the device's copy bandwidth, elementwise addition,
+ * and the known-answer self-check.
  */
 #include "common.h"
 
@@ -37,6 +37,16 @@ __kernel void clnn_fill(__global float *dst, float value, uint n)
     if (i * 4u >= n)
         return;
     clnn_store4((float4)(value), dst, i, n);
+}
+
+/* y[i] = a[i] + b[i], 4 elements per work-item; y may be a or b (residual additions and
+ * gradient accumulation in the network engine). */
+__kernel void clnn_add(__global float *y, __global const float *a, __global const float *b, uint n)
+{
+    uint i = (uint)get_global_id(0);
+    if (i * 4u >= n)
+        return;
+    clnn_store4(clnn_load4(a, i, n) + clnn_load4(b, i, n), y, i, n);
 }
 
 /* y[i] = x[i] * x[i] + i; the host chooses x so that the result is exact in float. */

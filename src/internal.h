@@ -52,6 +52,7 @@ struct clnn_tensor {
     size_t dims[CLNN_MAX_DIMS];
     size_t count;
     size_t capacity; /* elements the buffer holds (>= count) */
+    clnn_dtype dtype;
 };
 
 /* 1 when the context's ops take their CPU forms (the device profile decides; never test the
@@ -98,8 +99,10 @@ const char *clnn_cl_error_name(cl_int code);
 
 /* ctx is not NULL. */
 clnn_status clnn_check_context(const clnn_context *ctx, const char *function);
-/* t is not NULL and belongs to ctx. */
+/* t is not NULL, belongs to ctx and holds floats. */
 clnn_status clnn_check_tensor(clnn_context *ctx, const clnn_tensor *t, const char *name);
+/* t is not NULL, belongs to ctx and holds int32 values (labels). */
+clnn_status clnn_check_int32_tensor(clnn_context *ctx, const clnn_tensor *t, const char *name);
 /* t and u have the same rank and sizes. */
 clnn_status clnn_check_same_shape(clnn_context *ctx, const clnn_tensor *t, const char *t_name,
                                   const clnn_tensor *u, const char *u_name);

@@ -170,14 +170,29 @@ clnn_status clnn_check_finite(clnn_context *ctx, float value, const char *name)
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_check_tensor(clnn_context *ctx, const clnn_tensor *t, const char *name)
+static clnn_status check_typed(clnn_context *ctx, const clnn_tensor *t, const char *name,
+                               clnn_dtype dtype)
 {
     if (!t)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "tensor %s is NULL", name);
     if (ctx && t->ctx != ctx)
         return clnn_error(ctx, CLNN_ERR_CONTEXT_MISMATCH,
                           "tensor %s belongs to another clnn context", name);
+    if (t->dtype != dtype)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "tensor %s holds %s; %s expected", name,
+                          t->dtype == CLNN_DTYPE_INT32 ? "int32 values" : "floats",
+                          dtype == CLNN_DTYPE_INT32 ? "int32 values" : "floats");
     return CLNN_SUCCESS;
+}
+
+clnn_status clnn_check_tensor(clnn_context *ctx, const clnn_tensor *t, const char *name)
+{
+    return check_typed(ctx, t, name, CLNN_DTYPE_FLOAT32);
+}
+
+clnn_status clnn_check_int32_tensor(clnn_context *ctx, const clnn_tensor *t, const char *name)
+{
+    return check_typed(ctx, t, name, CLNN_DTYPE_INT32);
 }
 
 void clnn_format_shape(char *buf, size_t size, int ndim, const size_t *dims)

@@ -1,6 +1,7 @@
 /*
- * Float32 device tensors: allocation, wrapping a caller's buffer, host transfers, fill, copy and
- * shape changes. Shapes are validated here once, and by each op against its operands.
+ * Device tensors of floats (and of int32 class labels): allocation, wrapping a caller's buffer,
+ * host transfers, fill, copy and shape changes. Shapes are validated here once, and by each op
+ * against its operands.
  */
 #include "internal.h"
 
@@ -95,10 +96,13 @@ clnn_status clnn_tensor_destroy(clnn_tensor *tensor)
 }
 
 static clnn_status check_transfer(const clnn_tensor *tensor, const void *host, size_t count,
-                                  const char *function)
+                                  clnn_dtype dtype, const char *function)
 {
     if (!tensor)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: tensor is NULL", function);
+    if (tensor->dtype != dtype)
+        return clnn_error(tensor->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: the tensor holds %s",
+                          function, tensor->dtype == CLNN_DTYPE_INT32 ? "int32 values" : "floats");
     if (!host)
         return clnn_error(tensor->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: host is NULL", function);
     if (count != tensor->count)
@@ -110,7 +114,7 @@ static clnn_status check_transfer(const clnn_tensor *tensor, const void *host, s
 
 clnn_status clnn_tensor_upload(clnn_tensor *tensor, const float *host, size_t count)
 {
-    clnn_status status = check_transfer(tensor, host, count, "clnn_tensor_upload");
+    clnn_status status = check_transfer(tensor, host, count, CLNN_DTYPE_FLOAT32, "clnn_tensor_upload");
     if (status != CLNN_SUCCESS)
         return status;
     CLNN_CL_CHECK(tensor->ctx,
@@ -122,7 +126,7 @@ clnn_status clnn_tensor_upload(clnn_tensor *tensor, const float *host, size_t co
 
 clnn_status clnn_tensor_download(const clnn_tensor *tensor, float *host, size_t count)
 {
-    clnn_status status = check_transfer(tensor, host, count, "clnn_tensor_download");
+    clnn_status status = check_transfer(tensor, host, count, CLNN_DTYPE_FLOAT32, "clnn_tensor_download");
     if (status != CLNN_SUCCESS)
         return status;
     CLNN_CL_CHECK(tensor->ctx,
@@ -132,10 +136,60 @@ clnn_status clnn_tensor_download(const clnn_tensor *tensor, float *host, size_t 
     return CLNN_SUCCESS;
 }
 
+clnn_status clnn_tensor_create_int32(clnn_context *ctx, int ndim, const size_t *dims,
+                                     clnn_tensor **tensor)
+{
+    clnn_tensor *made = NULL;
+    clnn_status status = clnn_tensor_create(ctx, ndim, dims, &made);
+    if (status != CLNN_SUCCESS)
+        return status;
+    made->dtype = CLNN_DTYPE_INT32; /* 4 bytes per element, as floats */
+    *tensor = made;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_upload_int32(clnn_tensor *tensor, const int32_t *host, size_t count)
+{
+    clnn_status status =
+        check_transfer(tensor, host, count, CLNN_DTYPE_INT32, "clnn_tensor_upload_int32");
+    if (status != CLNN_SUCCESS)
+        return status;
+    CLNN_CL_CHECK(tensor->ctx,
+                  clEnqueueWriteBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
+                                       count * sizeof(int32_t), host, 0, NULL, NULL),
+                  "clEnqueueWriteBuffer");
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_download_int32(const clnn_tensor *tensor, int32_t *host, size_t count)
+{
+    clnn_status status =
+        check_transfer(tensor, host, count, CLNN_DTYPE_INT32, "clnn_tensor_download_int32");
+    if (status != CLNN_SUCCESS)
+        return status;
+    CLNN_CL_CHECK(tensor->ctx,
+                  clEnqueueReadBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
+                                      count * sizeof(int32_t), host, 0, NULL, NULL),
+                  "clEnqueueReadBuffer");
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_get_dtype(const clnn_tensor *tensor, clnn_dtype *dtype)
+{
+    if (!tensor || !dtype)
+        return clnn_error(tensor ? tensor->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tensor_get_dtype: %s is NULL", tensor ? "dtype" : "tensor");
+    *dtype = tensor->dtype;
+    return CLNN_SUCCESS;
+}
+
 clnn_status clnn_tensor_fill(clnn_tensor *tensor, float value)
 {
     if (!tensor)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_fill: tensor is NULL");
+    clnn_status checked = clnn_check_tensor(tensor->ctx, tensor, "tensor");
+    if (checked != CLNN_SUCCESS)
+        return checked;
     cl_kernel kernel;
     clnn_status status = clnn_get_kernel(tensor->ctx, "core.cl", NULL, "clnn_fill", &kernel);
     if (status != CLNN_SUCCESS)
@@ -150,7 +204,9 @@ clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
     if (!dst)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_copy: dst is NULL");
     clnn_context *ctx = dst->ctx;
-    clnn_status status = clnn_check_tensor(ctx, src, "src");
+    clnn_status status = clnn_check_tensor(ctx, dst, "dst");
+    if (status == CLNN_SUCCESS)
+        status = clnn_check_tensor(ctx, src, "src");
     if (status != CLNN_SUCCESS)
         return status;
     if (dst->count != src->count)

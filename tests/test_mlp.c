@@ -579,6 +579,54 @@ static uint32_t crc32_of(const unsigned char *p, size_t n)
 /* A well-formed checkpoint whose optimiser step the optimiser refuses (2^53 and above) is
  * refused before the model changes (found by fuzz/fuzz_checkpoint.c: the parameters were already
  * uploaded when clnn_optimizer_set_step failed). */
+/* tests/data/mlp_v1.ckpt: a format 1 checkpoint written by clnn's MLP engine before it was built
+ * on the network engine (commit e208221, POCL pthread): an MLP 3 -> 4 (tanh, batch norm, dropout
+ * 0.25) -> 3 (SiLU) -> 2, seed 1234, Adam, three steps on the batch below, user bytes
+ * "clnn-train v1". The outputs are what that engine predicted for the batch after the steps. */
+static void test_checkpoint_format_1_loads(void **state)
+{
+    (void)state;
+    clnn_mlp_spec spec;
+    CLNN_ASSERT_OK(clnn_mlp_spec_init(&spec, 3, 2));
+    CLNN_ASSERT_OK(clnn_mlp_spec_add_layer(&spec, 4, CLNN_ACTIVATION_TANH, 1, 0.25f));
+    CLNN_ASSERT_OK(clnn_mlp_spec_add_layer(&spec, 3, CLNN_ACTIVATION_SILU, 0, 0.0f));
+    spec.seed = 99; /* the file's seed is adopted */
+    clnn_mlp *mlp = NULL;
+    CLNN_ASSERT_OK(clnn_mlp_create(clnn_test_ctx, &spec, NULL, 4, &mlp));
+    char user[32] = {0};
+    size_t user_size = 0;
+    CLNN_ASSERT_OK(clnn_mlp_load(mlp, CLNN_TEST_DATA_DIR "/mlp_v1.ckpt", user, sizeof user,
+                                 &user_size));
+    assert_int_equal(user_size, 13);
+    assert_memory_equal(user, "clnn-train v1", 13);
+    uint64_t step = 0;
+    CLNN_ASSERT_OK(clnn_mlp_get_step(mlp, &step));
+    assert_int_equal(step, 3);
+    clnn_mlp_spec adopted;
+    CLNN_ASSERT_OK(clnn_mlp_get_spec(mlp, &adopted));
+    assert_int_equal(adopted.seed, 1234);
+    float x[12], out[8];
+    for (int i = 0; i < 12; ++i)
+        x[i] = (float)((i * 7) % 11) / 5.0f - 1.0f;
+    CLNN_ASSERT_OK(clnn_mlp_predict(mlp, x, 4, out));
+    static const double expected[8] = {-0.0170013122, -0.10819263,  -0.923689365, 0.723240077,
+                                       -0.98616612,   0.747609556, -1.03874111,  0.768571496};
+    /* float32 inference through three layers on another device than the one that wrote the
+     * expected values: a few ulp per op, far below 1e-4 of the outputs' size (about 1). */
+    clnn_test_assert_close("format 1 checkpoint predictions", out, expected, 8, 1e-4, 1e-5);
+    /* A model of another shape refuses it, untouched. */
+    clnn_mlp_spec other = spec;
+    other.hidden[1].width = 5;
+    clnn_mlp *wrong = NULL;
+    CLNN_ASSERT_OK(clnn_mlp_create(clnn_test_ctx, &other, NULL, 4, &wrong));
+    CLNN_ASSERT_STATUS(clnn_mlp_load(wrong, CLNN_TEST_DATA_DIR "/mlp_v1.ckpt", NULL, 0, NULL),
+                       CLNN_ERR_MISMATCH);
+    CLNN_ASSERT_OK(clnn_mlp_get_step(wrong, &step));
+    assert_int_equal(step, 0);
+    clnn_mlp_destroy(wrong);
+    clnn_mlp_destroy(mlp);
+}
+
 static void test_checkpoint_bad_optimizer_step(void **state)
 {
     (void)state;
@@ -961,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_rejects_damage),
         cmocka_unit_test(test_checkpoint_cleans_stale_temp_files),
         cmocka_unit_test(test_checkpoint_bad_optimizer_step),
+        cmocka_unit_test(test_checkpoint_format_1_loads),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_health_options_errors),
         cmocka_unit_test_teardown(test_errors, remove_temp_dir),

@@ -322,6 +322,30 @@ CLNN_API clnn_status clnn_tensor_get_buffer(const clnn_tensor *tensor, cl_mem *b
 /** @brief The context the tensor belongs to. */
 CLNN_API clnn_status clnn_tensor_get_context(const clnn_tensor *tensor, clnn_context **ctx);
 
+/** The element type of a tensor. Ops take float32 tensors; int32 ones hold class labels. */
+typedef enum clnn_dtype {
+    CLNN_DTYPE_FLOAT32, /**< every tensor made by clnn_tensor_create() or wrapped */
+    CLNN_DTYPE_INT32,   /**< made by clnn_tensor_create_int32(): class labels */
+    CLNN_DTYPE_COUNT
+} clnn_dtype;
+
+/** @brief Creates an int32 tensor (class labels for the losses and the network engine); float
+ * ops refuse it with CLNN_ERR_INVALID_ARGUMENT. */
+CLNN_API clnn_status clnn_tensor_create_int32(clnn_context *ctx, int ndim, const size_t *dims,
+                                              clnn_tensor **tensor);
+
+/** @brief Copies @p count int32 values (the tensor's element count) from the host into an int32
+ * tensor; returns when the host array may be reused. */
+CLNN_API clnn_status clnn_tensor_upload_int32(clnn_tensor *tensor, const int32_t *host,
+                                              size_t count);
+
+/** @brief Copies an int32 tensor's @p count values (its element count) to the host. */
+CLNN_API clnn_status clnn_tensor_download_int32(const clnn_tensor *tensor, int32_t *host,
+                                                size_t count);
+
+/** @brief The tensor's element type. */
+CLNN_API clnn_status clnn_tensor_get_dtype(const clnn_tensor *tensor, clnn_dtype *dtype);
+
 /** @} */
 
 #ifdef __cplusplus

@@ -1,0 +1,200 @@
+/*
+ * The residual block kind: y = f(body(x) + skip(x)), where the body is a sequence of layers
+ * (src/layer.c) one nesting level deeper, and the skip is x itself or a dense projection of it
+ * to the body's output shape. Backward splits the gradient g = f'(s) dy: the skip's share goes
+ * into the block's input gradient first (copied, added, or through the projection), then the
+ * body's backward accumulates onto it.
+ */
+#include "layer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct residual_impl {
+    clnn_sequence body;
+    clnn_layer_spec end;      /* the closing record: skip and activation */
+    clnn_layer *projection;   /* a dense layer, or NULL for the identity */
+    clnn_tensor *projected;   /* (batch, out): the projection's output */
+    clnn_tensor *sum;         /* (batch, out): body + skip, kept when f is not the identity */
+} residual_impl;
+
+clnn_sequence *clnn_residual_body(clnn_layer *layer)
+{
+    return &((residual_impl *)layer->impl)->body;
+}
+
+clnn_layer *clnn_residual_projection(clnn_layer *layer)
+{
+    return ((residual_impl *)layer->impl)->projection;
+}
+
+static void format(char *buf, size_t size, const clnn_shape *s)
+{
+    clnn_format_shape(buf, size, s->ndim, s->dims);
+}
+
+/* Builds the block from records [begin, close]: BEGIN, the body, END. With create 0 only the
+ * shapes and the workspace sizes are worked out. */
+clnn_status clnn_residual_setup(clnn_layer *layer, const clnn_layer_spec *spec, size_t begin,
+                                size_t close, clnn_layer_env *env, clnn_workspace_level *workspace,
+                                int create, clnn_shape *out)
+{
+    clnn_context *ctx = env->ctx;
+    if (close <= begin + 1)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "a residual block has an empty body");
+    if (env->depth + 1 > CLNN_NETWORK_MAX_DEPTH)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "residual blocks are nested deeper than %d", CLNN_NETWORK_MAX_DEPTH);
+    const clnn_layer_spec *end = &spec[close];
+    residual_impl scratch, *impl = &scratch;
+    memset(&scratch, 0, sizeof scratch);
+    if (create) {
+        impl = calloc(1, sizeof *impl);
+        if (!impl)
+            return clnn_error(ctx, CLNN_ERR_HOST_MEMORY, "out of memory creating a residual block");
+        layer->impl = impl;
+    }
+    impl->end = *end;
+    env->depth++;
+    clnn_shape body_out;
+    clnn_status status = clnn_sequence_build(&impl->body, spec, begin + 1, close, &layer->in, env,
+                                             workspace, create, &body_out);
+    env->depth--;
+    if (!create)
+        clnn_sequence_destroy(&impl->body);
+    if (status != CLNN_SUCCESS)
+        return status;
+
+    int same = body_out.ndim == layer->in.ndim &&
+               memcmp(body_out.dims, layer->in.dims, sizeof(size_t) * (size_t)body_out.ndim) == 0;
+    char a[64], b[64];
+    format(a, sizeof a, &layer->in);
+    format(b, sizeof b, &body_out);
+    if (end->skip == CLNN_RESIDUAL_IDENTITY && !same)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "a residual block's body turns (%s) into (%s); an identity skip needs "
+                          "the same shape (use a projection)",
+                          a, b);
+    if (end->skip == CLNN_RESIDUAL_PROJECTION && (layer->in.ndim != 1 || body_out.ndim != 1))
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "a residual projection from (%s) to (%s): projections of 4-D "
+                          "activations need a 1x1 convolution, which clnn does not have yet",
+                          a, b);
+    if ((int)end->skip < 0 || end->skip >= CLNN_RESIDUAL_SKIP_COUNT)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "a residual block has unknown skip %d",
+                          (int)end->skip);
+    status = clnn_activation_desc_check(&end->activation);
+    if (status != CLNN_SUCCESS)
+        return clnn_error(ctx, status, "residual block: %s", clnn_context_last_error(NULL));
+    *out = body_out;
+    if (end->skip == CLNN_RESIDUAL_PROJECTION) {
+        clnn_layer_spec dense;
+        clnn_layer_spec_init(&dense, CLNN_LAYER_DENSE);
+        dense.units = body_out.dims[0];
+        clnn_shape projected;
+        status = clnn_layer_dense.check(ctx, &dense, &layer->in, &projected);
+        if (status == CLNN_SUCCESS && create) {
+            impl->projection = calloc(1, sizeof *impl->projection);
+            if (!impl->projection)
+                return clnn_error(ctx, CLNN_ERR_HOST_MEMORY,
+                                  "out of memory creating a residual block");
+            clnn_layer *p = impl->projection;
+            p->kind = &clnn_layer_dense;
+            p->spec = dense;
+            p->ctx = ctx;
+            p->in = layer->in;
+            p->out = projected;
+            status = clnn_layer_dense.setup(p, env);
+            if (status == CLNN_SUCCESS)
+                status = clnn_layer_tensor(ctx, env->max_batch, out, &impl->projected);
+        }
+        clnn_layer noted = {.spec = dense};
+        clnn_layer_env_note(env, &noted);
+    }
+    if (status == CLNN_SUCCESS && create && end->activation.kind != CLNN_ACTIVATION_IDENTITY)
+        status = clnn_layer_tensor(ctx, env->max_batch, out, &impl->sum);
+    return status;
+}
+
+static clnn_status residual_forward(clnn_layer *layer, const clnn_pass *pass,
+                                    const clnn_tensor *x, clnn_tensor *y)
+{
+    residual_impl *impl = layer->impl;
+    clnn_context *ctx = layer->ctx;
+    clnn_status status = clnn_sequence_forward(&impl->body, pass, x);
+    const clnn_tensor *skip = x;
+    if (status == CLNN_SUCCESS && impl->projection) {
+        status = clnn_layer_dense.forward(impl->projection, pass, x, impl->projected);
+        skip = impl->projected;
+    }
+    clnn_tensor *body = clnn_sequence_output(&impl->body);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!impl->sum)
+        return clnn_add_tensors(ctx, body, skip, y);
+    status = clnn_add_tensors(ctx, body, skip, impl->sum);
+    if (status == CLNN_SUCCESS)
+        status = clnn_activation_forward(ctx, &impl->end.activation, impl->sum, y);
+    return status;
+}
+
+static clnn_status residual_backward(clnn_layer *layer, const clnn_pass *pass,
+                                     const clnn_tensor *x, const clnn_tensor *y, clnn_tensor *dy,
+                                     clnn_tensor *dx, float dx_beta)
+{
+    (void)y;
+    residual_impl *impl = layer->impl;
+    clnn_context *ctx = layer->ctx;
+    clnn_status status = CLNN_SUCCESS;
+    if (impl->sum) /* dy becomes the gradient of the sum, in place */
+        status = clnn_activation_backward(ctx, &impl->end.activation, impl->sum, dy, 0.0f, dy);
+    /* The skip's share first: the body may overwrite dy. */
+    if (status == CLNN_SUCCESS && impl->projection)
+        status = clnn_layer_dense.backward(impl->projection, pass, x, impl->projected, dy, dx,
+                                           dx_beta);
+    else if (status == CLNN_SUCCESS && dx)
+        status = dx_beta == 0.0f ? clnn_tensor_copy(dx, dy) : clnn_add_tensors(ctx, dx, dy, dx);
+    if (status != CLNN_SUCCESS)
+        return status;
+    clnn_sequence_bind(&impl->body, dy, dx);
+    return clnn_sequence_backward(&impl->body, pass, x, 1.0f);
+}
+
+static clnn_status residual_set_batch(clnn_layer *layer, size_t batch)
+{
+    residual_impl *impl = layer->impl;
+    clnn_status status = clnn_sequence_set_batch(&impl->body, batch);
+    if (status == CLNN_SUCCESS && impl->projected)
+        status = clnn_tensor_set_rows(impl->projected, batch);
+    if (status == CLNN_SUCCESS && impl->sum)
+        status = clnn_tensor_set_rows(impl->sum, batch);
+    return status;
+}
+
+static void residual_destroy(clnn_layer *layer)
+{
+    residual_impl *impl = layer->impl;
+    if (!impl)
+        return;
+    clnn_sequence_destroy(&impl->body);
+    if (impl->projection) {
+        clnn_layer_release(impl->projection);
+        free(impl->projection);
+    }
+    clnn_tensor_destroy(impl->projected);
+    clnn_tensor_destroy(impl->sum);
+    free(impl);
+    layer->impl = NULL;
+}
+
+const clnn_layer_kind clnn_layer_residual = {
+    .type = CLNN_LAYER_RESIDUAL_BEGIN,
+    .check = NULL, /* built by clnn_residual_setup from the block's records */
+    .setup = NULL,
+    .forward = residual_forward,
+    .backward = residual_backward,
+    .set_batch = residual_set_batch,
+    .destroy = residual_destroy,
+    .accumulates_dx = 1,
+};
