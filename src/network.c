@@ -573,7 +573,7 @@ clnn_status clnn_network_train_step_tensors(clnn_network *net, const clnn_tensor
     if (status != CLNN_SUCCESS)
         return status;
     if (net->options.loss == CLNN_LOSS_CROSS_ENTROPY) {
-        status = clnn_check_tensor(net->ctx, y, "y");
+        status = clnn_check_int32_tensor(net->ctx, y, "y");
         if (status == CLNN_SUCCESS && y->count != batch)
             status = clnn_error(net->ctx, CLNN_ERR_INVALID_SHAPE,
                                 "%s: y holds %zu labels for a batch of %zu", function, y->count,
