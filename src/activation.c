@@ -485,9 +485,10 @@ static clnn_status bias_backward_rows(clnn_context *ctx, const clnn_activation_d
         return s;
     size_t rows = saved->dims[0], cols = saved->dims[1], per;
     size_t parts = clnn_split_rows(ctx, rows, ACT_CPU_ITEMS_PER_CU, ACT_CPU_MAX_ROWS, &per);
+    size_t parts_most = clnn_split_rows_bound(ctx, rows, ACT_CPU_ITEMS_PER_CU, ACT_CPU_MAX_ROWS);
     cl_mem partials;
-    s = clnn_scratch_buffer(ctx, parts * cols * sizeof(cl_float), "bias gradient partial sums",
-                            &partials);
+    s = clnn_scratch_get(ctx, CLNN_SCRATCH_PARTIALS, parts_most * cols * sizeof(cl_float),
+                         "bias gradient partial sums", &partials);
     if (s != CLNN_SUCCESS)
         return s;
     cl_mem bbuf = bias ? bias->buffer : dbias->buffer;
@@ -502,8 +503,6 @@ static clnn_status bias_backward_rows(clnn_context *ctx, const clnn_activation_d
                                          CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(per_u), CLNN_ARG(p)));
     if (s == CLNN_SUCCESS)
         s = column_sum_launch(ctx, k_sum, partials, parts, cols, dbias->buffer, bias_beta);
-    /* The queue keeps the buffer alive until the kernels using it have finished. */
-    clReleaseMemObject(partials);
     return s;
 }
 
@@ -536,13 +535,15 @@ static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation
         blocks = max_blocks;
     if (blocks < 1)
         blocks = 1;
+    /* Whole rows per block leave at most `blocks` blocks; this count never falls as rows grow. */
+    size_t blocks_most = blocks;
     size_t per = (rows + blocks - 1) / blocks;
     blocks = (rows + per - 1) / per;
     int direct = blocks == 1;
     cl_mem partials = NULL;
     if (!direct) {
-        s = clnn_scratch_buffer(ctx, blocks * cols * sizeof(cl_float), "bias gradient partial sums",
-                                &partials);
+        s = clnn_scratch_get(ctx, CLNN_SCRATCH_PARTIALS, blocks_most * cols * sizeof(cl_float),
+                             "bias gradient partial sums", &partials);
         if (s != CLNN_SUCCESS)
             return s;
     }
@@ -561,9 +562,6 @@ static clnn_status bias_backward_launch(clnn_context *ctx, const clnn_activation
                                   CLNN_ARG(r), CLNN_ARG(c), CLNN_ARG(per_arg), CLNN_ARG(p)));
     if (s == CLNN_SUCCESS && !direct)
         s = column_sum_launch(ctx, ks, partials, blocks, cols, dbias->buffer, bias_beta);
-    /* The queue keeps the buffer alive until the kernels using it have finished. */
-    if (partials)
-        clReleaseMemObject(partials);
     return s;
 }
 
@@ -812,21 +810,24 @@ static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
         s = get_kernel(ctx, &identity, "clnn_activation_column_sum", &k_sum);
     if (s != CLNN_SUCCESS)
         return s;
-    size_t parts, per;
+    /* parts_most >= parts, and never less for a longer x (sizes the scratch buffer). */
+    size_t parts, per, parts_most;
     if (rows_form) { /* parts = work-items, per = rows each */
         parts = clnn_split_rows(ctx, l->outer, ACT_CPU_ITEMS_PER_CU, ACT_CPU_MAX_ROWS, &per);
+        parts_most = clnn_split_rows_bound(ctx, l->outer, ACT_CPU_ITEMS_PER_CU, ACT_CPU_MAX_ROWS);
     } else { /* parts per channel, per = elements each */
         size_t len = l->outer * l->inner;
         size_t items = ACT_CPU_ITEMS_PER_CU * (size_t)ctx->info.compute_units;
         parts = (items + l->channels - 1) / l->channels;
         size_t max_parts = (len + PRELU_CPU_MIN_CHUNK - 1) / PRELU_CPU_MIN_CHUNK;
         parts = parts > max_parts ? max_parts : parts < 1 ? 1 : parts;
+        parts_most = parts;
         per = (len + parts - 1) / parts;
         parts = (len + per - 1) / per;
     }
     cl_mem partials;
-    s = clnn_scratch_buffer(ctx, parts * l->channels * sizeof(cl_float), "PReLU partial sums",
-                            &partials);
+    s = clnn_scratch_get(ctx, CLNN_SCRATCH_PARTIALS, parts_most * l->channels * sizeof(cl_float),
+                         "PReLU partial sums", &partials);
     if (s != CLNN_SUCCESS)
         return s;
     cl_mem dxbuf = dx ? dx->buffer : dy->buffer; /* not written without write_dx */
@@ -856,8 +857,6 @@ static clnn_status prelu_backward_cpu(clnn_context *ctx, const prelu_layout *l,
             s = prelu_reduce_launch(ctx, k_reduce, partials, parts, l->channels, dweight->buffer,
                                     weight_beta);
     }
-    /* The queue keeps the buffer alive until the kernels using it have finished. */
-    clReleaseMemObject(partials);
     return s;
 }
 
@@ -925,6 +924,7 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
         parts = max_parts;
     if (parts < 1)
         parts = 1;
+    size_t parts_most = parts; /* never less for a longer x; whole chunks leave at most this */
     size_t chunk = (len + parts - 1) / parts;
     parts = (len + chunk - 1) / chunk;
 
@@ -933,8 +933,8 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
     int direct = parts == 1 && dweight != NULL;
     cl_mem scratch = NULL;
     if (!direct) {
-        s = clnn_scratch_buffer(ctx, l.channels * parts * sizeof(cl_float), "PReLU partial sums",
-                                &scratch);
+        s = clnn_scratch_get(ctx, CLNN_SCRATCH_PARTIALS, l.channels * parts_most * sizeof(cl_float),
+                             "PReLU partial sums", &scratch);
         if (s != CLNN_SUCCESS)
             return s;
     }
@@ -954,8 +954,5 @@ clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const c
                                   CLNN_ARG(chunk_arg), CLNN_LOCAL_ARG(wg * sizeof(cl_float))));
     if (s == CLNN_SUCCESS && !direct && dweight)
         s = prelu_reduce_launch(ctx, kr, scratch, parts, l.channels, dweight->buffer, weight_beta);
-    /* The queue keeps the scratch buffer alive until the kernels using it have finished. */
-    if (scratch)
-        clReleaseMemObject(scratch);
     return s;
 }

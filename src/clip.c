@@ -91,7 +91,8 @@ static size_t reduction_group_size(clnn_context *ctx, cl_kernel kernel)
     return local;
 }
 
-/* Queues the two reduction stages and reads the final float4 back; combines it into the norm. */
+/* Queues the two reduction stages and reads the final float4 back (blocking: the scratch slot it
+ * lands in is the next op's); combines it into the norm. */
 static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, size_t count,
                                clnn_norm_type type, float *total_norm)
 {
@@ -115,8 +116,8 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
         return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW, "the norm of %zu tensors needs %zu partials",
                           count, total_groups);
     cl_mem partials;
-    status = clnn_scratch_buffer(ctx, total_groups * 4 * sizeof(cl_float), "norm partials",
-                                 &partials);
+    status = clnn_scratch_get(ctx, CLNN_SCRATCH_PARTIALS, total_groups * 4 * sizeof(cl_float),
+                              "norm partials", &partials);
     if (status != CLNN_SUCCESS)
         return status;
 
@@ -137,7 +138,8 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
     cl_float result[4];
     cl_mem result_buf = NULL;
     if (status == CLNN_SUCCESS)
-        status = clnn_scratch_buffer(ctx, sizeof result, "norm result", &result_buf);
+        status = clnn_scratch_get(ctx, CLNN_SCRATCH_RESULT, sizeof result, "norm result",
+                                  &result_buf);
     if (status == CLNN_SUCCESS) {
         cl_uint partial_count = (cl_uint)total_groups;
         size_t global = local_final;
@@ -152,9 +154,6 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
         if (err != CL_SUCCESS)
             status = clnn_cl_error(ctx, err, "clEnqueueReadBuffer (norm result)");
     }
-    if (result_buf)
-        clReleaseMemObject(result_buf);
-    clReleaseMemObject(partials);
     if (status != CLNN_SUCCESS)
         return status;
 

@@ -539,8 +539,7 @@ clnn_status clnn_context_destroy(clnn_context *ctx)
     if (!ctx)
         return CLNN_SUCCESS;
     clFinish(ctx->queue);
-    if (ctx->gemm_scratch)
-        clReleaseMemObject(ctx->gemm_scratch);
+    clnn_scratch_release(ctx);
     clnn_release_programs(ctx);
     clReleaseCommandQueue(ctx->queue);
     clReleaseContext(ctx->cl_ctx);

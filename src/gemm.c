@@ -210,19 +210,9 @@ clnn_status clnn_gemm_prepare(clnn_context *ctx, int trans_a, int trans_b, size_
 {
     size_t bytes =
         nt_by_transpose(ctx, trans_a, trans_b, m, n, k) ? transposed_ld(n) * k * sizeof(cl_float) : 0;
-    if (bytes <= ctx->gemm_scratch_bytes)
-        return CLNN_SUCCESS;
-    cl_mem buffer;
-    clnn_status status = clnn_scratch_buffer(ctx, bytes, "the transposed GEMM operand", &buffer);
-    if (status != CLNN_SUCCESS)
-        return status;
-    if (ctx->gemm_scratch)
-        clReleaseMemObject(ctx->gemm_scratch);
-    ctx->gemm_scratch = buffer;
-    ctx->gemm_scratch_bytes = bytes;
-    return CLNN_SUCCESS;
+    return clnn_scratch_reserve(ctx, CLNN_SCRATCH_GEMM, bytes, "the transposed GEMM operand");
 }
-/* B^T (B stored [n, k]) into the context's buffer by clnn_transpose16, then C = A B^T as A (B^T)
+/* B^T (B stored [n, k]) into the scratch pool's GEMM slot by clnn_transpose16, then C = A B^T as A (B^T)
  * by clnn_gemm_nn16; both on the context's in-order queue. */
 static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, size_t k,
                                         float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
@@ -233,11 +223,12 @@ static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, s
     clnn_status status = clnn_get_kernel(ctx, "dense.cl", NULL, name, &kernel);
     if (status != CLNN_SUCCESS)
         return status;
-    status = clnn_gemm_prepare(ctx, 0, 1, m, n, k);
+    size_t ld = transposed_ld(n);
+    cl_mem bt;
+    status = clnn_scratch_get(ctx, CLNN_SCRATCH_GEMM, ld * k * sizeof(cl_float),
+                              "the transposed GEMM operand", &bt);
     if (status != CLNN_SUCCESS)
         return status;
-    cl_mem bt = ctx->gemm_scratch;
-    size_t ld = transposed_ld(n);
     cl_uint rows = (cl_uint)n, cols = (cl_uint)k, lds = (cl_uint)ldb, ldd = (cl_uint)ld;
     size_t global[2] = {(k + 15) / 16, (n + 15) / 16};
     status = clnn_run_kernel(ctx, kernel, name, 2, global, NULL,

@@ -15,6 +15,19 @@
 typedef struct clnn_program_entry clnn_program_entry;
 typedef struct clnn_kernel_entry clnn_kernel_entry;
 
+/* The slots of a context's scratch pool (src/scratch.c). An op that needs two intermediate
+ * buffers at once takes two different slots; what a slot holds is valid only during the call that
+ * wrote it (the next op may overwrite it), so a result the host reads back is read, blocking,
+ * before the call returns. */
+typedef enum clnn_scratch_slot {
+    CLNN_SCRATCH_PARTIALS,     /* a reduction's first-stage partial results, per-row losses */
+    CLNN_SCRATCH_COEFFICIENTS, /* batch norm's per-channel coefficients, layer norm's residuals */
+    CLNN_SCRATCH_INFO,         /* a few status words (cross-entropy's label check) */
+    CLNN_SCRATCH_RESULT,       /* a scalar the host reads back (a global norm, a loss) */
+    CLNN_SCRATCH_GEMM,         /* clnn_gemm's transposed operand (clnn_gemm_prepare) */
+    CLNN_SCRATCH_SLOT_COUNT
+} clnn_scratch_slot;
+
 struct clnn_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -37,9 +50,9 @@ struct clnn_context {
     /* CLNN_GEMM=clblast at creation: every product through CLBlast, none through clnn's own
      * GEMM kernels (comparison, and the tests of the CLBlast path on CPU devices). */
     int gemm_clblast_only;
-    /* clnn_gemm's transposition buffer (src/gemm.c, clnn_gemm_prepare); NULL until needed. */
-    cl_mem gemm_scratch;
-    size_t gemm_scratch_bytes;
+    /* The scratch pool (src/scratch.c): one grow-only buffer per slot, NULL until needed. */
+    cl_mem scratch[CLNN_SCRATCH_SLOT_COUNT];
+    size_t scratch_bytes[CLNN_SCRATCH_SLOT_COUNT];
 
     char *build_log;
     char last_error[CLNN_MESSAGE_SIZE];
@@ -158,12 +171,32 @@ clnn_status clnn_run_kernel_single(clnn_context *ctx, cl_kernel kernel, const ch
 size_t clnn_split_rows(const clnn_context *ctx, size_t rows, size_t items_per_cu, size_t max_rows,
                        size_t *per);
 
+/* At least the work-items clnn_split_rows returns for these arguments, and never less for more
+ * rows: what a scratch buffer indexed by those work-items is sized by, so that a smaller batch
+ * never needs more scratch than the largest (clnn_split_rows's own count is not monotonic: 8 rows
+ * in 4 parts, 9 rows in 3 of 3). */
+size_t clnn_split_rows_bound(const clnn_context *ctx, size_t rows, size_t items_per_cu,
+                             size_t max_rows);
+
 /* The smallest power of two >= v, capped at cap (cap need not be a power of two): local sizes
  * for tree reductions. */
 size_t clnn_pow2_ceil_capped(size_t v, size_t cap);
 
-/* A device buffer for a call's intermediate results (partial sums); `what` names it in errors. */
-clnn_status clnn_scratch_buffer(clnn_context *ctx, size_t bytes, const char *what, cl_mem *out);
+/* ---- the scratch pool (src/scratch.c) --------------------------------------------------------- */
+
+/* The buffer of `slot`, holding at least `bytes` (at least 1): the slot's own when large enough,
+ * else a new one that replaces it (the old is released; commands queued with it still finish).
+ * The context owns it: callers never release it. `what` names the use in error messages. */
+clnn_status clnn_scratch_get(clnn_context *ctx, clnn_scratch_slot slot, size_t bytes,
+                             const char *what, cl_mem *out);
+
+/* Grows `slot` to hold at least `bytes` now, so that later requests up to that size create no
+ * buffer (0 bytes: nothing to do). */
+clnn_status clnn_scratch_reserve(clnn_context *ctx, clnn_scratch_slot slot, size_t bytes,
+                                 const char *what);
+
+/* Releases every slot's buffer (context destruction). */
+void clnn_scratch_release(clnn_context *ctx);
 
 /* Frees every program and kernel of a context (context destruction). */
 void clnn_release_programs(clnn_context *ctx);

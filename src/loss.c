@@ -1,8 +1,8 @@
 /*
  * Softmax, log-softmax and losses: argument checks and kernel launches (kernels/loss.cl).
  * Row-wise ops run one work-group per row; reductions to a scalar run in two stages whose
- * partial results live in a scratch buffer released as soon as it is queued (OpenCL keeps it
- * alive until the kernels that use it finish).
+ * partial results live in the context's scratch pool (src/scratch.c); what the host reads back
+ * from it is read before the call returns.
  */
 #include "internal.h"
 
@@ -25,9 +25,10 @@ const char *clnn_reduction_name(clnn_reduction reduction)
     return (unsigned)reduction < CLNN_REDUCTION_COUNT ? names[reduction] : "unknown";
 }
 
-static clnn_status scratch_buffer(clnn_context *ctx, size_t bytes, cl_mem *out)
+static clnn_status scratch_buffer(clnn_context *ctx, clnn_scratch_slot slot, size_t bytes,
+                                  cl_mem *out)
 {
-    return clnn_scratch_buffer(ctx, bytes, "loss scratch", out);
+    return clnn_scratch_get(ctx, slot, bytes, "loss scratch", out);
 }
 
 static clnn_status check_same(clnn_context *ctx, const clnn_tensor *t, const char *name,
@@ -197,7 +198,8 @@ static clnn_status pointwise(clnn_context *ctx, const clnn_tensor *x, const clnn
     if (G > LOSS_GROUPS_PER_CU * cu)
         G = LOSS_GROUPS_PER_CU * cu;
     cl_mem part = NULL;
-    if (reduce && (status = scratch_buffer(ctx, G * sizeof(float), &part)) != CLNN_SUCCESS)
+    if (reduce && (status = scratch_buffer(ctx, CLNN_SCRATCH_PARTIALS, G * sizeof(float), &part)) !=
+                      CLNN_SUCCESS)
         return status;
     size_t global = G * L;
     cl_uint n = (cl_uint)x->count;
@@ -219,8 +221,6 @@ static clnn_status pointwise(clnn_context *ctx, const clnn_tensor *x, const clnn
                                            CLNN_ARG(loss->buffer),
                                            CLNN_LOCAL_ARG(L2 * sizeof(float))));
     }
-    if (part)
-        clReleaseMemObject(part);
     return status;
 }
 
@@ -311,12 +311,11 @@ clnn_status clnn_cross_entropy_check_labels(clnn_context *ctx, cl_mem labels, si
     cl_kernel k;
     cl_mem info;
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_check_labels", &k)) != CLNN_SUCCESS ||
-        (status = scratch_buffer(ctx, 3 * sizeof(cl_int), &info)) != CLNN_SUCCESS)
+        (status = scratch_buffer(ctx, CLNN_SCRATCH_INFO, 3 * sizeof(cl_int), &info)) != CLNN_SUCCESS)
         return status;
     status = queue_label_check(ctx, k, labels, n, num_classes, ignore_index, info);
     if (status == CLNN_SUCCESS)
         status = read_label_check(ctx, info, n, num_classes, fn);
-    clReleaseMemObject(info);
     return status;
 }
 
@@ -369,15 +368,14 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
                                   &k_rows)) != CLNN_SUCCESS ||
         (status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_finish", &k_finish)) != CLNN_SUCCESS)
         return status;
+    /* Three scratch slots live at once: the label check's status words, the per-row losses and
+     * (host variant) the loss the host reads back. */
     cl_mem info, rows, out = NULL;
-    if ((status = scratch_buffer(ctx, 3 * sizeof(cl_int), &info)) != CLNN_SUCCESS)
+    if ((status = scratch_buffer(ctx, CLNN_SCRATCH_INFO, 3 * sizeof(cl_int), &info)) != CLNN_SUCCESS ||
+        (status = scratch_buffer(ctx, CLNN_SCRATCH_PARTIALS, N * sizeof(float), &rows)) != CLNN_SUCCESS ||
+        (host_loss && (status = scratch_buffer(ctx, CLNN_SCRATCH_RESULT, sizeof(float), &out)) !=
+                          CLNN_SUCCESS))
         return status;
-    if ((status = scratch_buffer(ctx, N * sizeof(float), &rows)) != CLNN_SUCCESS) {
-        clReleaseMemObject(info);
-        return status;
-    }
-    if (host_loss && (status = scratch_buffer(ctx, sizeof(float), &out)) != CLNN_SUCCESS)
-        goto cleanup;
     status = queue_label_check(ctx, k_check, labels, N, C, opt.ignore_index, info);
     /* The host variant checks the labels before anything of the caller's is written. */
     if (status == CLNN_SUCCESS && host_loss)
@@ -422,11 +420,6 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
         else
             *host_loss = value;
     }
-cleanup:
-    if (out)
-        clReleaseMemObject(out);
-    clReleaseMemObject(rows);
-    clReleaseMemObject(info);
     return status;
 }
 

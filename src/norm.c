@@ -5,9 +5,9 @@
  * Batch-norm statistics are reduced in two stages (partial slices, then a per-channel merge) so
  * that one code path serves C = 65536 channels of 2 values and one channel of millions: the host
  * picks the number of slices P so that about NORM_GROUPS_PER_CU work-groups per compute unit run
- * in stage 1. The partial results and the per-channel coefficients live in a scratch buffer
- * created per call and released as soon as it is queued (OpenCL keeps it alive until the kernels
- * that use it finish).
+ * in stage 1. The partial results and the per-channel coefficients live in two slots of the
+ * context's scratch pool (src/scratch.c), sized by bounds that never shrink as the batch grows, so
+ * that once the largest batch has run, smaller ones create no buffer.
  */
 #include "activation_internal.h"
 #include "internal.h"
@@ -43,9 +43,10 @@ static size_t round_up(size_t a, size_t b)
     return div_up(a, b) * b;
 }
 
-static clnn_status scratch_buffer(clnn_context *ctx, size_t floats, cl_mem *out)
+static clnn_status scratch_buffer(clnn_context *ctx, clnn_scratch_slot slot, size_t floats,
+                                  cl_mem *out)
 {
-    return clnn_scratch_buffer(ctx, floats * sizeof(float), "normalisation scratch", out);
+    return clnn_scratch_get(ctx, slot, floats * sizeof(float), "normalisation scratch", out);
 }
 
 /* x viewed as (N, C, S). */
@@ -157,6 +158,7 @@ typedef struct bn_plan {
     int planes;       /* 1: planes form, 0: serial or column form */
     int cols;         /* 1: column form (S = 1 on CPUs: 16 features per work-item) */
     size_t P;         /* slices per channel (stage 2 merges this many) */
+    size_t P_most;    /* >= P, and never less for a larger N: sizes the scratch buffer */
     cl_uint rows;     /* samples per slice */
     cl_uint Ps;       /* planes: position slices per sample slice (P = Pn * Ps) */
     cl_uint schunk;   /* planes: positions per slice */
@@ -186,6 +188,7 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
         size_t cap = div_up(v->N, NORM_MIN_PER_ITEM);
         P = P > cap ? cap : P;
         P = P > NORM_MAX_SLICES ? NORM_MAX_SLICES : P < 1 ? 1 : P;
+        plan->P_most = P; /* whole rows per slice leave at most P slices */
         size_t rows = div_up(v->N, P);
         P = div_up(v->N, rows);
         plan->planes = 0;
@@ -219,7 +222,9 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
             P = NORM_MAX_SLICES;
         if (P < 1)
             P = 1;
-        /* Split samples first (whole planes per group), then positions. */
+        /* Split samples first (whole planes per group), then positions: Pn * Ps slices, at
+         * most Pn * div_up(P, Pn) < 2 P. */
+        plan->P_most = 2 * P;
         size_t Pn = P < v->N ? P : v->N;
         size_t rows = div_up(v->N, Pn);
         Pn = div_up(v->N, rows);
@@ -252,6 +257,8 @@ static void bn_make_plan(clnn_context *ctx, const bn_shape *v, size_t gs_serial,
             P = NORM_MAX_SLICES;
         if (P < 1)
             P = 1;
+        /* Whole rows per slice leave at most P slices; rounded up to a group of at most l1. */
+        plan->P_most = round_up(P, l1);
         size_t rows = div_up(v->N, P);
         P = div_up(v->N, rows);
         if (l1 > P)
@@ -300,16 +307,14 @@ static clnn_status bn_run_apply(clnn_context *ctx, const bn_shape *v, cl_kernel 
     return clnn_run_kernel(ctx, k_cols, cols_name, 2, global, local, ccount, cargs);
 }
 
-/* Two scratch buffers: stage-1 partial results and per-channel coefficients. */
-static clnn_status bn_scratch(clnn_context *ctx, size_t part_floats, size_t coef_floats,
-                              cl_mem *part, cl_mem *coef)
+/* Two scratch buffers: stage-1 partial results (3 floats per channel and slice, sized for
+ * plan->P_most slices) and coef_floats per-channel coefficients. */
+static clnn_status bn_scratch(clnn_context *ctx, const bn_shape *v, const bn_plan *plan,
+                              size_t coef_floats, cl_mem *part, cl_mem *coef)
 {
-    clnn_status status = scratch_buffer(ctx, part_floats, part);
-    if (status != CLNN_SUCCESS)
-        return status;
-    status = scratch_buffer(ctx, coef_floats, coef);
-    if (status != CLNN_SUCCESS)
-        clReleaseMemObject(*part);
+    clnn_status status = scratch_buffer(ctx, CLNN_SCRATCH_PARTIALS, 3 * v->C * plan->P_most, part);
+    if (status == CLNN_SUCCESS)
+        status = scratch_buffer(ctx, CLNN_SCRATCH_COEFFICIENTS, coef_floats, coef);
     return status;
 }
 
@@ -467,7 +472,7 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
     bn_make_plan(ctx, &v, clnn_kernel_group_size(ctx, k[0]), clnn_kernel_group_size(ctx, k[1]),
                  clnn_kernel_group_size(ctx, k[5]), &plan);
     cl_mem part, coef;
-    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
+    if ((status = bn_scratch(ctx, &v, &plan, 4 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
 
     cl_uint P = (cl_uint)plan.P;
@@ -489,8 +494,6 @@ static clnn_status bn_forward_training(clnn_context *ctx, const char *fn,
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
                                         CLNN_ARG(C), CLNN_ARG(N), CLNN_ARG(a.p)));
     }
-    clReleaseMemObject(coef);
-    clReleaseMemObject(part);
     return status;
 }
 
@@ -547,7 +550,7 @@ static clnn_status bn_forward_inference(clnn_context *ctx, const char *fn,
     if ((status = bn_kernels(ctx, &a, 3, names, k)) != CLNN_SUCCESS)
         return status;
     cl_mem coef;
-    if ((status = scratch_buffer(ctx, 4 * v.C, &coef)) != CLNN_SUCCESS)
+    if ((status = scratch_buffer(ctx, CLNN_SCRATCH_COEFFICIENTS, 4 * v.C, &coef)) != CLNN_SUCCESS)
         return status;
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
     cl_uint flags = (gamma ? BN_GAMMA : 0) | (beta ? BN_BETA : 0);
@@ -565,7 +568,6 @@ static clnn_status bn_forward_inference(clnn_context *ctx, const char *fn,
                               k[2], "bn_apply_cols",
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(coef),
                                         CLNN_ARG(C), CLNN_ARG(N), CLNN_ARG(a.p)));
-    clReleaseMemObject(coef);
     return status;
 }
 
@@ -688,7 +690,7 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
     bn_make_plan(ctx, &v, gs_serial, gs_planes, gs_cols, &plan);
     cl_mem part, coef;
     /* coef holds the 6 per-channel coefficients of dx, and before them (fused) the 4 of z. */
-    if ((status = bn_scratch(ctx, 3 * v.C * plan.P, 6 * v.C, &part, &coef)) != CLNN_SUCCESS)
+    if ((status = bn_scratch(ctx, &v, &plan, 6 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
     cl_uint P = (cl_uint)plan.P, rows = plan.rows, Ps = plan.Ps, schunk = plan.schunk;
@@ -747,8 +749,6 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(dy->buffer),
                                         CLNN_ARG(dx->buffer), CLNN_ARG(coef), CLNN_ARG(C),
                                         CLNN_ARG(N), CLNN_ARG(a.p)));
-    clReleaseMemObject(coef);
-    clReleaseMemObject(part);
     return status;
 }
 
@@ -860,13 +860,15 @@ static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_fi
     size_t cap = div_up(R, NORM_MIN_PER_ITEM);
     P = P > cap ? cap : P;
     P = P > NORM_MAX_SLICES ? NORM_MAX_SLICES : P < 1 ? 1 : P;
+    /* At least the slices below, and never less for more rows (as bn_make_plan's serial form). */
+    size_t P_most = round_up(P, l1);
     size_t rows = div_up(R, P);
     P = div_up(R, rows);
     if (l1 > P)
         l1 = clnn_pow2_ceil_capped(P, l1);
     P = round_up(P, l1);
     cl_mem part;
-    if ((status = scratch_buffer(ctx, 2 * D * P, &part)) != CLNN_SUCCESS)
+    if ((status = scratch_buffer(ctx, CLNN_SCRATCH_PARTIALS, 2 * D * P_most, &part)) != CLNN_SUCCESS)
         return status;
     size_t local[2] = {l0, l1}, global[2] = {round_up(D, l0), P};
     cl_uint rows_u = (cl_uint)rows, Pu = (cl_uint)P;
@@ -884,7 +886,6 @@ static clnn_status ln_params(clnn_context *ctx, cl_kernel k_part, cl_kernel k_fi
                                               CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
                                               CLNN_ARG(param_beta)));
     }
-    clReleaseMemObject(part);
     return status;
 }
 
@@ -903,8 +904,10 @@ static clnn_status ln_backward_rows(clnn_context *ctx, const clnn_tensor *x, con
     size_t rows;
     size_t W = clnn_split_rows(ctx, R, BN_RESIDENT_ITEMS_PER_CU, 0, &rows);
     int params = dgamma || dbeta;
+    size_t W_most = clnn_split_rows_bound(ctx, R, BN_RESIDENT_ITEMS_PER_CU, 0);
     cl_mem part;
-    if ((status = scratch_buffer(ctx, params ? 2 * D * W : 1, &part)) != CLNN_SUCCESS)
+    if ((status = scratch_buffer(ctx, CLNN_SCRATCH_PARTIALS, params ? 2 * D * W_most : 1, &part)) !=
+        CLNN_SUCCESS)
         return status;
     cl_uint flags = (has_gamma ? BN_GAMMA : 0) | (dx ? DX_WRITE : 0) |
                     (dgamma ? BN_DGAMMA : 0) | (dbeta ? BN_DBETA : 0);
@@ -924,7 +927,6 @@ static clnn_status ln_backward_rows(clnn_context *ctx, const clnn_tensor *x, con
                                               CLNN_ARG(dg), CLNN_ARG(db), CLNN_ARG(flags),
                                               CLNN_ARG(param_beta)));
     }
-    clReleaseMemObject(part);
     return status;
 }
 
@@ -974,8 +976,8 @@ clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
     /* ln_backward_dx also writes each row's mean residual d (see norm.cl), which the parameter
      * gradients need. It runs first; when dx is dy and parameter gradients are wanted, a first
      * run writes only d, so that dy is still intact for them. */
-    cl_mem resid;
-    if ((status = scratch_buffer(ctx, R, &resid)) != CLNN_SUCCESS)
+    cl_mem resid; /* ln_params takes the partial-results slot */
+    if ((status = scratch_buffer(ctx, CLNN_SCRATCH_COEFFICIENTS, R, &resid)) != CLNN_SUCCESS)
         return status;
     size_t L = clnn_pow2_ceil_capped(D, clnn_kernel_group_size(ctx, k_dx));
     size_t global_dx = R * L;
@@ -995,6 +997,5 @@ clnn_status clnn_layer_norm_backward(clnn_context *ctx, const clnn_tensor *x, co
             status = ln_params(ctx, k_part, k_final, x, dy, save_mean, save_invstd, resid, R, D,
                                dgamma, dbeta, param_beta);
     }
-    clReleaseMemObject(resid);
     return status;
 }

@@ -614,19 +614,6 @@ size_t clnn_pow2_ceil_capped(size_t v, size_t cap)
     return p < cap ? p : cap;
 }
 
-clnn_status clnn_scratch_buffer(clnn_context *ctx, size_t bytes, const char *what, cl_mem *out)
-{
-    cl_int err;
-    *out = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
-    if (err != CL_SUCCESS) {
-        *out = NULL;
-        char call[160];
-        snprintf(call, sizeof call, "clCreateBuffer(%s)", what);
-        return clnn_cl_error(ctx, err, call);
-    }
-    return CLNN_SUCCESS;
-}
-
 size_t clnn_kernel_group_size(clnn_context *ctx, cl_kernel kernel)
 {
     size_t limit = 0, multiple = 0;
@@ -673,14 +660,22 @@ clnn_status clnn_run_kernel_single(clnn_context *ctx, cl_kernel kernel, const ch
     return clnn_run_kernel(ctx, kernel, name, 1, &items, &local, arg_count, args);
 }
 
-size_t clnn_split_rows(const clnn_context *ctx, size_t rows, size_t items_per_cu, size_t max_rows,
-                       size_t *per)
+size_t clnn_split_rows_bound(const clnn_context *ctx, size_t rows, size_t items_per_cu,
+                             size_t max_rows)
 {
     size_t parts = items_per_cu * (ctx->info.compute_units ? ctx->info.compute_units : 1);
     if (max_rows && rows / parts > max_rows)
         parts = (rows + max_rows - 1) / max_rows;
     if (parts > rows)
         parts = rows;
+    return parts;
+}
+
+size_t clnn_split_rows(const clnn_context *ctx, size_t rows, size_t items_per_cu, size_t max_rows,
+                       size_t *per)
+{
+    /* Whole rows per part leave at most the bound's parts, maybe fewer. */
+    size_t parts = clnn_split_rows_bound(ctx, rows, items_per_cu, max_rows);
     *per = (rows + parts - 1) / parts;
     return (rows + *per - 1) / *per;
 }

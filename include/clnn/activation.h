@@ -170,7 +170,7 @@ CLNN_API clnn_status clnn_bias_activation_forward(clnn_context *ctx,
 /**
  * @brief Backward of clnn_bias_activation_forward(): g = dy * f'(z), dx = beta * dx + g and
  * dbias = bias_beta * dbias + (column sums of g), in one pass over the matrix (a device
- * reduction; no scratch buffer, deterministic).
+ * reduction, deterministic; its partial sums go to a buffer the context keeps for later calls).
  * @param saved (input) (rows, cols): with CLNN_ACTIVATION_SAVED_INPUT, z = x + b, or x when
  *        @p bias is given (z is recomputed as saved + bias); with CLNN_ACTIVATION_SAVED_OUTPUT,
  *        y = f(z) (bias must then be NULL).
@@ -205,8 +205,8 @@ CLNN_API clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x,
  * @brief PReLU backward: dx = beta * dx + dy * (x > 0 ? 1 : weight[c]) and
  * dweight = weight_beta * dweight + sum of dy * (x > 0 ? 0 : x) over every dimension but the
  * channel (over everything for a single slope). Either gradient may be skipped with NULL, not
- * both. A device reduction; when there are few channels it uses a scratch buffer of
- * (channels x parts) floats for the duration of the call.
+ * both. A device reduction; when there are few channels its (channels x parts) partial sums go
+ * to a buffer the context keeps for later calls.
  * @param x (input) the forward input.
  * @param weight (input) the slopes, as for clnn_prelu_forward().
  * @param dy (input) shape of x.
