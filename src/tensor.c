@@ -139,8 +139,14 @@ clnn_status clnn_tensor_download(const clnn_tensor *tensor, float *host, size_t 
 clnn_status clnn_tensor_create_int32(clnn_context *ctx, int ndim, const size_t *dims,
                                      clnn_tensor **tensor)
 {
+    clnn_status status = clnn_check_context(ctx, "clnn_tensor_create_int32");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!tensor)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_tensor_create_int32: tensor is NULL");
     clnn_tensor *made = NULL;
-    clnn_status status = clnn_tensor_create(ctx, ndim, dims, &made);
+    status = clnn_tensor_create(ctx, ndim, dims, &made);
     if (status != CLNN_SUCCESS)
         return status;
     made->dtype = CLNN_DTYPE_INT32; /* 4 bytes per element, as floats */

@@ -1075,6 +1075,233 @@ static void test_mlp(void **state)
     clnn_mlp_destroy(mlp);
 }
 
+/* ---- network.h and int32 tensors ------------------------------------------------------------
+ */
+static void test_network(void **state)
+{
+    (void)state;
+    clnn_context *ctx = clnn_test_ctx;
+    clnn_tensor *labels = NULL;
+    size_t d4 = 4;
+    MISUSE(clnn_tensor_create_int32, clnn_tensor_create_int32(NULL, 1, &d4, &labels), BAD);
+    MISUSE(clnn_tensor_create_int32, clnn_tensor_create_int32(ctx, 1, &d4, NULL), BAD);
+    MISUSE(clnn_tensor_create_int32, clnn_tensor_create_int32(ctx, 2, huge_dims, &labels),
+           OVERFLOW);
+    assert_null(labels);
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(ctx, 1, &d4, &labels));
+    int32_t ints[4] = {0, 1, 2, 0};
+    float floats[12];
+    MISUSE(clnn_tensor_upload_int32, clnn_tensor_upload_int32(NULL, ints, 4), BAD);
+    MISUSE(clnn_tensor_upload_int32, clnn_tensor_upload_int32(labels, NULL, 4), BAD);
+    MISUSE(clnn_tensor_upload_int32, clnn_tensor_upload_int32(labels, ints, 5), SHAPE);
+    MISUSE(clnn_tensor_upload_int32, clnn_tensor_upload_int32(v4, ints, 4), BAD); /* floats */
+    MISUSE(clnn_tensor_download_int32, clnn_tensor_download_int32(NULL, ints, 4), BAD);
+    MISUSE(clnn_tensor_download_int32, clnn_tensor_download_int32(labels, NULL, 4), BAD);
+    MISUSE(clnn_tensor_download_int32, clnn_tensor_download_int32(v4, ints, 4), BAD);
+    MISUSE(clnn_tensor_download, clnn_tensor_download(labels, floats, 4), BAD); /* int32 */
+    MISUSE(clnn_tensor_fill, clnn_tensor_fill(labels, 1.0f), BAD);
+    clnn_dtype dtype = CLNN_DTYPE_COUNT;
+    MISUSE(clnn_tensor_get_dtype, clnn_tensor_get_dtype(NULL, &dtype), BAD);
+    MISUSE(clnn_tensor_get_dtype, clnn_tensor_get_dtype(labels, NULL), BAD);
+    assert_int_equal(dtype, CLNN_DTYPE_COUNT);
+    MISUSE(clnn_activation_forward, clnn_activation_forward(ctx, NULL, labels, v4), BAD);
+
+    MISUSE_VALUE(clnn_layer_type_name,
+                 strcmp(clnn_layer_type_name(CLNN_LAYER_TYPE_COUNT), "unknown") == 0);
+    MISUSE_VALUE(clnn_loss_kind_name, strcmp(clnn_loss_kind_name((clnn_loss_kind)-1), "unknown") == 0);
+    clnn_layer_spec layer;
+    MISUSE(clnn_layer_spec_init, clnn_layer_spec_init(NULL, CLNN_LAYER_DENSE), BAD);
+    MISUSE(clnn_layer_spec_init, clnn_layer_spec_init(&layer, CLNN_LAYER_TYPE_COUNT), BAD);
+    MISUSE(clnn_train_options_init, clnn_train_options_init(NULL), BAD);
+    MISUSE(clnn_network_options_init, clnn_network_options_init(NULL), BAD);
+    MISUSE(clnn_health_options_init, clnn_health_options_init(NULL), BAD);
+
+    clnn_network_spec *spec = NULL;
+    size_t d3 = 3, huge = SIZE_MAX;
+    MISUSE(clnn_network_spec_create, clnn_network_spec_create(NULL, 1, &d3), BAD);
+    MISUSE(clnn_network_spec_create, clnn_network_spec_create(&spec, 1, NULL), BAD);
+    MISUSE(clnn_network_spec_create, clnn_network_spec_create(&spec, 4, huge_dims), SHAPE);
+    MISUSE(clnn_network_spec_create, clnn_network_spec_create(&spec, 1, &huge), OVERFLOW);
+    assert_null(spec);
+    MISUSE(clnn_network_spec_destroy, clnn_network_spec_destroy(NULL), CLNN_SUCCESS);
+    CLNN_ASSERT_OK(clnn_network_spec_create(&spec, 1, &d3));
+    clnn_activation_desc bad_act;
+    CLNN_ASSERT_OK(clnn_activation_desc_init(&bad_act, CLNN_ACTIVATION_ELU));
+    bad_act.alpha = NAN;
+    CLNN_ASSERT_OK(clnn_layer_spec_init(&layer, CLNN_LAYER_DENSE));
+    MISUSE(clnn_network_spec_add, clnn_network_spec_add(NULL, &layer), BAD);
+    MISUSE(clnn_network_spec_add, clnn_network_spec_add(spec, NULL), BAD);
+    MISUSE(clnn_network_spec_add, clnn_network_spec_add(spec, &layer), SHAPE); /* 0 units */
+    MISUSE(clnn_network_spec_add_dense, clnn_network_spec_add_dense(NULL, 4, NULL), BAD);
+    MISUSE(clnn_network_spec_add_dense, clnn_network_spec_add_dense(spec, SIZE_MAX, NULL),
+           OVERFLOW);
+    MISUSE(clnn_network_spec_add_dense, clnn_network_spec_add_dense(spec, 4, &bad_act), BAD);
+    MISUSE(clnn_network_spec_add_batch_norm, clnn_network_spec_add_batch_norm(NULL, NULL), BAD);
+    MISUSE(clnn_network_spec_add_batch_norm, clnn_network_spec_add_batch_norm(spec, &bad_act),
+           BAD);
+    MISUSE(clnn_network_spec_add_activation, clnn_network_spec_add_activation(spec, NULL), BAD);
+    MISUSE(clnn_network_spec_add_activation, clnn_network_spec_add_activation(NULL, &bad_act),
+           BAD);
+    MISUSE(clnn_network_spec_add_dropout, clnn_network_spec_add_dropout(NULL, 0.5f), BAD);
+    MISUSE(clnn_network_spec_add_dropout, clnn_network_spec_add_dropout(spec, -0.5f), BAD);
+    MISUSE(clnn_network_spec_add_flatten, clnn_network_spec_add_flatten(NULL), BAD);
+    MISUSE(clnn_network_spec_begin_residual, clnn_network_spec_begin_residual(NULL), BAD);
+    MISUSE(clnn_network_spec_end_residual,
+           clnn_network_spec_end_residual(NULL, CLNN_RESIDUAL_IDENTITY, NULL), BAD);
+    MISUSE(clnn_network_spec_end_residual,
+           clnn_network_spec_end_residual(spec, CLNN_RESIDUAL_IDENTITY, NULL), BAD);
+    size_t count = 77;
+    MISUSE(clnn_network_spec_get_layer_count, clnn_network_spec_get_layer_count(NULL, &count),
+           BAD);
+    MISUSE(clnn_network_spec_get_layer_count, clnn_network_spec_get_layer_count(spec, NULL), BAD);
+    assert_int_equal(count, 77);
+    MISUSE(clnn_network_spec_get_layer, clnn_network_spec_get_layer(NULL, 0, &layer), BAD);
+    MISUSE(clnn_network_spec_get_layer, clnn_network_spec_get_layer(spec, 0, NULL), BAD);
+    MISUSE(clnn_network_spec_get_layer, clnn_network_spec_get_layer(spec, 0, &layer),
+           CLNN_ERR_OUT_OF_RANGE);
+    int ndim = 9;
+    size_t dims[3];
+    MISUSE(clnn_network_spec_get_output_shape,
+           clnn_network_spec_get_output_shape(NULL, &ndim, dims), BAD);
+    MISUSE(clnn_network_spec_get_output_shape,
+           clnn_network_spec_get_output_shape(spec, NULL, dims), BAD);
+    assert_int_equal(ndim, 9);
+
+    clnn_network *net = NULL;
+    MISUSE(clnn_network_create, clnn_network_create(ctx, spec, NULL, 4, &net), BAD); /* empty */
+    CLNN_ASSERT_OK(clnn_network_spec_add_dense(spec, 3, NULL));
+    MISUSE(clnn_network_create, clnn_network_create(NULL, spec, NULL, 4, &net), BAD);
+    MISUSE(clnn_network_create, clnn_network_create(ctx, NULL, NULL, 4, &net), BAD);
+    MISUSE(clnn_network_create, clnn_network_create(ctx, spec, NULL, 4, NULL), BAD);
+    MISUSE(clnn_network_create, clnn_network_create(ctx, spec, NULL, 0, &net), BAD);
+    MISUSE(clnn_network_create, clnn_network_create(ctx, spec, NULL, SIZE_MAX, &net), BAD);
+    clnn_network_options options;
+    CLNN_ASSERT_OK(clnn_network_options_init(&options));
+    options.train.clip_norm = NAN;
+    MISUSE(clnn_network_create, clnn_network_create(ctx, spec, &options, 4, &net), BAD);
+    CLNN_ASSERT_OK(clnn_network_options_init(&options));
+    options.loss = CLNN_LOSS_KIND_COUNT;
+    MISUSE(clnn_network_create, clnn_network_create(ctx, spec, &options, 4, &net), BAD);
+    clnn_network_spec *wide = NULL;
+    size_t wide_in = (size_t)1 << 30;
+    CLNN_ASSERT_OK(clnn_network_spec_create(&wide, 1, &wide_in));
+    CLNN_ASSERT_OK(clnn_network_spec_add_dropout(wide, 0.1f));
+    MISUSE(clnn_network_create, clnn_network_create(ctx, wide, NULL, 4, &net), OVERFLOW);
+    clnn_network_spec_destroy(wide);
+    assert_null(net);
+    MISUSE(clnn_network_destroy, clnn_network_destroy(NULL), CLNN_SUCCESS);
+    CLNN_ASSERT_OK(clnn_network_create(ctx, spec, NULL, 4, &net));
+
+    MISUSE(clnn_network_get_shapes, clnn_network_get_shapes(NULL, &ndim, dims, NULL, NULL, NULL),
+           BAD);
+    size_t total = 5;
+    MISUSE(clnn_network_parameter_count, clnn_network_parameter_count(NULL, &total), BAD);
+    MISUSE(clnn_network_parameter_count, clnn_network_parameter_count(net, NULL), BAD);
+    assert_int_equal(total, 5);
+    clnn_tensor *params[1] = {NULL};
+    MISUSE(clnn_network_get_parameters, clnn_network_get_parameters(NULL, params, NULL, 1, &count),
+           BAD);
+    MISUSE(clnn_network_get_parameters, clnn_network_get_parameters(net, params, NULL, 1, NULL),
+           BAD);
+    MISUSE(clnn_network_get_parameters, clnn_network_get_parameters(net, params, NULL, 1, &count),
+           BAD); /* two tensors */
+    assert_null(params[0]);
+    uint64_t step = 5;
+    MISUSE(clnn_network_get_step, clnn_network_get_step(NULL, &step), BAD);
+    MISUSE(clnn_network_get_step, clnn_network_get_step(net, NULL), BAD);
+    MISUSE(clnn_network_set_lr, clnn_network_set_lr(NULL, 0.1), BAD);
+    MISUSE(clnn_network_set_lr, clnn_network_set_lr(net, -1.0), BAD);
+    clnn_lr_schedule schedule;
+    CLNN_ASSERT_OK(clnn_lr_schedule_init(&schedule, CLNN_LR_STEP, 0.1));
+    schedule.step_size = 0;
+    MISUSE(clnn_network_set_lr_schedule, clnn_network_set_lr_schedule(NULL, &schedule), BAD);
+    MISUSE(clnn_network_set_lr_schedule, clnn_network_set_lr_schedule(net, &schedule), BAD);
+
+    float x[5 * 3] = {0}, out[5 * 3];
+    int32_t good[5] = {0, 1, 2, 0, 1}, bad_labels[4] = {0, 1, 3, 0};
+    clnn_step_info info;
+    memset(&info, 0x5a, sizeof info);
+    clnn_step_info info_before = info;
+    MISUSE(clnn_network_train_step, clnn_network_train_step(NULL, x, good, 4, &info), BAD);
+    MISUSE(clnn_network_train_step, clnn_network_train_step(net, NULL, good, 4, &info), BAD);
+    MISUSE(clnn_network_train_step, clnn_network_train_step(net, x, NULL, 4, &info), BAD);
+    MISUSE(clnn_network_train_step, clnn_network_train_step(net, x, good, 5, &info), SHAPE);
+    MISUSE(clnn_network_train_step, clnn_network_train_step(net, x, good, 0, &info), SHAPE);
+    MISUSE(clnn_network_train_step, clnn_network_train_step(net, x, bad_labels, 4, &info),
+           CLNN_ERR_OUT_OF_RANGE);
+    MISUSE(clnn_network_train_step_tensors,
+           clnn_network_train_step_tensors(NULL, t43, labels, &info), BAD);
+    MISUSE(clnn_network_train_step_tensors,
+           clnn_network_train_step_tensors(net, NULL, labels, &info), BAD);
+    MISUSE(clnn_network_train_step_tensors,
+           clnn_network_train_step_tensors(net, t34, labels, &info), SHAPE);
+    MISUSE(clnn_network_train_step_tensors,
+           clnn_network_train_step_tensors(net, t43, v4, &info), BAD); /* float labels */
+    MISUSE(clnn_network_train_step_tensors,
+           clnn_network_train_step_tensors(net, foreign_t, labels, &info), FOREIGN);
+    assert_memory_equal(&info, &info_before, sizeof info);
+    double loss = 5.0;
+    size_t correct = 5;
+    MISUSE(clnn_network_evaluate, clnn_network_evaluate(NULL, x, good, 4, &loss, &correct), BAD);
+    MISUSE(clnn_network_evaluate, clnn_network_evaluate(net, x, NULL, 4, &loss, &correct), BAD);
+    MISUSE(clnn_network_evaluate, clnn_network_evaluate(net, x, good, 0, &loss, &correct), SHAPE);
+    MISUSE(clnn_network_evaluate,
+           clnn_network_evaluate(net, x, bad_labels, 4, &loss, &correct), CLNN_ERR_OUT_OF_RANGE);
+    assert_true(loss == 5.0 && correct == 5);
+    out[0] = 42.0f;
+    MISUSE(clnn_network_predict, clnn_network_predict(NULL, x, 4, out), BAD);
+    MISUSE(clnn_network_predict, clnn_network_predict(net, x, 4, NULL), BAD);
+    MISUSE(clnn_network_predict, clnn_network_predict(net, NULL, 4, out), BAD);
+    MISUSE(clnn_network_predict, clnn_network_predict(net, x, 5, out), SHAPE);
+    assert_true(out[0] == 42.0f);
+    MISUSE(clnn_network_predict_tensors, clnn_network_predict_tensors(NULL, t43, t33), BAD);
+    MISUSE(clnn_network_predict_tensors, clnn_network_predict_tensors(net, t43, NULL), BAD);
+    MISUSE(clnn_network_predict_tensors, clnn_network_predict_tensors(net, t43, t34), SHAPE);
+    MISUSE(clnn_network_predict_tensors, clnn_network_predict_tensors(net, t34, t33), SHAPE);
+    MISUSE(clnn_network_predict_tensors, clnn_network_predict_tensors(net, t43, foreign_t),
+           FOREIGN);
+
+    clnn_health_options health_options;
+    CLNN_ASSERT_OK(clnn_health_options_init(&health_options));
+    health_options.vanishing_ratio = -1.0f;
+    clnn_network_health health;
+    clnn_layer_health layers[2];
+    MISUSE(clnn_network_train_step_health,
+           clnn_network_train_step_health(NULL, x, good, 4, NULL, NULL, &health, layers, 2), BAD);
+    MISUSE(clnn_network_train_step_health,
+           clnn_network_train_step_health(net, x, good, 4, NULL, NULL, NULL, layers, 2), BAD);
+    MISUSE(clnn_network_train_step_health,
+           clnn_network_train_step_health(net, x, good, 4, NULL, NULL, &health, layers, 0), BAD);
+    MISUSE(clnn_network_train_step_health,
+           clnn_network_train_step_health(net, x, good, 4, &health_options, NULL, &health, layers,
+                                          2),
+           BAD);
+    MISUSE(clnn_network_probe_health,
+           clnn_network_probe_health(NULL, x, good, 4, NULL, &health, layers, 2), BAD);
+    MISUSE(clnn_network_probe_health,
+           clnn_network_probe_health(net, x, NULL, 4, NULL, &health, layers, 2), BAD);
+    MISUSE(clnn_network_probe_health,
+           clnn_network_probe_health(net, x, good, 9, NULL, &health, layers, 2), SHAPE);
+    CLNN_ASSERT_OK(clnn_network_get_step(net, &step));
+    assert_int_equal(step, 0);
+    MISUSE(clnn_network_save, clnn_network_save(NULL, "/tmp/x.ckpt", NULL, 0), BAD);
+    MISUSE(clnn_network_save, clnn_network_save(net, NULL, NULL, 0), BAD);
+    MISUSE(clnn_network_save, clnn_network_save(net, "/tmp/x.ckpt", NULL, 5), BAD);
+    MISUSE(clnn_network_save, clnn_network_save(net, "/nonexistent/x.ckpt", NULL, 0),
+           CLNN_ERR_IO);
+    char user[8] = "kept";
+    size_t user_size = 777;
+    MISUSE(clnn_network_load, clnn_network_load(NULL, "/tmp/x.ckpt", user, 8, &user_size), BAD);
+    MISUSE(clnn_network_load, clnn_network_load(net, NULL, user, 8, &user_size), BAD);
+    MISUSE(clnn_network_load, clnn_network_load(net, "/nonexistent/x.ckpt", user, 8, &user_size),
+           CLNN_ERR_IO);
+    assert_string_equal(user, "kept");
+    assert_int_equal(user_size, 777);
+    clnn_network_destroy(net);
+    clnn_network_spec_destroy(spec);
+    clnn_tensor_destroy(labels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1088,6 +1315,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_optim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_network, setup, teardown),
     };
     return clnn_test_main("misuse", tests, sizeof tests / sizeof tests[0]);
 }
