@@ -2,9 +2,11 @@
  * libFuzzer target: the checkpoint loader (clnn_mlp_load) on a small model on POCL's CPU device.
  * Random bytes rarely get past the container's crc32, so an input that does not start with the
  * magic "CLNNCKPT" is sealed first: all but its first byte becomes the payload of a container
- * with the right magic, version, length and crc32, which sends the fuzzer into the payload's own
- * parsing (model structure, initialisation record, optimiser, tensor counts, user bytes). The seed
- * corpus holds real checkpoints of this model (CLNN_FUZZ_WRITE_SEED=DIR writes them). Properties: a
+ * with the right magic, length and crc32, and version 1 (the MLP format) when that first byte is
+ * 1, else version 2 (the network format), which sends the fuzzer into the payload's own parsing
+ * (model structure, initialisation record, optimiser, tensor counts, user bytes). The seed corpus
+ * holds real checkpoints of this model in both formats (CLNN_FUZZ_WRITE_SEED=DIR writes format 2
+ * ones; plain and sealed are format 1, written before the MLP was built on the network engine). Properties: a
  * status for every input, and a model left exactly as it was on failure.
  */
 #define _GNU_SOURCE
@@ -48,7 +50,7 @@ static void write_seeds(const char *dir)
         x[i] = (float)((int)(i % 7) - 3) / 3.0f;
     FUZZ_REQUIRE(clnn_mlp_train_step(mlp, x, labels, BATCH, NULL) == CLNN_SUCCESS);
     char path[1024], sealed[1024];
-    snprintf(path, sizeof path, "%s/plain", dir);
+    snprintf(path, sizeof path, "%s/plain2", dir);
     FUZZ_REQUIRE(clnn_mlp_save(mlp, path, "epoch 1", 8) == CLNN_SUCCESS);
     FILE *f = fopen(path, "rb");
     FUZZ_REQUIRE(f != NULL);
@@ -56,10 +58,10 @@ static void write_seeds(const char *dir)
     size_t n = fread(file, 1, sizeof file, f);
     fclose(f);
     FUZZ_REQUIRE(n > 24 && n < sizeof file);
-    snprintf(sealed, sizeof sealed, "%s/sealed", dir);
+    snprintf(sealed, sizeof sealed, "%s/sealed2", dir);
     f = fopen(sealed, "wb");
     FUZZ_REQUIRE(f != NULL);
-    fputc(1, f); /* seal: magic, version 1, length and crc32 are made by the target */
+    fputc(2, f); /* seal: magic, version 2, length and crc32 are made by the target */
     fwrite(file + 20, 1, n - 24, f);
     fclose(f);
 }
@@ -96,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         file = malloc(file_size);
         FUZZ_REQUIRE(file != NULL);
         memcpy(file, "CLNNCKPT", 8);
-        file[8] = 1, file[9] = file[10] = file[11] = 0;
+        file[8] = data[0] == 1 ? 1 : 2, file[9] = file[10] = file[11] = 0;
         for (int i = 0; i < 8; ++i)
             file[12 + i] = (unsigned char)((uint64_t)payload >> (8 * i));
         memcpy(file + 20, data + 1, payload);

@@ -26,15 +26,16 @@ typedef enum net_kind { NET_IDENTITY, NET_PROJECTION_FIRST, NET_NCHW, NET_NESTED
 static clnn_network_spec *make_spec(net_kind kind, clnn_loss_kind *loss)
 {
     clnn_network_spec *s = NULL;
-    clnn_activation_desc tanh_ = act(CLNN_ACTIVATION_TANH), silu = act(CLNN_ACTIVATION_SILU),
-                         gelu = act(CLNN_ACTIVATION_GELU);
+    /* tanh only: every activation is checked by test_activation, and each further kind is two
+     * more programs to compile per kernel form (minutes on llvmpipe). */
+    clnn_activation_desc tanh_ = act(CLNN_ACTIVATION_TANH);
     switch (kind) {
     case NET_IDENTITY: /* dense, then a residual block with batch norm, identity skip, tanh */
         CLNN_ASSERT_OK(clnn_network_spec_create(&s, 1, (size_t[]){7}));
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 6, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_begin_residual(s));
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 6, NULL));
-        CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(s, &silu));
+        CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(s, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_end_residual(s, CLNN_RESIDUAL_IDENTITY, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 5, NULL));
         *loss = CLNN_LOSS_CROSS_ENTROPY;
@@ -42,7 +43,7 @@ static clnn_network_spec *make_spec(net_kind kind, clnn_loss_kind *loss)
     case NET_PROJECTION_FIRST: { /* a projected block as the first layer, then PReLU */
         CLNN_ASSERT_OK(clnn_network_spec_create(&s, 1, (size_t[]){5}));
         CLNN_ASSERT_OK(clnn_network_spec_begin_residual(s));
-        CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 6, &gelu));
+        CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 6, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 4, NULL));
         CLNN_ASSERT_OK(clnn_network_spec_end_residual(s, CLNN_RESIDUAL_PROJECTION, NULL));
         clnn_layer_spec prelu;
@@ -55,10 +56,10 @@ static clnn_network_spec *make_spec(net_kind kind, clnn_loss_kind *loss)
     }
     case NET_NCHW: { /* NCHW: batch norm per channel, a block whose body starts with batch norm */
         CLNN_ASSERT_OK(clnn_network_spec_create(&s, 3, (size_t[]){3, 4, 5}));
-        CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(s, &silu));
+        CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(s, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_begin_residual(s));
         CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(s, &tanh_));
-        CLNN_ASSERT_OK(clnn_network_spec_add_activation(s, &silu));
+        CLNN_ASSERT_OK(clnn_network_spec_add_activation(s, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_end_residual(s, CLNN_RESIDUAL_IDENTITY, NULL));
         clnn_layer_spec prelu;
         CLNN_ASSERT_OK(clnn_layer_spec_init(&prelu, CLNN_LAYER_PRELU));
@@ -77,7 +78,7 @@ static clnn_network_spec *make_spec(net_kind kind, clnn_loss_kind *loss)
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 6, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_end_residual(s, CLNN_RESIDUAL_IDENTITY, NULL));
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 6, NULL));
-        CLNN_ASSERT_OK(clnn_network_spec_end_residual(s, CLNN_RESIDUAL_IDENTITY, &silu));
+        CLNN_ASSERT_OK(clnn_network_spec_end_residual(s, CLNN_RESIDUAL_IDENTITY, &tanh_));
         CLNN_ASSERT_OK(clnn_network_spec_add_dense(s, 3, NULL));
         *loss = CLNN_LOSS_BCE_WITH_LOGITS;
         break;
@@ -381,13 +382,13 @@ static size_t snapshot(clnn_network *net, float *out, size_t capacity)
 /* Dropout, batch norm and a residual block; Adam. */
 static clnn_network *resumable(clnn_network_spec **spec, uint64_t seed)
 {
-    clnn_activation_desc relu = act(CLNN_ACTIVATION_RELU);
+    clnn_activation_desc tanh_ = act(CLNN_ACTIVATION_TANH); /* see make_spec */
     CLNN_ASSERT_OK(clnn_network_spec_create(spec, 1, (size_t[]){8}));
-    CLNN_ASSERT_OK(clnn_network_spec_add_dense(*spec, 16, &relu));
+    CLNN_ASSERT_OK(clnn_network_spec_add_dense(*spec, 16, &tanh_));
     CLNN_ASSERT_OK(clnn_network_spec_add_dropout(*spec, 0.3f));
     CLNN_ASSERT_OK(clnn_network_spec_begin_residual(*spec));
     CLNN_ASSERT_OK(clnn_network_spec_add_dense(*spec, 16, NULL));
-    CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(*spec, &relu));
+    CLNN_ASSERT_OK(clnn_network_spec_add_batch_norm(*spec, &tanh_));
     CLNN_ASSERT_OK(clnn_network_spec_add_dropout(*spec, 0.2f));
     CLNN_ASSERT_OK(clnn_network_spec_end_residual(*spec, CLNN_RESIDUAL_IDENTITY, NULL));
     CLNN_ASSERT_OK(clnn_network_spec_add_dense(*spec, 4, NULL));
