@@ -333,6 +333,15 @@ clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spec,
 
 /* ---- access ------------------------------------------------------------------------------------ */
 
+clnn_status clnn_mlp_get_network(const clnn_mlp *mlp, clnn_network **network)
+{
+    if (!mlp || !network)
+        return clnn_error(mlp ? mlp->ctx : NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_mlp_get_network: %s is NULL", mlp ? "network" : "mlp");
+    *network = mlp->net;
+    return CLNN_SUCCESS;
+}
+
 clnn_status clnn_mlp_get_spec(const clnn_mlp *mlp, clnn_mlp_spec *spec)
 {
     if (!mlp || !spec)

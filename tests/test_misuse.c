@@ -997,6 +997,10 @@ static void test_mlp(void **state)
     clnn_mlp_spec got;
     memset(&got, 0x5a, sizeof got);
     clnn_mlp_spec got_before = got;
+    clnn_network *network = NULL;
+    MISUSE(clnn_mlp_get_network, clnn_mlp_get_network(NULL, &network), BAD);
+    MISUSE(clnn_mlp_get_network, clnn_mlp_get_network(mlp, NULL), BAD);
+    assert_null(network);
     MISUSE(clnn_mlp_get_spec, clnn_mlp_get_spec(NULL, &got), BAD);
     MISUSE(clnn_mlp_get_spec, clnn_mlp_get_spec(mlp, NULL), BAD);
     assert_memory_equal(&got, &got_before, sizeof got);

@@ -400,27 +400,25 @@ static void draw_progress(size_t epoch, size_t epochs, size_t done, size_t total
     fflush(stdout);
 }
 
-static void print_health(const clnn_mlp_health *h)
+/* Per layer of the network (a residual block is one): its output's statistics, and for dense
+ * layers the weight, its gradient and the relative size of the update. */
+static void print_health(const clnn_network_health *h, const clnn_layer_health *layers)
 {
     printf("  gradient health (one batch):\n");
-    printf("  %-7s %11s %11s %8s %12s %12s %12s\n", "layer", "act mean", "act std", "dead",
+    printf("  %-14s %11s %11s %8s %12s %12s %12s\n", "layer", "act mean", "act std", "dead",
            "|W|", "|dL/dW|", "update/|W|");
     for (size_t l = 0; l < h->layer_count; ++l) {
-        const clnn_mlp_layer_health *x = &h->layers[l];
-        char name[16];
-        if (l + 1 == h->layer_count)
-            snprintf(name, sizeof name, "output");
-        else
-            snprintf(name, sizeof name, "%zu", l + 1);
-        if (l + 1 == h->layer_count) /* the logits: no activation statistics */
-            printf("  %-7s %11s %11s %8s %12.4g %12.4g %12.3g\n", name, "-", "-", "-",
-                   (double)x->weight_norm, (double)x->weight_grad_norm,
-                   (double)x->update_ratio);
-        else
-            printf("  %-7s %11.4g %11.4g %7.1f%% %12.4g %12.4g %12.3g\n", name,
-                   (double)x->activation_mean, (double)x->activation_std,
-                   100.0 * (double)x->dead_fraction, (double)x->weight_norm,
+        const clnn_layer_health *x = &layers[l];
+        char name[32];
+        snprintf(name, sizeof name, "%zu %s", l + 1,
+                 x->type == CLNN_LAYER_RESIDUAL_BEGIN ? "residual" : clnn_layer_type_name(x->type));
+        printf("  %-14s %11.4g %11.4g %7.1f%%", name, (double)x->activation_mean,
+               (double)x->activation_std, 100.0 * (double)x->dead_fraction);
+        if (x->has_weight)
+            printf(" %12.4g %12.4g %12.3g\n", (double)x->weight_norm,
                    (double)x->weight_grad_norm, (double)x->update_ratio);
+        else
+            printf(" %12s %12s %12s\n", "-", "-", "-");
     }
     printf("  first/last gradient norm ratio %.3g: %s%s%s\n", (double)h->grad_norm_ratio,
            h->vanishing ? "VANISHING " : "", h->exploding ? "EXPLODING " : "",
@@ -437,7 +435,7 @@ static int fail(const char *what, clnn_status status)
 }
 
 /* Loss and accuracy of the model on a dataset, in batches. */
-static clnn_status evaluate(clnn_mlp *mlp, const clnn_dataset *data, size_t batch, float *x,
+static clnn_status evaluate(clnn_network *net, const clnn_dataset *data, size_t batch, float *x,
                             int32_t *y, double *loss, double *accuracy)
 {
     double total = 0.0;
@@ -447,7 +445,7 @@ static clnn_status evaluate(clnn_mlp *mlp, const clnn_dataset *data, size_t batc
         double sum = 0.0;
         clnn_status status = clnn_dataset_gather(data, NULL, data->count, start, batch, x, y, &rows);
         if (status == CLNN_SUCCESS)
-            status = clnn_mlp_evaluate(mlp, x, y, rows, &sum, &right);
+            status = clnn_network_evaluate(net, x, y, rows, &sum, &right);
         if (status != CLNN_SUCCESS)
             return status;
         total += sum;
@@ -540,6 +538,8 @@ int main(int argc, char **argv)
     int code = 1;
     clnn_context *ctx = NULL;
     clnn_mlp *mlp = NULL;
+    clnn_network *net = NULL; /* the network the MLP is built as: what trains */
+    clnn_layer_health *layer_health = NULL;
     FILE *csv = NULL;
     float *x = NULL;
     int32_t *y = NULL;
@@ -588,6 +588,8 @@ int main(int argc, char **argv)
     train_options.optimizer = o.optimizer;
     train_options.clip_norm = o.clip;
     status = clnn_mlp_create(ctx, &spec, &train_options, o.batch, &mlp);
+    if (status == CLNN_SUCCESS)
+        status = clnn_mlp_get_network(mlp, &net);
     if (status != CLNN_SUCCESS) {
         code = fail("creating the model", status);
         goto done;
@@ -603,9 +605,8 @@ int main(int argc, char **argv)
     schedule.t_max = o.epochs * batches;
     schedule.eta_min = o.eta_min;
     schedule.warmup_steps = o.warmup;
-    double lr = o.optimizer.lr;
-    if (status == CLNN_SUCCESS)
-        status = clnn_lr_schedule_value(&schedule, 0, &lr); /* checks the fields */
+    if (status == CLNN_SUCCESS) /* each step's rate from the network's step count */
+        status = clnn_network_set_lr_schedule(net, &schedule);
     if (status != CLNN_SUCCESS) {
         code = fail("setting up the learning-rate schedule", status);
         goto done;
@@ -617,7 +618,7 @@ int main(int argc, char **argv)
     if (o.resume) {
         progress saved;
         size_t saved_size = 0;
-        status = clnn_mlp_load(mlp, o.checkpoint, &saved, sizeof saved, &saved_size);
+        status = clnn_network_load(net, o.checkpoint, &saved, sizeof saved, &saved_size);
         if (status != CLNN_SUCCESS) {
             code = fail("resuming from the checkpoint", status);
             goto done;
@@ -630,7 +631,7 @@ int main(int argc, char **argv)
     }
 
     size_t parameters = 0;
-    clnn_mlp_parameter_count(mlp, &parameters);
+    clnn_network_parameter_count(net, &parameters);
     printf("clnn-train %s on %s (%s)\n", clnn_version_string(), device.device_name,
            device.platform_name);
     printf("data      %zu training and %zu test samples of %zu features, %d classes\n",
@@ -664,7 +665,9 @@ int main(int argc, char **argv)
     x = malloc(o.batch * train.features * sizeof *x);
     y = malloc(o.batch * sizeof *y);
     perm = malloc(train.count * sizeof *perm);
-    if (!x || !y || !perm) {
+    /* at most dense, batch norm and dropout per hidden layer, and the output layer */
+    layer_health = malloc((4 * o.layer_count + 1) * sizeof *layer_health);
+    if (!x || !y || !perm || !layer_health) {
         fprintf(stderr, "clnn-train: out of memory\n");
         goto done;
     }
@@ -691,23 +694,20 @@ int main(int argc, char **argv)
             status = clnn_dataset_gather(&train, perm, train.count, state.batch * o.batch, o.batch,
                                          x, y, &rows);
             uint64_t step = 0;
-            clnn_mlp_get_step(mlp, &step);
-            if (status == CLNN_SUCCESS)
-                status = clnn_lr_schedule_value(&schedule, step, &lr);
-            if (status == CLNN_SUCCESS)
-                status = clnn_mlp_set_lr(mlp, lr);
-            clnn_mlp_step_info info;
+            clnn_network_get_step(net, &step);
+            clnn_step_info info;
             if (status == CLNN_SUCCESS) {
                 if (o.diagnostics && state.batch + 1 == batches) {
-                    clnn_mlp_health health;
-                    status = clnn_mlp_train_step_health(mlp, x, y, rows, NULL, &info, &health);
+                    clnn_network_health health;
+                    status = clnn_network_train_step_health(net, x, y, rows, NULL, &info, &health,
+                                                            layer_health, 4 * o.layer_count + 1);
                     if (status == CLNN_SUCCESS) {
                         if (live)
                             printf("\n");
-                        print_health(&health);
+                        print_health(&health, layer_health);
                     }
                 } else {
-                    status = clnn_mlp_train_step(mlp, x, y, rows, &info);
+                    status = clnn_network_train_step(net, x, y, rows, &info);
                 }
             }
             if (status != CLNN_SUCCESS) {
@@ -742,7 +742,7 @@ int main(int argc, char **argv)
         if (stop_signal) {
             if (live)
                 printf("\n");
-            status = clnn_mlp_save(mlp, o.checkpoint, &state, sizeof state);
+            status = clnn_network_save(net, o.checkpoint, &state, sizeof state);
             if (status != CLNN_SUCCESS) {
                 code = fail("saving the checkpoint", status);
                 goto done;
@@ -757,7 +757,7 @@ int main(int argc, char **argv)
 
         double train_loss = state.loss_sum / (double)batches;
         double test_loss = 0, accuracy = 0;
-        status = evaluate(mlp, &test, o.batch, x, y, &test_loss, &accuracy);
+        status = evaluate(net, &test, o.batch, x, y, &test_loss, &accuracy);
         if (status != CLNN_SUCCESS) {
             if (live)
                 printf("\n");
@@ -787,7 +787,7 @@ int main(int argc, char **argv)
         next.batch = 0;
         next.loss_sum = 0;
         next.seconds = 0;
-        status = clnn_mlp_save(mlp, o.checkpoint, &next, sizeof next);
+        status = clnn_network_save(net, o.checkpoint, &next, sizeof next);
         if (status != CLNN_SUCCESS) {
             code = fail("saving the checkpoint", status);
             goto done;
@@ -803,6 +803,7 @@ done:
     free(x);
     free(y);
     free(perm);
+    free(layer_health);
     clnn_mlp_destroy(mlp);
     clnn_context_destroy(ctx);
     clnn_dataset_release(&train);

@@ -13,6 +13,7 @@
 #include "activation.h"
 #include "init.h"
 #include "optim.h"
+#include "network.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,6 +106,11 @@ CLNN_API clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spe
 
 /** @brief Frees the model and everything it allocated. NULL is allowed. */
 CLNN_API clnn_status clnn_mlp_destroy(clnn_mlp *mlp);
+
+/** @brief The network this MLP is built as (include/clnn/network.h): every network function
+ * applies to it (training from device tensors, schedules, per-layer health, checkpoints, which it
+ * also reads in format 1). It stays the MLP's, destroyed with it. */
+CLNN_API clnn_status clnn_mlp_get_network(const clnn_mlp *mlp, clnn_network **network);
 
 /** @brief Copies the model's spec. */
 CLNN_API clnn_status clnn_mlp_get_spec(const clnn_mlp *mlp, clnn_mlp_spec *spec);
