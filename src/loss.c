@@ -252,23 +252,16 @@ clnn_status clnn_cross_entropy_options_init(clnn_cross_entropy_options *options)
     return CLNN_SUCCESS;
 }
 
-static clnn_status check_labels_buffer(clnn_context *ctx, cl_mem labels, size_t n, const char *fn)
+/* labels is an int32 tensor of this context holding exactly n labels. */
+static clnn_status check_labels_tensor(clnn_context *ctx, const clnn_tensor *labels, size_t n,
+                                       const char *fn)
 {
-    if (!labels)
-        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: labels is NULL", fn);
-    cl_context owner;
-    size_t size;
-    CLNN_CL_CHECK(ctx, clGetMemObjectInfo(labels, CL_MEM_CONTEXT, sizeof owner, &owner, NULL),
-                  "clGetMemObjectInfo(CL_MEM_CONTEXT) on labels");
-    CLNN_CL_CHECK(ctx, clGetMemObjectInfo(labels, CL_MEM_SIZE, sizeof size, &size, NULL),
-                  "clGetMemObjectInfo(CL_MEM_SIZE) on labels");
-    if (owner != ctx->cl_ctx)
-        return clnn_error(ctx, CLNN_ERR_CONTEXT_MISMATCH,
-                          "%s: labels belongs to another OpenCL context", fn);
-    if (size / sizeof(cl_int) < n)
+    clnn_status status = clnn_check_int32_tensor(ctx, labels, "labels");
+    if (status != CLNN_SUCCESS)
+        return clnn_error(ctx, status, "%s: %s", fn, clnn_context_last_error(ctx));
+    if (labels->count != n)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
-                          "%s: labels holds %zu bytes; %zu labels need %zu", fn, size, n,
-                          n * sizeof(cl_int));
+                          "%s: labels holds %zu labels for %zu rows", fn, labels->count, n);
     return CLNN_SUCCESS;
 }
 
@@ -297,12 +290,15 @@ static clnn_status read_label_check(clnn_context *ctx, cl_mem info, size_t n, si
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_cross_entropy_check_labels(clnn_context *ctx, cl_mem labels, size_t n,
+clnn_status clnn_cross_entropy_check_labels(clnn_context *ctx, const clnn_tensor *labels,
                                             size_t num_classes, int ignore_index)
 {
     static const char *fn = "clnn_cross_entropy_check_labels";
     clnn_status status = clnn_check_context(ctx, fn);
-    if (status != CLNN_SUCCESS || (status = check_labels_buffer(ctx, labels, n, fn)) != CLNN_SUCCESS)
+    if (status != CLNN_SUCCESS)
+        return status;
+    size_t n = labels ? labels->count : 0;
+    if ((status = check_labels_tensor(ctx, labels, n, fn)) != CLNN_SUCCESS)
         return status;
     if (n == 0 || n > CLNN_MAX_ELEMENTS || num_classes == 0 || num_classes > 0x7fffffff)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
@@ -313,14 +309,15 @@ clnn_status clnn_cross_entropy_check_labels(clnn_context *ctx, cl_mem labels, si
     if ((status = clnn_get_kernel(ctx, "loss.cl", NULL, "ce_check_labels", &k)) != CLNN_SUCCESS ||
         (status = scratch_buffer(ctx, CLNN_SCRATCH_INFO, 3 * sizeof(cl_int), &info)) != CLNN_SUCCESS)
         return status;
-    status = queue_label_check(ctx, k, labels, n, num_classes, ignore_index, info);
+    status = queue_label_check(ctx, k, labels->buffer, n, num_classes, ignore_index, info);
     if (status == CLNN_SUCCESS)
         status = read_label_check(ctx, info, n, num_classes, fn);
     return status;
 }
 
 /* The shared body of clnn_cross_entropy and clnn_cross_entropy_host. */
-static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, cl_mem labels,
+static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits,
+                                 const clnn_tensor *label_tensor,
                                  const clnn_cross_entropy_options *options, clnn_tensor *loss,
                                  float *host_loss, clnn_tensor *dlogits, const char *fn)
 {
@@ -332,8 +329,9 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
     if (options)
         opt = *options;
     size_t N = logits->dims[0], C = logits->dims[1];
-    if ((status = check_labels_buffer(ctx, labels, N, fn)) != CLNN_SUCCESS)
+    if ((status = check_labels_tensor(ctx, label_tensor, N, fn)) != CLNN_SUCCESS)
         return status;
+    cl_mem labels = label_tensor->buffer;
     if (opt.reduction != CLNN_REDUCTION_MEAN && opt.reduction != CLNN_REDUCTION_SUM)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: options->reduction is %s; cross-entropy reduces by mean or sum", fn,
@@ -423,14 +421,16 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits, c
     return status;
 }
 
-clnn_status clnn_cross_entropy(clnn_context *ctx, const clnn_tensor *logits, cl_mem labels,
+clnn_status clnn_cross_entropy(clnn_context *ctx, const clnn_tensor *logits,
+                               const clnn_tensor *labels,
                                const clnn_cross_entropy_options *options, clnn_tensor *loss,
                                clnn_tensor *dlogits)
 {
     return cross_entropy(ctx, logits, labels, options, loss, NULL, dlogits, "clnn_cross_entropy");
 }
 
-clnn_status clnn_cross_entropy_host(clnn_context *ctx, const clnn_tensor *logits, cl_mem labels,
+clnn_status clnn_cross_entropy_host(clnn_context *ctx, const clnn_tensor *logits,
+                                    const clnn_tensor *labels,
                                     const clnn_cross_entropy_options *options, float *loss,
                                     clnn_tensor *dlogits)
 {

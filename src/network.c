@@ -68,8 +68,7 @@ clnn_status clnn_network_destroy(clnn_network *net)
     clnn_tensor_destroy(net->targets);
     clnn_tensor_destroy(net->loss);
     clnn_tensor_destroy(net->grad_output);
-    if (net->labels)
-        clReleaseMemObject(net->labels);
+    clnn_tensor_destroy(net->labels);
     free(net->params);
     free(net->grads);
     free(net->states);
@@ -150,15 +149,8 @@ static clnn_status create_io(clnn_network *net)
         status = clnn_tensor_create(ctx, 1, &one, &net->loss);
     if (status == CLNN_SUCCESS && net->options.loss != CLNN_LOSS_CROSS_ENTROPY)
         status = clnn_layer_tensor(ctx, net->max_batch, &net->out, &net->targets);
-    if (status == CLNN_SUCCESS && net->options.loss == CLNN_LOSS_CROSS_ENTROPY) {
-        cl_int err;
-        net->labels = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_ONLY,
-                                     net->max_batch * sizeof(cl_int), NULL, &err);
-        if (err != CL_SUCCESS) {
-            net->labels = NULL;
-            status = clnn_cl_error(ctx, err, "clCreateBuffer(labels)");
-        }
-    }
+    if (status == CLNN_SUCCESS && net->options.loss == CLNN_LOSS_CROSS_ENTROPY)
+        status = clnn_tensor_create_int32(ctx, 1, &net->max_batch, &net->labels);
     net->host_outputs = malloc(net->max_batch * net->out_size * sizeof(float));
     if (status == CLNN_SUCCESS && !net->host_outputs)
         status = clnn_error(ctx, CLNN_ERR_HOST_MEMORY, "out of memory creating the network");

@@ -38,7 +38,7 @@ struct clnn_network {
 
     clnn_tensor *x;           /* host inputs are uploaded here (max_batch, in) */
     clnn_tensor *targets;     /* MSE, BCE: (max_batch, out) */
-    cl_mem labels;            /* cross-entropy: max_batch int32 */
+    clnn_tensor *labels;      /* cross-entropy: (max_batch) int32 */
     clnn_tensor *loss;        /* 1 element */
     clnn_tensor *grad_output; /* (max_batch, out): the loss gradient */
     float *host_outputs;      /* max_batch x out */
@@ -66,13 +66,14 @@ clnn_status clnn_network_load_batch(clnn_network *net, const float *x, const voi
 /* The steps of a training step, on the loaded batch (x: the input tensor). */
 clnn_status clnn_network_forward(clnn_network *net, const clnn_tensor *x, int training,
                                  int update_running);
-clnn_status clnn_network_loss(clnn_network *net, const clnn_tensor *targets, cl_mem labels);
+clnn_status clnn_network_loss(clnn_network *net, const clnn_tensor *targets,
+                              const clnn_tensor *labels);
 clnn_status clnn_network_backward(clnn_network *net, const clnn_tensor *x);
 /* Clipping, the non-finite check and the update; *skipped when the update was skipped. */
 clnn_status clnn_network_update(clnn_network *net, float *norm, int *skipped);
 /* A whole training step on the loaded batch. */
 clnn_status clnn_network_step(clnn_network *net, const clnn_tensor *x, const clnn_tensor *targets,
-                              cl_mem labels, clnn_step_info *info);
+                              const clnn_tensor *labels, clnn_step_info *info);
 /* The network's output tensor. */
 clnn_tensor *clnn_network_output(const clnn_network *net);
 

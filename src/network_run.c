@@ -19,6 +19,8 @@ clnn_status clnn_network_set_batch(clnn_network *net, size_t batch)
         status = clnn_tensor_set_rows(net->grad_output, batch);
     if (status == CLNN_SUCCESS && net->targets)
         status = clnn_tensor_set_rows(net->targets, batch);
+    if (status == CLNN_SUCCESS && net->labels)
+        status = clnn_tensor_set_rows(net->labels, batch);
     if (status == CLNN_SUCCESS)
         status = clnn_sequence_set_batch(&net->seq, batch);
     if (status == CLNN_SUCCESS)
@@ -61,10 +63,7 @@ clnn_status clnn_network_load_batch(clnn_network *net, const float *x, const voi
         status = clnn_tensor_upload(net->x, x, batch * net->in_size);
     if (status == CLNN_SUCCESS && y) {
         if (net->options.loss == CLNN_LOSS_CROSS_ENTROPY)
-            CLNN_CL_CHECK(ctx,
-                          clEnqueueWriteBuffer(ctx->queue, net->labels, CL_TRUE, 0,
-                                               batch * sizeof(cl_int), y, 0, NULL, NULL),
-                          "uploading labels");
+            status = clnn_tensor_upload_int32(net->labels, y, batch);
         else
             status = clnn_tensor_upload(net->targets, y, batch * net->out_size);
     }
@@ -78,7 +77,8 @@ clnn_status clnn_network_forward(clnn_network *net, const clnn_tensor *x, int tr
     return clnn_sequence_forward(&net->seq, &pass, x);
 }
 
-clnn_status clnn_network_loss(clnn_network *net, const clnn_tensor *targets, cl_mem labels)
+clnn_status clnn_network_loss(clnn_network *net, const clnn_tensor *targets,
+                              const clnn_tensor *labels)
 {
     clnn_tensor *output = clnn_network_output(net);
     switch (net->options.loss) {
@@ -130,7 +130,7 @@ clnn_status clnn_network_update(clnn_network *net, float *norm, int *skipped)
 }
 
 clnn_status clnn_network_step(clnn_network *net, const clnn_tensor *x, const clnn_tensor *targets,
-                              cl_mem labels, clnn_step_info *info)
+                              const clnn_tensor *labels, clnn_step_info *info)
 {
     clnn_status status = clnn_network_forward(net, x, 1, 1);
     if (status == CLNN_SUCCESS)
@@ -216,7 +216,7 @@ clnn_status clnn_network_train_step_tensors(clnn_network *net, const clnn_tensor
     if (status == CLNN_SUCCESS)
         status = clnn_network_set_batch(net, batch);
     if (status == CLNN_SUCCESS)
-        status = clnn_network_step(net, x, y, y->buffer, info);
+        status = clnn_network_step(net, x, y, y, info);
     return status;
 }
 

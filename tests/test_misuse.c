@@ -510,9 +510,15 @@ static void test_loss(void **state)
     MISUSE(clnn_cross_entropy_options_init, clnn_cross_entropy_options_init(NULL), BAD);
     clnn_cross_entropy_options options;
     CLNN_ASSERT_OK(clnn_cross_entropy_options_init(&options));
-    cl_mem labels = NULL;
-    CLNN_ASSERT_OK(clnn_tensor_get_buffer(v3, &labels)); /* 3 words: one label per row */
+    clnn_tensor *labels = NULL, *two_labels = NULL;
+    size_t three = 3, two = 2;
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(ctx, 1, &three, &labels)); /* one label per row */
+    CLNN_ASSERT_OK(clnn_tensor_upload_int32(labels, (const int32_t[]){0, 1, 3}, 3));
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(ctx, 1, &two, &two_labels));
     float loss = 99.0f;
+    MISUSE(clnn_cross_entropy, clnn_cross_entropy(ctx, t34, v3, &options, v1, t34b), BAD);
+    MISUSE(clnn_cross_entropy, clnn_cross_entropy(ctx, t34, two_labels, &options, v1, t34b),
+           SHAPE);
     MISUSE(clnn_cross_entropy, clnn_cross_entropy(NULL, t34, labels, &options, v1, t34b), BAD);
     MISUSE(clnn_cross_entropy, clnn_cross_entropy(ctx, t34, NULL, &options, v1, t34b), BAD);
     MISUSE(clnn_cross_entropy, clnn_cross_entropy(ctx, NULL, labels, &options, v1, t34b), BAD);
@@ -528,15 +534,19 @@ static void test_loss(void **state)
            clnn_cross_entropy_host(ctx, t34, labels, &options, &loss, foreign_t), FOREIGN);
     assert_true(loss == 99.0f);
     MISUSE(clnn_cross_entropy_check_labels,
-           clnn_cross_entropy_check_labels(NULL, labels, 3, 4, -100), BAD);
-    MISUSE(clnn_cross_entropy_check_labels, clnn_cross_entropy_check_labels(ctx, NULL, 3, 4, -100),
+           clnn_cross_entropy_check_labels(NULL, labels, 4, -100), BAD);
+    MISUSE(clnn_cross_entropy_check_labels, clnn_cross_entropy_check_labels(ctx, NULL, 4, -100),
            BAD);
+    MISUSE(clnn_cross_entropy_check_labels, clnn_cross_entropy_check_labels(ctx, v3, 4, -100),
+           BAD); /* floats */
     MISUSE(clnn_cross_entropy_check_labels,
-           clnn_cross_entropy_check_labels(ctx, labels, 0, 4, -100), SHAPE);
+           clnn_cross_entropy_check_labels(ctx, labels, 0, -100), SHAPE);
     MISUSE(clnn_cross_entropy_check_labels,
-           clnn_cross_entropy_check_labels(ctx, labels, SIZE_MAX, 4, -100), SHAPE);
-    MISUSE(clnn_cross_entropy_check_labels,
-           clnn_cross_entropy_check_labels(ctx, labels, 3, 0, -100), SHAPE);
+           clnn_cross_entropy_check_labels(ctx, labels, SIZE_MAX, -100), SHAPE);
+    MISUSE(clnn_cross_entropy_check_labels, clnn_cross_entropy_check_labels(ctx, labels, 3, -100),
+           CLNN_ERR_OUT_OF_RANGE);
+    clnn_tensor_destroy(labels);
+    clnn_tensor_destroy(two_labels);
 }
 
 /* ---- dense.h

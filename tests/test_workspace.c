@@ -390,18 +390,12 @@ static void test_clip(void **state)
         clnn_tensor_destroy(t[i]);
 }
 
-static cl_mem label_buffer(const int *labels, size_t n)
+static clnn_tensor *label_buffer(const int *labels, size_t n)
 {
-    cl_context clctx;
-    cl_command_queue q;
-    CLNN_ASSERT_OK(clnn_context_get_queue(clnn_test_ctx, &q));
-    assert_int_equal(clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof clctx, &clctx, NULL),
-                     CL_SUCCESS);
-    cl_int err;
-    cl_mem b = clCreateBuffer(clctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, n * sizeof(cl_int),
-                              (void *)labels, &err);
-    assert_int_equal(err, CL_SUCCESS);
-    return b;
+    clnn_tensor *t = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(clnn_test_ctx, 1, &n, &t));
+    CLNN_ASSERT_OK(clnn_tensor_upload_int32(t, (const int32_t *)labels, n));
+    return t;
 }
 
 static void test_losses(void **state)
@@ -412,7 +406,7 @@ static void test_losses(void **state)
     int *labels = clnn_test_alloc(N * sizeof(int));
     for (size_t i = 0; i < N; ++i)
         labels[i] = (int)(clnn_test_random_u64() % C);
-    cl_mem lb = label_buffer(labels, N);
+    clnn_tensor *lb = label_buffer(labels, N);
     clnn_tensor *z = random_tensor(N, C), *t = random_tensor(N, C), *dz = random_tensor(N, C);
     clnn_tensor *loss = random_tensor(0, 1);
     float host_loss;
@@ -422,7 +416,7 @@ static void test_losses(void **state)
             before = buffers_created;
         CLNN_ASSERT_OK(clnn_cross_entropy(clnn_test_ctx, z, lb, NULL, loss, dz));
         CLNN_ASSERT_OK(clnn_cross_entropy_host(clnn_test_ctx, z, lb, NULL, &host_loss, dz));
-        CLNN_ASSERT_OK(clnn_cross_entropy_check_labels(clnn_test_ctx, lb, N, C, -100));
+        CLNN_ASSERT_OK(clnn_cross_entropy_check_labels(clnn_test_ctx, lb, C, -100));
         CLNN_ASSERT_OK(clnn_mse_loss(clnn_test_ctx, z, t, CLNN_REDUCTION_MEAN, loss, dz));
         CLNN_ASSERT_OK(clnn_bce_with_logits_loss(clnn_test_ctx, z, t, CLNN_REDUCTION_SUM, loss,
                                                  NULL));
@@ -430,7 +424,7 @@ static void test_losses(void **state)
     assert_none_created(before, "the losses' second calls");
     clnn_tensor_destroy(z), clnn_tensor_destroy(t), clnn_tensor_destroy(dz);
     clnn_tensor_destroy(loss);
-    assert_int_equal(clReleaseMemObject(lb), CL_SUCCESS);
+    clnn_tensor_destroy(lb);
     free(labels);
 }
 

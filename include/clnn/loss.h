@@ -5,7 +5,7 @@
  * Losses leave their value on the device in a 1-element tensor, so a training loop need not wait
  * for the host each step; download it (clnn_tensor_download) every k steps. The functions whose
  * name ends in _host wait for the value and return it to the host. A training step with
- * integer labels (an OpenCL buffer of N cl_int, uploaded once per batch):
+ * integer labels (an int32 tensor of N labels, clnn_tensor_create_int32()):
  *
  *     clnn_cross_entropy_options opt;
  *     clnn_cross_entropy_options_init(&opt);            // mean, no smoothing, ignore_index -100
@@ -118,13 +118,14 @@ CLNN_API clnn_status clnn_cross_entropy_options_init(clnn_cross_entropy_options 
  * CLNN_ERR_OUT_OF_RANGE.
  *
  * @param logits (input) (N, C).
- * @param labels (input) an OpenCL buffer of the context holding at least N cl_int.
+ * @param labels (input) an int32 tensor of the context (clnn_tensor_create_int32()) holding the N
+ *        labels.
  * @param options (input) NULL for the defaults.
  * @param loss (output) 1 element, or NULL.
  * @param dlogits (output) (N, C), or NULL; must not be logits.
  */
 CLNN_API clnn_status clnn_cross_entropy(clnn_context *ctx, const clnn_tensor *logits,
-                                        cl_mem labels,
+                                        const clnn_tensor *labels,
                                         const clnn_cross_entropy_options *options,
                                         clnn_tensor *loss, clnn_tensor *dlogits);
 
@@ -136,16 +137,16 @@ CLNN_API clnn_status clnn_cross_entropy(clnn_context *ctx, const clnn_tensor *lo
  * @param dlogits (output) (N, C), or NULL.
  */
 CLNN_API clnn_status clnn_cross_entropy_host(clnn_context *ctx, const clnn_tensor *logits,
-                                             cl_mem labels,
+                                             const clnn_tensor *labels,
                                              const clnn_cross_entropy_options *options,
                                              float *loss, clnn_tensor *dlogits);
 
 /**
- * @brief Checks N labels on the device (waits for the result): every label must be in
- * [0, num_classes) or equal ignore_index.
+ * @brief Checks the labels of an int32 tensor on the device (waits for the result): every label
+ * must be in [0, num_classes) or equal ignore_index.
  * @return CLNN_ERR_OUT_OF_RANGE naming the first bad row and its label.
  */
-CLNN_API clnn_status clnn_cross_entropy_check_labels(clnn_context *ctx, cl_mem labels, size_t n,
+CLNN_API clnn_status clnn_cross_entropy_check_labels(clnn_context *ctx, const clnn_tensor *labels,
                                                      size_t num_classes, int ignore_index);
 
 /** @} */

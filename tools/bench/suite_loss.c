@@ -8,7 +8,7 @@
 typedef struct loss_args {
     clnn_context *ctx;
     clnn_tensor *z, *dz, *y, *loss;
-    cl_mem labels;
+    clnn_tensor *labels;
 } loss_args;
 
 static clnn_status ce(void *p)
@@ -34,27 +34,18 @@ int bench_suite_loss(bench_run *run)
 {
     const size_t N = 4096, C = 1000, dims[2] = {N, C}, one = 1;
     loss_args a = {run->ctx, NULL, NULL, NULL, NULL, NULL};
-    int *labels = malloc(N * sizeof *labels);
+    int32_t *labels = malloc(N * sizeof *labels);
     float *z = malloc(N * C * sizeof *z);
     clnn_status s = labels && z ? CLNN_SUCCESS : CLNN_ERR_HOST_MEMORY;
-    cl_command_queue q;
-    cl_context clctx;
-    if (s == CLNN_SUCCESS)
-        s = clnn_context_get_queue(run->ctx, &q);
-    if (s == CLNN_SUCCESS && clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof clctx, &clctx,
-                                                   NULL) != CL_SUCCESS)
-        s = CLNN_ERR_OPENCL;
     if (s == CLNN_SUCCESS) {
         for (size_t i = 0; i < N; ++i)
-            labels[i] = (int)((i * 7919u) % C);
+            labels[i] = (int32_t)((i * 7919u) % C);
         for (size_t i = 0; i < N * C; ++i)
             z[i] = (float)((i * 2654435761u) % 1000u) / 100.0f - 5.0f;
-        cl_int err;
-        a.labels = clCreateBuffer(clctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                                  N * sizeof(cl_int), labels, &err);
-        if (err != CL_SUCCESS)
-            s = CLNN_ERR_OPENCL;
+        s = clnn_tensor_create_int32(run->ctx, 1, &N, &a.labels);
     }
+    if (s == CLNN_SUCCESS)
+        s = clnn_tensor_upload_int32(a.labels, labels, N);
     if (s == CLNN_SUCCESS)
         s = clnn_tensor_create(run->ctx, 2, dims, &a.z);
     if (s == CLNN_SUCCESS)
@@ -101,8 +92,7 @@ int bench_suite_loss(bench_run *run)
             }
         }
     }
-    if (a.labels)
-        clReleaseMemObject(a.labels);
+    clnn_tensor_destroy(a.labels);
     clnn_tensor_destroy(a.z), clnn_tensor_destroy(a.dz), clnn_tensor_destroy(a.y);
     clnn_tensor_destroy(a.loss);
     free(labels), free(z);
