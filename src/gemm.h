@@ -1,7 +1,7 @@
 /*
  * clnn's internal GEMM: a row-major SGEMM through CLBlast on the context's queue, with CLBlast's
  * status codes mapped to clnn statuses, and the tuning data clnn applies to CLBlast per device
- * (src/tuning.c) before the first GEMM on it.
+ * (src/tuning_apply.c) before the first GEMM on it.
  */
 #ifndef CLNN_GEMM_H
 #define CLNN_GEMM_H
