@@ -75,6 +75,12 @@ static inline int clnn_cpu_forms(const clnn_context *ctx)
     return ctx->profile.forms == CLNN_KERNEL_FORMS_CPU;
 }
 
+/* Describes an OpenCL device (src/device.c). */
+void clnn_describe_device(cl_platform_id platform, cl_device_id device, clnn_device_info *info);
+/* Chooses the device a selector names (NULL or "": the first GPU, else the first CPU), recording a
+ * message that names the selector and lists the devices when none matches. */
+clnn_status clnn_select_device(const char *selector, clnn_device_info *info);
+
 /* 1 when needle occurs in haystack, letters compared without case ("" occurs everywhere). */
 int clnn_contains_ignoring_case(const char *haystack, const char *needle);
 
