@@ -81,6 +81,16 @@ static void setup_cache(clnn_context *ctx, const char *option)
     ctx->cache.note[0] = '\0';
     if (dir && strcmp(dir, "off") == 0)
         return;
+    if (!ctx->profile.binary_cache) {
+        const char *env = getenv("CLNN_BINARY_CACHE");
+        snprintf(ctx->cache.note, sizeof ctx->cache.note, "%s",
+                 env && strcmp(env, "off") == 0
+                     ? "disk cache off: CLNN_BINARY_CACHE=off"
+                     : "disk cache off: the driver keeps built programs in its own cache, and "
+                       "asking it for binaries costs more than it saves (quirk no-binary-cache; "
+                       "CLNN_BINARY_CACHE=on forces the disk cache)");
+        return;
+    }
     if (dir && dir[0]) {
         snprintf(path, sizeof path, "%s", dir);
     } else {

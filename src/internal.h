@@ -188,6 +188,12 @@ size_t clnn_split_rows_bound(const clnn_context *ctx, size_t rows, size_t items_
  * for tree reductions. */
 size_t clnn_pow2_ceil_capped(size_t v, size_t cap);
 
+/* The local size of a one-work-group tree reduction over n values (the kernel loops over them
+ * with the group's stride): in the CPU forms the kernel's group size whatever n is, since POCL
+ * compiles a kernel again for every local size it is launched with (a new batch size would stall
+ * for it); in the GPU forms the smallest power of two >= n within that size. */
+size_t clnn_reduction_group_size(clnn_context *ctx, cl_kernel kernel, size_t n);
+
 /* ---- the scratch pool (src/scratch.c) --------------------------------------------------------- */
 
 /* The buffer of `slot`, holding at least `bytes` (at least 1): the slot's own when large enough,

@@ -92,3 +92,9 @@ clnn_status clnn_run_kernel_1d(clnn_context *ctx, cl_kernel kernel, const char *
         global = local;
     return clnn_run_kernel(ctx, kernel, name, 1, &global, &local, arg_count, args);
 }
+
+size_t clnn_reduction_group_size(clnn_context *ctx, cl_kernel kernel, size_t n)
+{
+    size_t limit = clnn_kernel_group_size(ctx, kernel);
+    return clnn_cpu_forms(ctx) ? limit : clnn_pow2_ceil_capped(n, limit);
+}

@@ -253,6 +253,54 @@ static void test_profiling_option(void **state)
     clnn_context_destroy(ctx);
 }
 
+/* The disk cache of built programs follows the device profile (off on POCL, whose own cache keeps
+ * them: quirk no-binary-cache), and CLNN_BINARY_CACHE overrides it either way. */
+static void test_binary_cache_choice(void **state)
+{
+    (void)state;
+    char dir[512];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    clnn_context_options options;
+    clnn_context_options_init(&options);
+    char pair[32];
+    snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
+             clnn_test_device.device_index);
+    options.device = pair;
+    options.cache_dir = dir;
+    const char *settings[] = {NULL, "on", "off", "auto"};
+    int pocl = strstr(clnn_test_device.platform_name, "Portable Computing Language") != NULL;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; ++i) {
+        if (settings[i])
+            setenv("CLNN_BINARY_CACHE", settings[i], 1);
+        else
+            unsetenv("CLNN_BINARY_CACHE");
+        int expected = settings[i] && strcmp(settings[i], "on") == 0    ? 1
+                       : settings[i] && strcmp(settings[i], "off") == 0 ? 0
+                                                                        : !pocl;
+        clnn_context *ctx = NULL;
+        CLNN_ASSERT_OK(clnn_context_create(&ctx, &options));
+        clnn_device_profile profile;
+        clnn_cache_stats stats;
+        CLNN_ASSERT_OK(clnn_context_get_profile(ctx, &profile));
+        CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+        assert_int_equal(profile.binary_cache, expected);
+        assert_int_equal(stats.enabled, expected);
+        assert_int_equal(strstr(profile.quirks, "no-binary-cache") != NULL, pocl);
+        if (!expected)
+            assert_non_null(strstr(stats.note, "disk cache off"));
+        /* Programs build and run either way. */
+        CLNN_ASSERT_OK(clnn_context_self_check(ctx));
+        clnn_context_destroy(ctx);
+    }
+    setenv("CLNN_BINARY_CACHE", "sometimes", 1);
+    clnn_context *ctx = NULL;
+    CLNN_ASSERT_STATUS(clnn_context_create(&ctx, &options), CLNN_ERR_INVALID_ARGUMENT);
+    assert_null(ctx);
+    assert_non_null(strstr(clnn_context_last_error(NULL), "CLNN_BINARY_CACHE"));
+    unsetenv("CLNN_BINARY_CACHE");
+    clnn_test_remove_tree(dir);
+}
+
 /* Runs this program again with OCL_ICD_VENDORS pointing at an empty directory, so the ICD loader
  * finds no platform; the child checks the status and message (see main). */
 static void test_no_platform(void **state)
@@ -310,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_create_with_queue),
         cmocka_unit_test(test_out_of_order_queue_rejected),
         cmocka_unit_test(test_profiling_option),
+        cmocka_unit_test(test_binary_cache_choice),
         cmocka_unit_test(test_no_platform),
     };
     return clnn_test_main("context", tests, sizeof tests / sizeof tests[0]);

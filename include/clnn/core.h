@@ -150,6 +150,10 @@ typedef struct clnn_device_profile {
     size_t max_work_group_size;  /**< CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_ulong local_mem_bytes;    /**< CL_DEVICE_LOCAL_MEM_SIZE */
     char quirks[256];            /**< the driver quirks applied, comma-separated ("" for none) */
+    int binary_cache;            /**< 1 when built programs are kept in clnn's disk cache; 0 where
+                                      the driver keeps its own and asking it for binaries costs
+                                      more than it saves (POCL: quirk "no-binary-cache").
+                                      CLNN_BINARY_CACHE=on or off overrides the choice */
 } clnn_device_profile;
 
 /* ---------------------------------------------------------------------------------------------
