@@ -110,9 +110,27 @@ clnn_status clnn_blas_error(clnn_context *ctx, int code, const char *what)
  * layers); on GPUs, whose memory wants coalesced tiles, CLBlast keeps the large ones. */
 #define SMALL_GEMM_DIM 16
 
+/* Launches one of this file's 2-D kernels, which need no particular work-group size and check
+ * their indices against the shape. In the CPU forms every launch of a kernel takes one local size,
+ * the global size rounded up to it: POCL compiles a kernel again for every local size it is
+ * launched with (about 0.2-0.5 s each), and left to choose, it derives one from the global size,
+ * so each layer width and each new batch size (the last partial batch, an evaluation batch) cost
+ * a compile. In the GPU forms the driver chooses. */
+#define CPU_LOCAL_X 16
+#define CPU_LOCAL_Y 8
+static clnn_status run_2d(clnn_context *ctx, cl_kernel kernel, const char *name,
+                          const size_t *global, size_t arg_count, const clnn_kernel_arg *args)
+{
+    if (!clnn_cpu_forms(ctx) || clnn_kernel_group_size(ctx, kernel) < CPU_LOCAL_X * CPU_LOCAL_Y)
+        return clnn_run_kernel(ctx, kernel, name, 2, global, NULL, arg_count, args);
+    size_t local[2] = {CPU_LOCAL_X, CPU_LOCAL_Y};
+    size_t rounded[2] = {(global[0] + CPU_LOCAL_X - 1) / CPU_LOCAL_X * CPU_LOCAL_X,
+                         (global[1] + CPU_LOCAL_Y - 1) / CPU_LOCAL_Y * CPU_LOCAL_Y};
+    return clnn_run_kernel(ctx, kernel, name, 2, rounded, local, arg_count, args);
+}
+
 /* The product through clnn_gemm_small_nn (B not transposed) or clnn_gemm_small_nt (A not
- * transposed, B transposed); both transposed is left to CLBlast. The driver picks the
- * work-group size (the kernels need no particular one). */
+ * transposed, B transposed); both transposed is left to CLBlast. */
 static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
                               size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
                               float beta, cl_mem c, size_t ldc)
@@ -127,7 +145,7 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
     cl_float ualpha = alpha, ubeta = beta;
     if (trans_b) {
         size_t global[2] = {(n + 3) / 4, (m + 3) / 4};
-        return clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
+        return run_2d(ctx, kernel, name, global,
                                CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
                                          CLNN_ARG(a), CLNN_ARG(ulda), CLNN_ARG(b), CLNN_ARG(uldb),
                                          CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
@@ -135,7 +153,7 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
     /* Element strides of A(m, k) in its row-major storage. */
     cl_uint a_m = trans_a ? 1u : ulda, a_k = trans_a ? ulda : 1u;
     size_t global[2] = {(n + 7) / 8, (m + 3) / 4};
-    return clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
+    return run_2d(ctx, kernel, name, global,
                            CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
                                      CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b),
                                      CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
@@ -169,12 +187,16 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
     cl_float ualpha = alpha;
     size_t tiles = (m + tile_rows - 1) / tile_rows;
     size_t global = tiles * (tile_rows / 8) * ((n + 31) / 32);
+    /* One local size for every shape (as run_2d, for the same reason): the global size is a
+     * multiple of 32 (tile_rows / 8 items per tile), and the kernel needs no particular one. */
+    size_t local = 32;
+    const size_t *local_size = clnn_kernel_group_size(ctx, kernel) >= local ? &local : NULL;
     size_t k0 = 0;
     do { /* at least one launch: k == 0 still scales C by beta */
         cl_uint kb = (cl_uint)k0, ke = (cl_uint)(k - k0 < kc ? k : k0 + kc);
         cl_float ubeta = k0 == 0 ? beta : 1.0f;
         status = clnn_run_kernel(
-            ctx, kernel, name, 1, &global, NULL,
+            ctx, kernel, name, 1, &global, local_size,
             CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(kb), CLNN_ARG(ke), CLNN_ARG(ualpha),
                       CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b), CLNN_ARG(uldb),
                       CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc), CLNN_ARG(utile)));
@@ -231,7 +253,7 @@ static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, s
         return status;
     cl_uint rows = (cl_uint)n, cols = (cl_uint)k, lds = (cl_uint)ldb, ldd = (cl_uint)ld;
     size_t global[2] = {(k + 15) / 16, (n + 15) / 16};
-    status = clnn_run_kernel(ctx, kernel, name, 2, global, NULL,
+    status = run_2d(ctx, kernel, name, global,
                              CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(cols), CLNN_ARG(b), CLNN_ARG(lds),
                                        CLNN_ARG(bt), CLNN_ARG(ldd)));
     if (status == CLNN_SUCCESS)
