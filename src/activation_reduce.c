@@ -62,6 +62,15 @@ static size_t row_group_size(size_t wg, size_t cols)
     return wg;
 }
 
+/* The local size of the CPU forms' 16-wide row kernels (bias + activation, PReLU): one for every
+ * row length, the rows' items rounded up to it (the kernels leave the items past a row's end
+ * idle), since POCL compiles a kernel again for every local size it is launched with. 32 items
+ * cover a 512-float row. */
+static size_t cpu_row_group(size_t kernel_limit)
+{
+    return kernel_limit < 32 ? kernel_limit : 32;
+}
+
 /* The largest work-group the kernel allows, up to `cap`, kept a multiple of its preferred
  * multiple: the row-streaming kernels (a barrier per row) gain from wide groups on CPUs. */
 static size_t wide_group_size(clnn_context *ctx, cl_kernel kernel, size_t cap)
@@ -238,9 +247,10 @@ clnn_status clnn_bias_activation_forward(clnn_context *ctx, const clnn_activatio
     size_t rows = x->dims[0], cols = x->dims[1];
     size_t items = cpu ? cols / 16 + (cols % 16 != 0) : cols;
     size_t lx = clnn_kernel_group_size(ctx, k);
-    if (cpu && lx > ACT_CPU_GROUP)
-        lx = ACT_CPU_GROUP;
-    lx = row_group_size(lx, items);
+    if (cpu) /* one local size for every width (see cpu_row_group) */
+        lx = cpu_row_group(lx);
+    else
+        lx = row_group_size(lx, items);
     size_t local[2] = {lx, 1};
     size_t global[2] = {round_up(items, lx), rows};
     cl_mem zbuf = z ? z->buffer : y->buffer;
@@ -375,8 +385,7 @@ clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const cl
         size_t len = rows_form ? l.channels : l.inner;
         size_t segments = rows_form ? l.outer : l.outer * l.channels;
         size_t items = len / 16 + (len % 16 != 0);
-        size_t lx = clnn_kernel_group_size(ctx, k);
-        lx = row_group_size(lx < ACT_CPU_GROUP ? lx : ACT_CPU_GROUP, items);
+        size_t lx = cpu_row_group(clnn_kernel_group_size(ctx, k));
         size_t local[2] = {lx, 1}, global[2] = {round_up(items, lx), segments};
         cl_uint len_u = (cl_uint)len;
         cl_int rows = rows_form;
