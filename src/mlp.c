@@ -176,9 +176,7 @@ clnn_status clnn_mlp_train_options_init(clnn_mlp_train_options *options)
     if (!options)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_mlp_train_options_init: options is NULL");
-    memset(options, 0, sizeof *options);
-    options->skip_non_finite = 1;
-    return clnn_optimizer_options_init(&options->optimizer, CLNN_OPTIMIZER_ADAM);
+    return clnn_train_options_init(options);
 }
 
 clnn_status clnn_mlp_health_options_init(clnn_mlp_health_options *options)
@@ -186,9 +184,7 @@ clnn_status clnn_mlp_health_options_init(clnn_mlp_health_options *options)
     if (!options)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
                           "clnn_mlp_health_options_init: options is NULL");
-    options->vanishing_ratio = 1e-3f;
-    options->exploding_norm = 1e3f;
-    return CLNN_SUCCESS;
+    return clnn_health_options_init(options);
 }
 
 
@@ -308,9 +304,7 @@ clnn_status clnn_mlp_create(clnn_context *ctx, const clnn_mlp_spec *spec,
     options.loss = spec->loss == CLNN_MLP_LOSS_MSE ? CLNN_LOSS_MSE : CLNN_LOSS_CROSS_ENTROPY;
     options.weight_init = spec->weight_init;
     options.seed = spec->seed;
-    options.train.optimizer = mlp->train.optimizer;
-    options.train.clip_norm = mlp->train.clip_norm;
-    options.train.skip_non_finite = mlp->train.skip_non_finite;
+    options.train = mlp->train;
     clnn_network_spec *network_spec = NULL;
     status = network_spec_of(mlp, &network_spec);
     if (status == CLNN_SUCCESS)
@@ -387,15 +381,6 @@ clnn_status clnn_mlp_get_parameters(const clnn_mlp *mlp, clnn_tensor **params,
 
 /* ---- training and inference ------------------------------------------------------------------- */
 
-static void copy_info(const clnn_step_info *from, clnn_mlp_step_info *to)
-{
-    if (!to)
-        return;
-    to->loss = from->loss;
-    to->grad_norm = from->grad_norm;
-    to->skipped = from->skipped;
-}
-
 clnn_status clnn_mlp_train_step(clnn_mlp *mlp, const float *x, const void *y, size_t batch,
                                 clnn_mlp_step_info *info)
 {
@@ -405,11 +390,8 @@ clnn_status clnn_mlp_train_step(clnn_mlp *mlp, const float *x, const void *y, si
         return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_mlp_train_step: y is NULL");
     clnn_network *net = mlp->net;
     clnn_status status = clnn_network_load_batch(net, x, y, batch, 1, "clnn_mlp_train_step");
-    clnn_step_info done;
     if (status == CLNN_SUCCESS)
-        status = clnn_network_step(net, net->x, net->targets, net->labels, info ? &done : NULL);
-    if (status == CLNN_SUCCESS)
-        copy_info(&done, info);
+        status = clnn_network_step(net, net->x, net->targets, net->labels, info);
     return status;
 }
 
@@ -429,17 +411,6 @@ clnn_status clnn_mlp_predict(clnn_mlp *mlp, const float *x, size_t batch, float 
 }
 
 /* ---- gradient-health diagnostics ------------------------------------------------------------- */
-
-static clnn_status check_health_options(clnn_mlp *mlp, const clnn_mlp_health_options *options,
-                                        const char *function, clnn_health_options *out)
-{
-    clnn_health_options_init(out);
-    if (!options)
-        return CLNN_SUCCESS;
-    out->vanishing_ratio = options->vanishing_ratio;
-    out->exploding_norm = options->exploding_norm;
-    return clnn_network_check_health_options(mlp->net, out, function);
-}
 
 /* The network's per-layer health gathered per MLP layer. */
 static clnn_status mlp_health(clnn_mlp *mlp, const clnn_health_options *options, int stepped,
@@ -472,57 +443,35 @@ static clnn_status mlp_health(clnn_mlp *mlp, const clnn_health_options *options,
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_mlp_train_step_health(clnn_mlp *mlp, const float *x, const void *y, size_t batch,
-                                       const clnn_mlp_health_options *options,
-                                       clnn_mlp_step_info *info, clnn_mlp_health *health)
+/* The health functions' common path: arguments, the pass, the health per MLP layer. */
+static clnn_status health_call(clnn_mlp *mlp, const float *x, const void *y, size_t batch,
+                               const clnn_mlp_health_options *options, int stepped,
+                               clnn_mlp_step_info *info, clnn_mlp_health *health,
+                               const char *function)
 {
-    static const char function[] = "clnn_mlp_train_step_health";
     if (!mlp)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: mlp is NULL", function);
     if (!health || !y)
         return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", function,
                           health ? "y" : "health");
-    clnn_network *net = mlp->net;
-    clnn_health_options checked;
-    clnn_status status = check_health_options(mlp, options, function, &checked);
+    clnn_status status =
+        clnn_network_health_pass(mlp->net, x, y, batch, options, stepped, info, function);
     if (status == CLNN_SUCCESS)
-        status = clnn_network_load_batch(net, x, y, batch, 1, function);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_save_weights(net);
-    clnn_step_info done;
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_step(net, net->x, net->targets, net->labels, &done);
-    if (status == CLNN_SUCCESS) {
-        copy_info(&done, info);
-        status = mlp_health(mlp, &checked, 1, health);
-    }
+        status = mlp_health(mlp, options, stepped, health);
     return status;
+}
+
+clnn_status clnn_mlp_train_step_health(clnn_mlp *mlp, const float *x, const void *y, size_t batch,
+                                       const clnn_mlp_health_options *options,
+                                       clnn_mlp_step_info *info, clnn_mlp_health *health)
+{
+    return health_call(mlp, x, y, batch, options, 1, info, health, "clnn_mlp_train_step_health");
 }
 
 clnn_status clnn_mlp_probe_health(clnn_mlp *mlp, const float *x, const void *y, size_t batch,
                                   const clnn_mlp_health_options *options, clnn_mlp_health *health)
 {
-    static const char function[] = "clnn_mlp_probe_health";
-    if (!mlp)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: mlp is NULL", function);
-    if (!health || !y)
-        return clnn_error(mlp->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", function,
-                          health ? "y" : "health");
-    clnn_network *net = mlp->net;
-    clnn_health_options checked;
-    /* A training-mode forward that leaves the running statistics as they are. */
-    clnn_status status = check_health_options(mlp, options, function, &checked);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_load_batch(net, x, y, batch, 1, function);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_forward(net, net->x, 1, 0);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_loss(net, net->targets, net->labels);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_backward(net, net->x);
-    if (status == CLNN_SUCCESS)
-        status = mlp_health(mlp, &checked, 0, health);
-    return status;
+    return health_call(mlp, x, y, batch, options, 0, NULL, health, "clnn_mlp_probe_health");
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------------- */

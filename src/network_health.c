@@ -206,12 +206,37 @@ clnn_status clnn_network_measure_health(clnn_network *net, const clnn_health_opt
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_network_train_step_health(clnn_network *net, const float *x, const void *y,
-                                           size_t batch, const clnn_health_options *options,
-                                           clnn_step_info *info, clnn_network_health *health,
-                                           clnn_layer_health *layers, size_t capacity)
+clnn_status clnn_network_health_pass(clnn_network *net, const float *x, const void *y,
+                                     size_t batch, const clnn_health_options *options,
+                                     int stepped, clnn_step_info *info, const char *function)
 {
-    static const char function[] = "clnn_network_train_step_health";
+    clnn_status status = clnn_network_check_health_options(net, options, function);
+    if (status == CLNN_SUCCESS)
+        status = clnn_network_load_batch(net, x, y, batch, 1, function);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (stepped) {
+        clnn_step_info local;
+        status = clnn_network_save_weights(net);
+        if (status == CLNN_SUCCESS)
+            status = clnn_network_step(net, net->x, net->targets, net->labels,
+                                       info ? info : &local);
+        return status;
+    }
+    /* A training-mode forward that leaves the running statistics as they are. */
+    status = clnn_network_forward(net, net->x, 1, 0);
+    if (status == CLNN_SUCCESS)
+        status = clnn_network_loss(net, net->targets, net->labels);
+    if (status == CLNN_SUCCESS)
+        status = clnn_network_backward(net, net->x);
+    return status;
+}
+
+/* The arguments of the two public health functions. */
+static clnn_status check_health_call(clnn_network *net, const void *y, clnn_network_health *health,
+                                     clnn_layer_health *layers, size_t capacity,
+                                     const char *function)
+{
     if (!net)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: network is NULL", function);
     if (!health || !layers || !y)
@@ -221,14 +246,18 @@ clnn_status clnn_network_train_step_health(clnn_network *net, const float *x, co
         return clnn_error(net->ctx, CLNN_ERR_INVALID_ARGUMENT,
                           "%s: capacity %zu is below the network's %zu layers", function,
                           capacity, net->seq.count);
-    clnn_status status = clnn_network_check_health_options(net, options, function);
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_network_train_step_health(clnn_network *net, const float *x, const void *y,
+                                           size_t batch, const clnn_health_options *options,
+                                           clnn_step_info *info, clnn_network_health *health,
+                                           clnn_layer_health *layers, size_t capacity)
+{
+    static const char function[] = "clnn_network_train_step_health";
+    clnn_status status = check_health_call(net, y, health, layers, capacity, function);
     if (status == CLNN_SUCCESS)
-        status = clnn_network_load_batch(net, x, y, batch, 1, function);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_save_weights(net);
-    clnn_step_info local;
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_step(net, net->x, net->targets, net->labels, info ? info : &local);
+        status = clnn_network_health_pass(net, x, y, batch, options, 1, info, function);
     if (status == CLNN_SUCCESS)
         status = clnn_network_measure_health(net, options, 1, health, layers, capacity);
     return status;
@@ -240,25 +269,9 @@ clnn_status clnn_network_probe_health(clnn_network *net, const float *x, const v
                                       size_t capacity)
 {
     static const char function[] = "clnn_network_probe_health";
-    if (!net)
-        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: network is NULL", function);
-    if (!health || !layers || !y)
-        return clnn_error(net->ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", function,
-                          !health ? "health" : !layers ? "layers" : "y");
-    if (capacity < net->seq.count)
-        return clnn_error(net->ctx, CLNN_ERR_INVALID_ARGUMENT,
-                          "%s: capacity %zu is below the network's %zu layers", function,
-                          capacity, net->seq.count);
-    /* A training-mode forward that leaves the running statistics as they are. */
-    clnn_status status = clnn_network_check_health_options(net, options, function);
+    clnn_status status = check_health_call(net, y, health, layers, capacity, function);
     if (status == CLNN_SUCCESS)
-        status = clnn_network_load_batch(net, x, y, batch, 1, function);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_forward(net, net->x, 1, 0);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_loss(net, net->targets, net->labels);
-    if (status == CLNN_SUCCESS)
-        status = clnn_network_backward(net, net->x);
+        status = clnn_network_health_pass(net, x, y, batch, options, 0, NULL, function);
     if (status == CLNN_SUCCESS)
         status = clnn_network_measure_health(net, options, 0, health, layers, capacity);
     return status;

@@ -85,6 +85,12 @@ clnn_status clnn_network_check_health_options(clnn_network *net,
                                               const clnn_health_options *options,
                                               const char *function);
 clnn_status clnn_network_save_weights(clnn_network *net);
+/* The pass that health is measured on, after checking options and loading the batch: a training
+ * step (stepped: the weights saved first, info filled when given) or a probe (a training-mode
+ * forward that leaves the running statistics alone, the loss and backward; nothing updated). */
+clnn_status clnn_network_health_pass(clnn_network *net, const float *x, const void *y,
+                                     size_t batch, const clnn_health_options *options,
+                                     int stepped, clnn_step_info *info, const char *function);
 clnn_status clnn_network_create_probes(clnn_network *net);
 void clnn_network_destroy_probes(clnn_network *net);
 

@@ -112,28 +112,38 @@ static clnn_status check_transfer(const clnn_tensor *tensor, const void *host, s
     return CLNN_SUCCESS;
 }
 
-clnn_status clnn_tensor_upload(clnn_tensor *tensor, const float *host, size_t count)
+/* A blocking copy between the host and the tensor's buffer (4 bytes per element, floats or
+ * int32), after checking the tensor's type and the count. */
+static clnn_status transfer(const clnn_tensor *tensor, const void *host_in, void *host_out,
+                            size_t count, clnn_dtype dtype, const char *function)
 {
-    clnn_status status = check_transfer(tensor, host, count, CLNN_DTYPE_FLOAT32, "clnn_tensor_upload");
+    clnn_status status =
+        check_transfer(tensor, host_in ? host_in : host_out, count, dtype, function);
     if (status != CLNN_SUCCESS)
         return status;
-    CLNN_CL_CHECK(tensor->ctx,
-                  clEnqueueWriteBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
-                                       count * sizeof(float), host, 0, NULL, NULL),
-                  "clEnqueueWriteBuffer");
+    cl_command_queue queue = tensor->ctx->queue;
+    size_t bytes = count * sizeof(float);
+    if (host_in)
+        CLNN_CL_CHECK(tensor->ctx,
+                      clEnqueueWriteBuffer(queue, tensor->buffer, CL_TRUE, 0, bytes, host_in, 0,
+                                           NULL, NULL),
+                      "clEnqueueWriteBuffer");
+    else
+        CLNN_CL_CHECK(tensor->ctx,
+                      clEnqueueReadBuffer(queue, tensor->buffer, CL_TRUE, 0, bytes, host_out, 0,
+                                          NULL, NULL),
+                      "clEnqueueReadBuffer");
     return CLNN_SUCCESS;
+}
+
+clnn_status clnn_tensor_upload(clnn_tensor *tensor, const float *host, size_t count)
+{
+    return transfer(tensor, host, NULL, count, CLNN_DTYPE_FLOAT32, "clnn_tensor_upload");
 }
 
 clnn_status clnn_tensor_download(const clnn_tensor *tensor, float *host, size_t count)
 {
-    clnn_status status = check_transfer(tensor, host, count, CLNN_DTYPE_FLOAT32, "clnn_tensor_download");
-    if (status != CLNN_SUCCESS)
-        return status;
-    CLNN_CL_CHECK(tensor->ctx,
-                  clEnqueueReadBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
-                                      count * sizeof(float), host, 0, NULL, NULL),
-                  "clEnqueueReadBuffer");
-    return CLNN_SUCCESS;
+    return transfer(tensor, NULL, host, count, CLNN_DTYPE_FLOAT32, "clnn_tensor_download");
 }
 
 clnn_status clnn_tensor_create_int32(clnn_context *ctx, int ndim, const size_t *dims,
@@ -156,28 +166,12 @@ clnn_status clnn_tensor_create_int32(clnn_context *ctx, int ndim, const size_t *
 
 clnn_status clnn_tensor_upload_int32(clnn_tensor *tensor, const int32_t *host, size_t count)
 {
-    clnn_status status =
-        check_transfer(tensor, host, count, CLNN_DTYPE_INT32, "clnn_tensor_upload_int32");
-    if (status != CLNN_SUCCESS)
-        return status;
-    CLNN_CL_CHECK(tensor->ctx,
-                  clEnqueueWriteBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
-                                       count * sizeof(int32_t), host, 0, NULL, NULL),
-                  "clEnqueueWriteBuffer");
-    return CLNN_SUCCESS;
+    return transfer(tensor, host, NULL, count, CLNN_DTYPE_INT32, "clnn_tensor_upload_int32");
 }
 
 clnn_status clnn_tensor_download_int32(const clnn_tensor *tensor, int32_t *host, size_t count)
 {
-    clnn_status status =
-        check_transfer(tensor, host, count, CLNN_DTYPE_INT32, "clnn_tensor_download_int32");
-    if (status != CLNN_SUCCESS)
-        return status;
-    CLNN_CL_CHECK(tensor->ctx,
-                  clEnqueueReadBuffer(tensor->ctx->queue, tensor->buffer, CL_TRUE, 0,
-                                      count * sizeof(int32_t), host, 0, NULL, NULL),
-                  "clEnqueueReadBuffer");
-    return CLNN_SUCCESS;
+    return transfer(tensor, NULL, host, count, CLNN_DTYPE_INT32, "clnn_tensor_download_int32");
 }
 
 clnn_status clnn_tensor_get_dtype(const clnn_tensor *tensor, clnn_dtype *dtype)

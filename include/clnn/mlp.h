@@ -73,15 +73,8 @@ CLNN_API clnn_status clnn_mlp_spec_add_layer(clnn_mlp_spec *spec, size_t width,
                                              clnn_activation activation, int batch_norm,
                                              float dropout);
 
-/** How an MLP is trained. clnn_mlp_train_options_init() sets Adam with PyTorch's defaults. */
-typedef struct clnn_mlp_train_options {
-    clnn_optimizer_options optimizer;
-    float clip_norm;     /**< > 0: scale gradients so their global L2 norm is at most this;
-                              0: no clipping */
-    int skip_non_finite; /**< non-zero (default): a step whose gradient norm is NaN or Inf is
-                              skipped, leaving parameters and optimiser state untouched (this
-                              costs one read of the norm per step); 0: never checked */
-} clnn_mlp_train_options;
+/** How an MLP is trained: the network engine's options (optimiser, clipping, non-finite skip). */
+typedef clnn_train_options clnn_mlp_train_options;
 
 /** @brief Sets Adam (torch.optim defaults), no clipping, non-finite steps skipped. */
 CLNN_API clnn_status clnn_mlp_train_options_init(clnn_mlp_train_options *options);
@@ -137,13 +130,8 @@ CLNN_API clnn_status clnn_mlp_get_step(const clnn_mlp *mlp, uint64_t *step);
 /** @brief Sets the learning rate from the next step on (schedules call this each step). */
 CLNN_API clnn_status clnn_mlp_set_lr(clnn_mlp *mlp, double lr);
 
-/** What one training step reports. */
-typedef struct clnn_mlp_step_info {
-    float loss;       /**< the batch's loss before the update */
-    float grad_norm;  /**< global L2 norm of every gradient before clipping (NaN when neither
-                           clipping nor the non-finite check asked for it) */
-    int skipped;      /**< 1 when the gradients were not finite and the step was skipped */
-} clnn_mlp_step_info;
+/** What one training step reports (the network engine's clnn_step_info). */
+typedef clnn_step_info clnn_mlp_step_info;
 
 /**
  * @brief One training step on a batch: forward in training mode (batch statistics, dropout),
@@ -184,13 +172,8 @@ typedef struct clnn_mlp_layer_health {
     float update_ratio;     /**< ||W_after - W_before|| / ||W_before|| (0 when no step ran) */
 } clnn_mlp_layer_health;
 
-/** Thresholds of the vanishing and exploding flags. */
-typedef struct clnn_mlp_health_options {
-    float vanishing_ratio; /**< flag vanishing when first/last weight-gradient norm is below this
-                                (default 1e-3); finite, >= 0 */
-    float exploding_norm;  /**< flag exploding when a weight-gradient norm exceeds this
-                                (default 1e3) or is not finite; >= 0 (+Inf allowed) */
-} clnn_mlp_health_options;
+/** Thresholds of the vanishing and exploding flags (the network engine's clnn_health_options). */
+typedef clnn_health_options clnn_mlp_health_options;
 
 /** The model's health on one batch. */
 typedef struct clnn_mlp_health {
