@@ -227,13 +227,12 @@ clnn_status clnn_network_create(clnn_context *ctx, const clnn_network_spec *spec
     }
     memcpy(net->records, records, count * sizeof *records);
 
-    /* The workspace at the real batch, then the layers and their views of it. */
+    /* The workspace at the real batch (the sizing pass counted one sample), then the layers and
+     * their views of it. */
+    for (int d = 0; d <= CLNN_NETWORK_MAX_DEPTH; ++d)
+        net->workspace[d].floats = sizing[d].floats * max_batch;
     env.max_batch = max_batch;
-    env.dense_ordinal = env.dropout_ordinal = 0;
-    env.dropout_since_dense = 0;
-    status = clnn_sequence_build(&unused, records, 0, count, &in, &env, net->workspace, 0, &shape);
-    if (status == CLNN_SUCCESS)
-        status = create_workspace(net);
+    status = create_workspace(net);
     env.dense_ordinal = env.dropout_ordinal = 0;
     env.dropout_since_dense = 0;
     if (status == CLNN_SUCCESS)

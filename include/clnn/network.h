@@ -2,10 +2,11 @@
  * clnn network engine: a sequence of layers (dense, batch norm, activation, PReLU, dropout,
  * flatten, residual blocks) on 2-D (batch, features) or 4-D (batch, channels, height, width)
  * activations, trained with a loss, an optimiser, optional clipping and a learning-rate schedule.
- * Every device buffer is allocated when the network is created, for its largest batch; a training
- * step allocates nothing. Inputs come from host memory or from device tensors. Checkpoints save
- * everything needed to resume bit for bit, and health diagnostics report per layer what the
- * activations and gradients are doing. Included by <clnn.h>; docs/network.md explains the data
+ * Every device buffer of the network is allocated when it is created, for its largest batch, and
+ * the ops' reduction scratch (the context's pool) by the first training step at that batch; later
+ * steps, smaller batches included, allocate nothing. Inputs come from host memory or from device
+ * tensors. Checkpoints save everything needed to resume bit for bit, and health diagnostics
+ * report per layer what the activations and gradients are doing. Included by <clnn.h>; docs/network.md explains the data
  * flow and how a new layer kind joins.
  *
  *     clnn_network_spec *spec;
