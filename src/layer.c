@@ -187,7 +187,9 @@ clnn_status clnn_sequence_build(clnn_sequence *seq, const clnn_layer_spec *spec,
         if (i > 0)
             status = clnn_layer_view(ctx, level->turn[i % 2], env->max_batch, &layer->in,
                                      &seq->grad_in[i]);
-        if (status == CLNN_SUCCESS && i == 0 && !layer->kind->accumulates_dx)
+        /* Only a residual body's first layer is asked to accumulate (the network's first layer
+         * computes no input gradient), so level 0 has no accumulation buffer. */
+        if (status == CLNN_SUCCESS && i == 0 && env->depth > 0 && !layer->kind->accumulates_dx)
             status = clnn_layer_view(ctx, level->accumulate, env->max_batch, &layer->in,
                                      &seq->grad_tmp[i]);
     }

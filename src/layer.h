@@ -7,7 +7,8 @@
  * between forward and backward. Its output tensor belongs to the sequence (the next layer reads
  * it, backward reads it again). Gradients flow through the network's workspace: per nesting
  * level, two buffers used in turn (a layer's output gradient and its input gradient are never
- * the same buffer) and one for layers that cannot accumulate into their input gradient.
+ * the same buffer) and, inside residual bodies, one for layers that cannot accumulate into their
+ * input gradient.
  *
  * Adding a kind: one file (src/layer_<kind>.c) that defines a clnn_layer_kind, and one line in
  * the table of src/layer.c. docs/network.md walks through it.

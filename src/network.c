@@ -125,7 +125,8 @@ static clnn_status create_workspace(clnn_network *net)
         if (level->floats == 0)
             continue;
         cl_mem *buffers[] = {&level->turn[0], &level->turn[1], &level->accumulate};
-        for (size_t i = 0; i < 3; ++i) {
+        size_t made = d == 0 ? 2 : 3; /* level 0 never accumulates (src/layer.c) */
+        for (size_t i = 0; i < made; ++i) {
             cl_int err;
             *buffers[i] = clCreateBuffer(net->ctx->cl_ctx, CL_MEM_READ_WRITE,
                                          level->floats * sizeof(float), NULL, &err);
