@@ -36,6 +36,8 @@
 #include "clnn/optim.h"
 #include "clnn/clip.h"
 #include "clnn/dense.h"
+#include "clnn/conv.h"
+#include "clnn/pool.h"
 #include "clnn/data.h"
 #include "clnn/network.h"
 #include "clnn/mlp.h"
