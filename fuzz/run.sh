@@ -3,7 +3,8 @@
 # seeds (fuzz/corpus/<target>/, read only) plus a scratch corpus, and fails on the first finding.
 #   fuzz/run.sh                       10 s per target (what CI runs, about a minute in all)
 #   fuzz/run.sh --seconds 600         a longer run: 10 minutes per target
-#   fuzz/run.sh --seconds 60 tuning   chosen targets only (idx idx_gzip tuning cache_entry checkpoint)
+#   fuzz/run.sh --seconds 60 tuning   chosen targets only (idx idx_gzip tuning cache_entry
+#                                     checkpoint layers)
 # Build first: ./scripts/test.sh --sanitize (or configure with CC=clang -DCLNN_SANITIZE=ON).
 # $CLNN_BUILD_DIR names the build (default build-sanitize/). A finding is kept as
 # fuzz-findings/<target>/crash-* in the build directory; rerun it with
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(idx idx_gzip tuning cache_entry checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(idx idx_gzip tuning cache_entry checkpoint layers)
 
 # POCL's basic driver runs kernels on the calling thread (the checkpoint target builds a model
 # at start-up); clnn's and POCL's kernel caches live in the build directory.

@@ -18,6 +18,9 @@ const clnn_layer_kind *clnn_layer_kind_of(clnn_layer_type type)
     case CLNN_LAYER_DROPOUT: return &clnn_layer_dropout;
     case CLNN_LAYER_FLATTEN: return &clnn_layer_flatten;
     case CLNN_LAYER_RESIDUAL_BEGIN: return &clnn_layer_residual;
+    case CLNN_LAYER_CONV2D: return &clnn_layer_conv2d;
+    case CLNN_LAYER_POOL2D: return &clnn_layer_pool2d;
+    case CLNN_LAYER_GLOBAL_AVG_POOL: return &clnn_layer_global_avg_pool;
     default: return NULL;
     }
 }
@@ -67,9 +70,22 @@ clnn_status clnn_layer_view(clnn_context *ctx, cl_mem buffer, size_t batch,
 
 /* ---- building -------------------------------------------------------------------------------- */
 
+clnn_status clnn_layer_need_scratch(clnn_layer_env *env, const clnn_layer *layer)
+{
+    if (!env->ctx || !env->scratch_batch || !layer->kind || !layer->kind->scratch_floats)
+        return CLNN_SUCCESS;
+    size_t floats = 0;
+    clnn_status status = layer->kind->scratch_floats(layer, env->scratch_batch, &floats);
+    if (status == CLNN_SUCCESS && floats > env->scratch_floats)
+        env->scratch_floats = floats;
+    return status;
+}
+
 void clnn_layer_env_note(clnn_layer_env *env, clnn_layer *layer)
 {
-    if (layer->spec.type == CLNN_LAYER_DENSE) {
+    /* Dense and convolution weights draw stream (1, k) for the k-th of them; dropout masks
+     * follow the dense layers as the MLP engine's always did. */
+    if (layer->spec.type == CLNN_LAYER_DENSE || layer->spec.type == CLNN_LAYER_CONV2D) {
         env->dense_ordinal++;
         env->dropout_since_dense = 0;
     } else if (layer->spec.type == CLNN_LAYER_DROPOUT) {
@@ -164,6 +180,8 @@ clnn_status clnn_sequence_build(clnn_sequence *seq, const clnn_layer_spec *spec,
                                  : clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                                               "layer record %zu: unknown or unmatched type %d",
                                               i, (int)spec[i].type);
+            if (status == CLNN_SUCCESS && !create)
+                status = clnn_layer_need_scratch(env, layer);
             if (status == CLNN_SUCCESS && create)
                 status = layer->kind->setup(layer, env);
             clnn_layer_env_note(env, layer);

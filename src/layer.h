@@ -50,6 +50,13 @@ typedef struct clnn_layer_env {
     size_t dense_ordinal;      /* dense layers before this one (weight streams) */
     size_t dropout_ordinal;    /* dropout layers before this one */
     int dropout_since_dense;   /* a dropout layer follows the last dense layer already */
+    /* The ops' scratch (convolution columns), one buffer the layers share since they run one at
+     * a time: the sizing pass raises scratch_floats to what the layers need at scratch_batch
+     * samples (0: sizing without a device, as spec checks do, skips it); the creation pass hands
+     * every layer the tensor made of that size (NULL when none is needed). */
+    size_t scratch_batch;
+    size_t scratch_floats;
+    clnn_tensor *scratch;
 } clnn_layer_env;
 
 typedef struct clnn_layer_kind {
@@ -72,6 +79,9 @@ typedef struct clnn_layer_kind {
     clnn_status (*set_batch)(clnn_layer *layer, size_t batch);
     /* Frees what setup made beyond params, grads and state (NULL: nothing). */
     void (*destroy)(clnn_layer *layer);
+    /* The ops' scratch the layer needs at `batch` samples, in floats (NULL: none). Called in
+     * the sizing pass after check, with the layer's spec and shapes set. */
+    clnn_status (*scratch_floats)(const clnn_layer *layer, size_t batch, size_t *floats);
     int accumulates_dx;
 } clnn_layer_kind;
 
@@ -108,6 +118,13 @@ extern const clnn_layer_kind clnn_layer_prelu;
 extern const clnn_layer_kind clnn_layer_dropout;
 extern const clnn_layer_kind clnn_layer_flatten;
 extern const clnn_layer_kind clnn_layer_residual;
+extern const clnn_layer_kind clnn_layer_conv2d;
+extern const clnn_layer_kind clnn_layer_pool2d;
+extern const clnn_layer_kind clnn_layer_global_avg_pool;
+
+/* Raises env->scratch_floats to what `layer` (spec and shapes set) needs, when sizing with a
+ * device. */
+clnn_status clnn_layer_need_scratch(clnn_layer_env *env, const clnn_layer *layer);
 
 /* ---- sequences: a network, or a residual block's body ------------------------------------ */
 

@@ -1,7 +1,8 @@
 /*
  * The residual block kind: y = f(body(x) + skip(x)), where the body is a sequence of layers
- * (src/layer.c) one nesting level deeper, and the skip is x itself or a dense projection of it
- * to the body's output shape. Backward splits the gradient g = f'(s) dy: the skip's share goes
+ * (src/layer.c) one nesting level deeper, and the skip is x itself or a projection of it to the
+ * body's output shape: a dense layer on 2-D activations, a 1x1 convolution on 4-D ones, strided
+ * when the body makes the image smaller. Backward splits the gradient g = f'(s) dy: the skip's share goes
  * into the block's input gradient first (copied, added, or through the projection), then the
  * body's backward accumulates onto it.
  */
@@ -14,7 +15,7 @@
 typedef struct residual_impl {
     clnn_sequence body;
     clnn_layer_spec end;      /* the closing record: skip and activation */
-    clnn_layer *projection;   /* a dense layer, or NULL for the identity */
+    clnn_layer *projection;   /* a dense or 1x1 convolution layer, or NULL for the identity */
     clnn_tensor *projected;   /* (batch, out): the projection's output */
     clnn_tensor *sum;         /* (batch, out): body + skip, kept when f is not the identity */
 } residual_impl;
@@ -32,6 +33,39 @@ clnn_layer *clnn_residual_projection(clnn_layer *layer)
 static void format(char *buf, size_t size, const clnn_shape *s)
 {
     clnn_format_shape(buf, size, s->ndim, s->dims);
+}
+
+/* The projection from `in` to `out`: a dense layer of out's width for 2-D activations; for 4-D
+ * ones a 1x1 convolution to out's channels, with the stride per axis that takes the input's size
+ * to the output's (ResNet's downsampling shortcut). */
+static clnn_status projection_spec(clnn_context *ctx, const clnn_shape *in, const clnn_shape *out,
+                                   clnn_layer_spec *spec)
+{
+    if (in->ndim == 1) {
+        clnn_layer_spec_init(spec, CLNN_LAYER_DENSE);
+        spec->units = out->dims[0];
+        return CLNN_SUCCESS;
+    }
+    clnn_layer_spec_init(spec, CLNN_LAYER_CONV2D);
+    spec->units = out->dims[0];
+    clnn_conv2d_desc_init(&spec->conv, 1, 1);
+    for (int axis = 0; axis < 2; ++axis) {
+        size_t from = in->dims[1 + axis], to = out->dims[1 + axis], stride = 1;
+        /* A 1x1 kernel with stride s gives floor((from - 1) / s) + 1 outputs. */
+        while (stride <= from && (from - 1) / stride + 1 > to)
+            ++stride;
+        if ((from - 1) / stride + 1 != to) {
+            char a[64], b[64];
+            format(a, sizeof a, in);
+            format(b, sizeof b, out);
+            return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                              "a residual projection from (%s) to (%s): no 1x1 convolution "
+                              "stride gives that image size",
+                              a, b);
+        }
+        spec->conv.stride[axis] = stride;
+    }
+    return CLNN_SUCCESS;
 }
 
 /* Builds the block from records [begin, close]: BEGIN, the body, END. With create 0 only the
@@ -76,10 +110,10 @@ clnn_status clnn_residual_setup(clnn_layer *layer, const clnn_layer_spec *spec, 
                           "a residual block's body turns (%s) into (%s); an identity skip needs "
                           "the same shape (use a projection)",
                           a, b);
-    if (end->skip == CLNN_RESIDUAL_PROJECTION && (layer->in.ndim != 1 || body_out.ndim != 1))
+    if (end->skip == CLNN_RESIDUAL_PROJECTION && layer->in.ndim != body_out.ndim)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
-                          "a residual projection from (%s) to (%s): projections of 4-D "
-                          "activations need a 1x1 convolution, which clnn does not have yet",
+                          "a residual projection from (%s) to (%s): the body must keep 2-D "
+                          "activations 2-D and 4-D ones 4-D",
                           a, b);
     if ((int)end->skip < 0 || end->skip >= CLNN_RESIDUAL_SKIP_COUNT)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "a residual block has unknown skip %d",
@@ -89,28 +123,25 @@ clnn_status clnn_residual_setup(clnn_layer *layer, const clnn_layer_spec *spec, 
         return clnn_error(ctx, status, "residual block: %s", clnn_context_last_error(NULL));
     *out = body_out;
     if (end->skip == CLNN_RESIDUAL_PROJECTION) {
-        clnn_layer_spec dense;
-        clnn_layer_spec_init(&dense, CLNN_LAYER_DENSE);
-        dense.units = body_out.dims[0];
-        clnn_shape projected;
-        status = clnn_layer_dense.check(ctx, &dense, &layer->in, &projected);
+        clnn_layer_spec spec_p;
+        status = projection_spec(ctx, &layer->in, &body_out, &spec_p);
+        const clnn_layer_kind *kind = clnn_layer_kind_of(spec_p.type);
+        clnn_layer sized = {.kind = kind, .spec = spec_p, .ctx = ctx, .in = layer->in};
+        if (status == CLNN_SUCCESS)
+            status = kind->check(ctx, &spec_p, &layer->in, &sized.out);
+        if (status == CLNN_SUCCESS && !create)
+            status = clnn_layer_need_scratch(env, &sized);
         if (status == CLNN_SUCCESS && create) {
             impl->projection = calloc(1, sizeof *impl->projection);
             if (!impl->projection)
                 return clnn_error(ctx, CLNN_ERR_HOST_MEMORY,
                                   "out of memory creating a residual block");
-            clnn_layer *p = impl->projection;
-            p->kind = &clnn_layer_dense;
-            p->spec = dense;
-            p->ctx = ctx;
-            p->in = layer->in;
-            p->out = projected;
-            status = clnn_layer_dense.setup(p, env);
+            *impl->projection = sized;
+            status = kind->setup(impl->projection, env);
             if (status == CLNN_SUCCESS)
                 status = clnn_layer_tensor(ctx, env->max_batch, out, &impl->projected);
         }
-        clnn_layer noted = {.spec = dense};
-        clnn_layer_env_note(env, &noted);
+        clnn_layer_env_note(env, &sized);
     }
     if (status == CLNN_SUCCESS && create && end->activation.kind != CLNN_ACTIVATION_IDENTITY)
         status = clnn_layer_tensor(ctx, env->max_batch, out, &impl->sum);
@@ -125,7 +156,7 @@ static clnn_status residual_forward(clnn_layer *layer, const clnn_pass *pass,
     clnn_status status = clnn_sequence_forward(&impl->body, pass, x);
     const clnn_tensor *skip = x;
     if (status == CLNN_SUCCESS && impl->projection) {
-        status = clnn_layer_dense.forward(impl->projection, pass, x, impl->projected);
+        status = impl->projection->kind->forward(impl->projection, pass, x, impl->projected);
         skip = impl->projected;
     }
     clnn_tensor *body = clnn_sequence_output(&impl->body);
@@ -151,8 +182,8 @@ static clnn_status residual_backward(clnn_layer *layer, const clnn_pass *pass,
         status = clnn_activation_backward(ctx, &impl->end.activation, impl->sum, dy, 0.0f, dy);
     /* The skip's share first: the body may overwrite dy. */
     if (status == CLNN_SUCCESS && impl->projection)
-        status = clnn_layer_dense.backward(impl->projection, pass, x, impl->projected, dy, dx,
-                                           dx_beta);
+        status = impl->projection->kind->backward(impl->projection, pass, x, impl->projected, dy,
+                                                  dx, dx_beta);
     else if (status == CLNN_SUCCESS && dx)
         status = dx_beta == 0.0f ? clnn_tensor_copy(dx, dy) : clnn_add_tensors(ctx, dx, dy, dx);
     if (status != CLNN_SUCCESS)
@@ -167,6 +198,8 @@ static clnn_status residual_set_batch(clnn_layer *layer, size_t batch)
     clnn_status status = clnn_sequence_set_batch(&impl->body, batch);
     if (status == CLNN_SUCCESS && impl->projected)
         status = clnn_tensor_set_rows(impl->projected, batch);
+    if (status == CLNN_SUCCESS && impl->projection && impl->projection->kind->set_batch)
+        status = impl->projection->kind->set_batch(impl->projection, batch);
     if (status == CLNN_SUCCESS && impl->sum)
         status = clnn_tensor_set_rows(impl->sum, batch);
     return status;

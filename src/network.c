@@ -63,6 +63,7 @@ clnn_status clnn_network_destroy(clnn_network *net)
             if (buffers[i])
                 clReleaseMemObject(buffers[i]);
     }
+    clnn_tensor_destroy(net->scratch);
     clnn_optimizer_destroy(net->optimizer);
     clnn_tensor_destroy(net->x);
     clnn_tensor_destroy(net->targets);
@@ -192,7 +193,7 @@ clnn_status clnn_network_create(clnn_context *ctx, const clnn_network_spec *spec
     /* Sizes first: every activation (max_batch x its size) must fit, before anything is made. */
     clnn_init_params init = options->weight_init;
     clnn_layer_env env = {.ctx = ctx, .max_batch = 1, .weight_init = &init,
-                          .seed = options->seed};
+                          .seed = options->seed, .scratch_batch = max_batch};
     clnn_workspace_level sizing[CLNN_NETWORK_MAX_DEPTH + 1];
     memset(sizing, 0, sizeof sizing);
     clnn_sequence unused;
@@ -234,6 +235,9 @@ clnn_status clnn_network_create(clnn_context *ctx, const clnn_network_spec *spec
         net->workspace[d].floats = sizing[d].floats * max_batch;
     env.max_batch = max_batch;
     status = create_workspace(net);
+    if (status == CLNN_SUCCESS && env.scratch_floats > 0)
+        status = clnn_tensor_create(ctx, 1, &env.scratch_floats, &net->scratch);
+    env.scratch = net->scratch;
     env.dense_ordinal = env.dropout_ordinal = 0;
     env.dropout_since_dense = 0;
     if (status == CLNN_SUCCESS)

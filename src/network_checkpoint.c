@@ -50,6 +50,28 @@ static void write_structure(clnn_writer *w, const clnn_network *net)
         clnn_writer_f32(w, r->momentum);
         clnn_writer_f32(w, r->eps);
         clnn_writer_u32(w, (uint32_t)r->skip);
+        /* Kinds added after format 2 was defined describe their geometry after the common
+         * fields, so that the files of networks without them keep their bytes. */
+        if (r->type == CLNN_LAYER_CONV2D) {
+            const clnn_conv2d_desc *c = &r->conv;
+            for (int axis = 0; axis < 2; ++axis) {
+                clnn_writer_u64(w, c->kernel[axis]);
+                clnn_writer_u64(w, c->stride[axis]);
+                clnn_writer_u64(w, c->padding[axis]);
+                clnn_writer_u64(w, c->dilation[axis]);
+            }
+            clnn_writer_u64(w, c->groups);
+            clnn_writer_u32(w, (uint32_t)r->bias);
+        } else if (r->type == CLNN_LAYER_POOL2D) {
+            const clnn_pool2d_desc *p = &r->pool;
+            clnn_writer_u32(w, (uint32_t)p->kind);
+            for (int axis = 0; axis < 2; ++axis) {
+                clnn_writer_u64(w, p->kernel[axis]);
+                clnn_writer_u64(w, p->stride[axis]);
+                clnn_writer_u64(w, p->padding[axis]);
+            }
+            clnn_writer_u32(w, (uint32_t)p->count_include_pad);
+        }
     }
 }
 

@@ -32,7 +32,7 @@ clnn_status clnn_network_create_probes(clnn_network *net)
         clnn_layer *layer = &net->seq.layers[i];
         clnn_health_probe *p = &net->probes[i];
         p->columns = clnn_shape_size(&layer->out);
-        if (layer->spec.type == CLNN_LAYER_DENSE) {
+        if (layer->spec.type == CLNN_LAYER_DENSE || layer->spec.type == CLNN_LAYER_CONV2D) {
             p->weight = layer->params[0];
             p->weight_grad = layer->grads[0];
             status = clnn_tensor_create(ctx, p->weight->ndim, p->weight->dims, &p->w_before);

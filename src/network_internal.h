@@ -35,6 +35,8 @@ struct clnn_network {
 
     clnn_sequence seq;
     clnn_workspace_level workspace[CLNN_NETWORK_MAX_DEPTH + 1];
+    clnn_tensor *scratch;     /* the ops' scratch the layers share (convolution columns), or
+                                 NULL when none needs any */
 
     clnn_tensor *x;           /* host inputs are uploaded here (max_batch, in) */
     clnn_tensor *targets;     /* MSE, BCE: (max_batch, out) */

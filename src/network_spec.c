@@ -18,8 +18,9 @@ struct clnn_network_spec {
     clnn_shape block_input[CLNN_NETWORK_MAX_DEPTH];
 };
 
-static const char *const type_names[] = {"dense",   "batch_norm", "activation",     "prelu",
-                                         "dropout", "flatten",    "residual_begin", "residual_end"};
+static const char *const type_names[] = {
+    "dense",   "batch_norm", "activation",     "prelu",        "dropout", "flatten",
+    "residual_begin", "residual_end", "conv2d", "pool2d", "global_avg_pool"};
 _Static_assert(sizeof(type_names) / sizeof(type_names[0]) == CLNN_LAYER_TYPE_COUNT,
                "type_names must name every clnn_layer_type");
 
@@ -44,6 +45,9 @@ clnn_status clnn_layer_spec_init(clnn_layer_spec *layer, clnn_layer_type type)
     layer->momentum = 0.1f;
     layer->eps = 1e-5f;
     layer->skip = CLNN_RESIDUAL_IDENTITY;
+    clnn_conv2d_desc_init(&layer->conv, 3, 3);
+    layer->bias = 1;
+    clnn_pool2d_desc_init(&layer->pool, CLNN_POOL_MAX, 2, 2);
     return CLNN_SUCCESS;
 }
 
@@ -222,6 +226,40 @@ clnn_status clnn_network_spec_add_flatten(clnn_network_spec *spec)
 {
     clnn_layer_spec layer;
     clnn_layer_spec_init(&layer, CLNN_LAYER_FLATTEN);
+    return clnn_network_spec_add(spec, &layer);
+}
+
+clnn_status clnn_network_spec_add_conv2d(clnn_network_spec *spec, size_t out_channels,
+                                         const clnn_conv2d_desc *conv, int bias,
+                                         const clnn_activation_desc *activation)
+{
+    if (bias != 0 && bias != 1)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_network_spec_add_conv2d: bias is %d; 0 (none) or 1", bias);
+    clnn_layer_spec layer;
+    clnn_layer_spec_init(&layer, CLNN_LAYER_CONV2D);
+    layer.units = out_channels;
+    if (conv)
+        layer.conv = *conv;
+    layer.bias = bias;
+    return add_with_activation(spec, &layer, activation);
+}
+
+clnn_status clnn_network_spec_add_pool2d(clnn_network_spec *spec, const clnn_pool2d_desc *pool)
+{
+    if (!pool)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_network_spec_add_pool2d: pool is NULL");
+    clnn_layer_spec layer;
+    clnn_layer_spec_init(&layer, CLNN_LAYER_POOL2D);
+    layer.pool = *pool;
+    return clnn_network_spec_add(spec, &layer);
+}
+
+clnn_status clnn_network_spec_add_global_avg_pool(clnn_network_spec *spec)
+{
+    clnn_layer_spec layer;
+    clnn_layer_spec_init(&layer, CLNN_LAYER_GLOBAL_AVG_POOL);
     return clnn_network_spec_add(spec, &layer);
 }
 

@@ -1164,6 +1164,69 @@ static void test_network(void **state)
            clnn_network_spec_end_residual(NULL, CLNN_RESIDUAL_IDENTITY, NULL), BAD);
     MISUSE(clnn_network_spec_end_residual,
            clnn_network_spec_end_residual(spec, CLNN_RESIDUAL_IDENTITY, NULL), BAD);
+    /* Convolution and pooling layers: on 2-D activations, with geometry that does not fit, and
+     * texts the parser must refuse. */
+    MISUSE(clnn_network_spec_add_conv2d, clnn_network_spec_add_conv2d(NULL, 4, NULL, 1, NULL),
+           BAD);
+    MISUSE(clnn_network_spec_add_conv2d, clnn_network_spec_add_conv2d(spec, 4, NULL, 1, NULL),
+           SHAPE); /* 2-D input */
+    clnn_network_spec *img = NULL;
+    size_t img_dims[3] = {2, 5, 5};
+    CLNN_ASSERT_OK(clnn_network_spec_create(&img, 3, img_dims));
+    MISUSE(clnn_network_spec_add_conv2d, clnn_network_spec_add_conv2d(img, 4, NULL, 2, NULL),
+           BAD); /* bias flag */
+    MISUSE(clnn_network_spec_add_conv2d, clnn_network_spec_add_conv2d(img, 0, NULL, 1, NULL),
+           SHAPE);
+    clnn_conv2d_desc conv;
+    CLNN_ASSERT_OK(clnn_conv2d_desc_init(&conv, 7, 3)); /* taller than the image */
+    MISUSE(clnn_network_spec_add_conv2d, clnn_network_spec_add_conv2d(img, 4, &conv, 1, NULL),
+           SHAPE);
+    CLNN_ASSERT_OK(clnn_conv2d_desc_init(&conv, 3, 3));
+    conv.groups = 3; /* divides neither 2 inputs nor 4 outputs */
+    MISUSE(clnn_network_spec_add_conv2d, clnn_network_spec_add_conv2d(img, 4, &conv, 1, NULL),
+           SHAPE);
+    MISUSE(clnn_network_spec_add_conv2d,
+           clnn_network_spec_add_conv2d(img, 4, NULL, 1, &bad_act), BAD);
+    clnn_pool2d_desc pool;
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&pool, CLNN_POOL_MAX, 2, 2));
+    MISUSE(clnn_network_spec_add_pool2d, clnn_network_spec_add_pool2d(NULL, &pool), BAD);
+    MISUSE(clnn_network_spec_add_pool2d, clnn_network_spec_add_pool2d(img, NULL), BAD);
+    MISUSE(clnn_network_spec_add_pool2d, clnn_network_spec_add_pool2d(spec, &pool), SHAPE);
+    pool.padding[0] = 2; /* over half the kernel */
+    MISUSE(clnn_network_spec_add_pool2d, clnn_network_spec_add_pool2d(img, &pool), SHAPE);
+    MISUSE(clnn_network_spec_add_global_avg_pool, clnn_network_spec_add_global_avg_pool(NULL),
+           BAD);
+    MISUSE(clnn_network_spec_add_global_avg_pool, clnn_network_spec_add_global_avg_pool(spec),
+           SHAPE);
+    size_t img_count = 99;
+    CLNN_ASSERT_OK(clnn_network_spec_get_layer_count(img, &img_count));
+    assert_int_equal(img_count, 0); /* nothing refused was added */
+    clnn_network_spec_destroy(img);
+    img = NULL;
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse(NULL, 3, img_dims, &img), BAD);
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse("gap", 3, img_dims, NULL), BAD);
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse("gap", 3, NULL, &img), BAD);
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse("gap", 2, img_dims, &img), SHAPE);
+    const char *const bad_texts[] = {
+        "", "gap,", ",gap", "conv4", "conv4k", "conv4k3s", "conv4k3s1s1", "conv4k3x", "dense",
+        "res[gap", "gap]", "res[]", "maxpool2ex", "gap:relu", "relu:relu", "nosuchlayer",
+        "conv4k3 ", "conv99999999999k3", "dropout", "dense4:nosuch", "res[conv2k3p1]:"};
+    for (size_t t = 0; t < sizeof bad_texts / sizeof bad_texts[0]; ++t)
+        MISUSE(clnn_network_spec_parse, clnn_network_spec_parse(bad_texts[t], 3, img_dims, &img),
+               BAD);
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse("conv4k9", 3, img_dims, &img),
+           SHAPE); /* fits the grammar, not the image */
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse("res[conv3k3p1]", 3, img_dims, &img),
+           SHAPE); /* identity skip across a channel change */
+    assert_null(img);
+    char *long_text = malloc(5000);
+    assert_non_null(long_text);
+    memset(long_text, 'x', 4999);
+    long_text[4999] = '\0';
+    MISUSE(clnn_network_spec_parse, clnn_network_spec_parse(long_text, 3, img_dims, &img), BAD);
+    free(long_text);
+    assert_null(img);
+
     size_t count = 77;
     MISUSE(clnn_network_spec_get_layer_count, clnn_network_spec_get_layer_count(NULL, &count),
            BAD);

@@ -1,6 +1,7 @@
 /*
- * clnn-train: trains an MLP on an IDX dataset (Fashion-MNIST by default) on the default OpenCL
- * device, with a live progress bar, per-epoch evaluation, checkpoints after every epoch and on
+ * clnn-train: trains an MLP (the default) or a convolutional network (--model cnn, or any network
+ * given as layer text with --cnn-layers) on an IDX dataset (Fashion-MNIST by default) on the
+ * default OpenCL device, with a live progress bar, per-epoch evaluation, checkpoints after every epoch and on
  * Ctrl-C / SIGTERM, --resume, CSV output and gradient-health diagnostics.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -16,8 +17,16 @@
 
 #define MAX_LAYERS CLNN_MLP_MAX_HIDDEN
 
+/* The CNN --model cnn trains: two conv/BN/ReLU stages with max pooling, a residual block at
+ * 7x7, global average pooling and the classifier (clnn_network_spec_parse's grammar). */
+#define DEFAULT_CNN                                                                               \
+    "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"                              \
+    "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10"
+
 typedef struct options {
     const char *device, *data, *checkpoint, *csv;
+    int cnn;                /* --model cnn (or --cnn-layers) */
+    const char *cnn_layers; /* the network as layer text */
     size_t layers[MAX_LAYERS];
     size_t layer_count;
     clnn_activation activation;
@@ -56,14 +65,39 @@ static void on_signal(int signal)
 
 /* ---- option parsing ---------------------------------------------------------------------------- */
 
+/* --model cnn's defaults where the MLP's differ: measured on the 2-core VM, where the default
+ * run reaches CNN_TARGET in about CNN_MINUTES (see README.md). */
+#define CNN_BATCH 128
+#define CNN_EPOCHS 8
+#define CNN_HELP_LINE1 "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"
+#define CNN_HELP_LINE2 "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10"
+_Static_assert(sizeof(CNN_HELP_LINE1 CNN_HELP_LINE2) == sizeof(DEFAULT_CNN),
+               "the help shows the default CNN");
+
 static void usage(FILE *out)
 {
     fprintf(out,
 "usage: clnn-train [options]\n"
-"Trains an MLP on an IDX dataset (default: Fashion-MNIST from Debian's dataset-fashion-mnist).\n"
+"Trains an MLP or a convolutional network on an IDX dataset (default: Fashion-MNIST from\n"
+"Debian's dataset-fashion-mnist).\n"
 "\n"
 "model\n"
-"  --layers W1,W2,...    hidden layer widths (default 512,256)\n"
+"  --model mlp|cnn       mlp (default): the options below; cnn: a residual CNN, by default\n"
+"                        " CNN_HELP_LINE1 "\n"
+"                        " CNN_HELP_LINE2 "\n"
+"                        (batch norm before each ReLU; defaults then: batch %d, %d epochs,\n"
+"                        --normalize global)\n"
+"  --cnn-layers TEXT     another network, as comma-separated layers (implies --model cnn):\n"
+"                          conv<O>k<K>[s<S>][p<P>][d<D>][g<G>][nb]  convolution: O outputs,\n"
+"                            kernel K, stride S, padding P, dilation D, G groups, nb: no bias\n"
+"                            (any size may be HxW, e.g. k3x1)\n"
+"                          bn  maxpool<K>[s<S>][p<P>]  avgpool<K>[s<S>][p<P>][ex]  gap\n"
+"                          dense<N>  flatten  dropout<P>  prelu  preluc  <activation>\n"
+"                          res[<layers>][proj]  residual block (proj: 1x1 conv or dense skip)\n"
+"                        a layer may end in :<activation> (conv, dense, bn, res); the last\n"
+"                        layer must give one output per class, e.g.\n"
+"                          conv16k5p2:relu,maxpool2,conv32k3p1:relu,gap,dense10\n"
+"  --layers W1,W2,...    mlp: hidden layer widths (default 512,256)\n"
 "  --activation NAME     hidden activation (default relu): identity sigmoid tanh relu relu6\n"
 "                        hardtanh leaky_relu elu selu celu gelu gelu_tanh silu swish\n"
 "                        softplus mish hardsigmoid hardswish softsign\n"
@@ -100,7 +134,8 @@ static void usage(FILE *out)
 "  --quiet               no progress bar\n"
 "  --stop-after N        stop as if interrupted after N training steps in all (for testing\n"
 "                        --resume)\n"
-"  --help                this text\n");
+"  --help                this text\n",
+            CNN_BATCH, CNN_EPOCHS);
 }
 
 static int bad_value(const char *option, const char *value, const char *expected)
@@ -213,6 +248,7 @@ static int parse_options(int argc, char **argv, options *o)
             clnn_optimizer_options_init(&o->optimizer, kind);
         }
 
+    int batch_given = 0, epochs_given = 0, normalize_given = 0;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -230,6 +266,18 @@ static int parse_options(int argc, char **argv, options *o)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             exit(0);
+        } else if (!strcmp(a, "--model")) {
+            VALUE();
+            if (!strcmp(v, "mlp"))
+                o->cnn = 0;
+            else if (!strcmp(v, "cnn"))
+                o->cnn = 1;
+            else
+                r = bad_value(a, v, "mlp or cnn");
+        } else if (!strcmp(a, "--cnn-layers")) {
+            VALUE();
+            o->cnn = 1;
+            o->cnn_layers = v;
         } else if (!strcmp(a, "--layers")) {
             VALUE();
             r = parse_layers(v, o);
@@ -306,9 +354,11 @@ static int parse_options(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--batch")) {
             VALUE();
             r = parse_size(a, v, 2, 65536, &o->batch);
+            batch_given = 1;
         } else if (!strcmp(a, "--epochs")) {
             VALUE();
             r = parse_size(a, v, 1, 100000, &o->epochs);
+            epochs_given = 1;
         } else if (!strcmp(a, "--clip")) {
             VALUE();
             r = parse_double(a, v, 1e-12, 1e12, &d);
@@ -341,6 +391,7 @@ static int parse_options(int argc, char **argv, options *o)
             o->diagnostics = 1;
         } else if (!strcmp(a, "--normalize")) {
             VALUE();
+            normalize_given = 1;
             if (!strcmp(v, "pixel"))
                 o->normalize = 0;
             else if (!strcmp(v, "global"))
@@ -362,6 +413,18 @@ static int parse_options(int argc, char **argv, options *o)
 #undef VALUE
         if (r != 0)
             return -1;
+    }
+    if (o->cnn) {
+        if (!o->cnn_layers)
+            o->cnn_layers = DEFAULT_CNN;
+        if (!batch_given)
+            o->batch = CNN_BATCH;
+        if (!epochs_given)
+            o->epochs = CNN_EPOCHS;
+        /* One mean and deviation for every pixel: a convolution slides the same weights over
+         * the image, so every position should see inputs on one scale. */
+        if (!normalize_given)
+            o->normalize = 1;
     }
     return 0;
 }
@@ -520,6 +583,86 @@ static int load_data(const options *o, clnn_dataset *train, clnn_dataset *test)
     return 0;
 }
 
+/* The MLP of the --layers, --activation, --batch-norm and --dropout options. */
+static clnn_status create_mlp(clnn_context *ctx, const options *o, const clnn_dataset *train,
+                              clnn_mlp **mlp, clnn_network **net)
+{
+    clnn_mlp_spec spec;
+    clnn_status status;
+    clnn_mlp_spec_init(&spec, train->features, (size_t)train->classes);
+    for (size_t l = 0; l < o->layer_count; ++l) {
+        status = clnn_mlp_spec_add_layer(&spec, o->layers[l], o->activation, o->batch_norm,
+                                         o->dropout);
+        if (status != CLNN_SUCCESS)
+            return status;
+    }
+    clnn_init_params_default(o->init, &spec.weight_init);
+    if (o->init == CLNN_INIT_KAIMING_NORMAL || o->init == CLNN_INIT_KAIMING_UNIFORM) {
+        /* He et al.: the gain of the activation in use. */
+        spec.weight_init.nonlinearity = o->activation == CLNN_ACTIVATION_LEAKY_RELU
+                                            ? CLNN_NONLINEARITY_LEAKY_RELU
+                                        : o->activation == CLNN_ACTIVATION_TANH
+                                            ? CLNN_NONLINEARITY_TANH
+                                        : o->activation == CLNN_ACTIVATION_SELU
+                                            ? CLNN_NONLINEARITY_SELU
+                                        : o->activation == CLNN_ACTIVATION_SIGMOID
+                                            ? CLNN_NONLINEARITY_SIGMOID
+                                            : CLNN_NONLINEARITY_RELU;
+        if (o->activation == CLNN_ACTIVATION_LEAKY_RELU)
+            spec.weight_init.slope = spec.hidden[0].activation.negative_slope;
+    }
+    spec.seed = o->seed;
+
+    clnn_mlp_train_options train_options;
+    clnn_mlp_train_options_init(&train_options);
+    train_options.optimizer = o->optimizer;
+    train_options.clip_norm = o->clip;
+    status = clnn_mlp_create(ctx, &spec, &train_options, o->batch, mlp);
+    if (status == CLNN_SUCCESS)
+        status = clnn_mlp_get_network(*mlp, net);
+    return status;
+}
+
+/* The network of --cnn-layers (or the default CNN) on the dataset's images. Errors are printed
+ * here: 0 on success, else 1. */
+static int create_cnn(clnn_context *ctx, const options *o, const clnn_dataset *train,
+                              clnn_network **net, size_t *health_capacity)
+{
+    size_t dims[3] = {1, train->sample_dims[0], train->sample_dims[1]};
+    if (train->sample_ndim != 2) {
+        fprintf(stderr, "clnn-train: a CNN needs images; the samples have %d dimensions\n",
+                train->sample_ndim);
+        return 1;
+    }
+    clnn_network_spec *spec = NULL;
+    clnn_status status = clnn_network_spec_parse(o->cnn_layers, 3, dims, &spec);
+    if (status != CLNN_SUCCESS)
+        return fail("reading --cnn-layers", status);
+    int ndim = 0;
+    size_t out[3] = {0};
+    clnn_network_spec_get_output_shape(spec, &ndim, out);
+    if (ndim != 1 || out[0] != (size_t)train->classes) {
+        fprintf(stderr, "clnn-train: the network gives %zu outputs per sample; the data has %d "
+                        "classes (end the layers with dense%d)\n",
+                ndim == 1 ? out[0] : out[0] * out[1] * out[2], train->classes,
+                train->classes);
+        clnn_network_spec_destroy(spec);
+        return 1;
+    }
+    clnn_network_options net_options;
+    clnn_network_options_init(&net_options);
+    clnn_init_params_default(o->init, &net_options.weight_init);
+    if (o->init == CLNN_INIT_KAIMING_NORMAL || o->init == CLNN_INIT_KAIMING_UNIFORM)
+        net_options.weight_init.nonlinearity = CLNN_NONLINEARITY_RELU;
+    net_options.seed = o->seed;
+    net_options.train.optimizer = o->optimizer;
+    net_options.train.clip_norm = o->clip;
+    status = clnn_network_create(ctx, spec, &net_options, o->batch, net);
+    clnn_network_spec_get_layer_count(spec, health_capacity);
+    clnn_network_spec_destroy(spec);
+    return status == CLNN_SUCCESS ? 0 : fail("creating the model", status);
+}
+
 int main(int argc, char **argv)
 {
     const double process_start = tool_now();
@@ -553,48 +696,21 @@ int main(int argc, char **argv)
     clnn_device_info device;
     clnn_context_get_device_info(ctx, &device);
 
-    clnn_mlp_spec spec;
-    clnn_mlp_spec_init(&spec, train.features, (size_t)train.classes);
-    for (size_t l = 0; l < o.layer_count; ++l) {
-        status = clnn_mlp_spec_add_layer(&spec, o.layers[l], o.activation, o.batch_norm,
-                                         o.dropout);
+    size_t health_capacity = 4 * o.layer_count + 1; /* MLP: dense, BN, dropout per layer */
+    if (o.cnn) {
+        if (create_cnn(ctx, &o, &train, &net, &health_capacity) != 0)
+            goto done;
+    } else {
+        status = create_mlp(ctx, &o, &train, &mlp, &net);
         if (status != CLNN_SUCCESS) {
-            code = fail("building the model", status);
+            code = fail("creating the model", status);
             goto done;
         }
-    }
-    clnn_init_params_default(o.init, &spec.weight_init);
-    if (o.init == CLNN_INIT_KAIMING_NORMAL || o.init == CLNN_INIT_KAIMING_UNIFORM) {
-        /* He et al.: the gain of the activation in use. */
-        spec.weight_init.nonlinearity = o.activation == CLNN_ACTIVATION_LEAKY_RELU
-                                            ? CLNN_NONLINEARITY_LEAKY_RELU
-                                        : o.activation == CLNN_ACTIVATION_TANH
-                                            ? CLNN_NONLINEARITY_TANH
-                                        : o.activation == CLNN_ACTIVATION_SELU
-                                            ? CLNN_NONLINEARITY_SELU
-                                        : o.activation == CLNN_ACTIVATION_SIGMOID
-                                            ? CLNN_NONLINEARITY_SIGMOID
-                                            : CLNN_NONLINEARITY_RELU;
-        if (o.activation == CLNN_ACTIVATION_LEAKY_RELU)
-            spec.weight_init.slope = spec.hidden[0].activation.negative_slope;
-    }
-    spec.seed = o.seed;
-
-    clnn_mlp_train_options train_options;
-    clnn_mlp_train_options_init(&train_options);
-    train_options.optimizer = o.optimizer;
-    train_options.clip_norm = o.clip;
-    status = clnn_mlp_create(ctx, &spec, &train_options, o.batch, &mlp);
-    if (status == CLNN_SUCCESS)
-        status = clnn_mlp_get_network(mlp, &net);
-    if (status != CLNN_SUCCESS) {
-        code = fail("creating the model", status);
-        goto done;
     }
 
     /* A last partial batch of one sample cannot train batch norm: it is left out then. */
     size_t remainder = train.count % o.batch;
-    size_t batches = train.count / o.batch + (remainder > 1 || (remainder == 1 && !o.batch_norm));
+    size_t batches = train.count / o.batch + (remainder > 1 || (remainder == 1 && !o.batch_norm && !o.cnn));
     clnn_lr_schedule schedule;
     status = clnn_lr_schedule_init(&schedule, o.schedule, o.optimizer.lr);
     schedule.step_size = o.step_size * batches; /* --step-size counts epochs */
@@ -633,12 +749,17 @@ int main(int argc, char **argv)
            device.platform_name);
     printf("data      %zu training and %zu test samples of %zu features, %d classes\n",
            train.count, test.count, train.features, train.classes);
-    printf("model     %zu", train.features);
-    for (size_t l = 0; l < o.layer_count; ++l)
-        printf("-%zu", o.layers[l]);
-    printf("-%d, %s%s%s, %s init, %zu parameters\n", train.classes,
-           clnn_activation_name(o.activation), o.batch_norm ? ", batch norm" : "",
-           o.dropout > 0 ? ", dropout" : "", clnn_init_kind_name(o.init), parameters);
+    if (o.cnn) {
+        printf("model     %s, %s init, %zu parameters\n", o.cnn_layers,
+               clnn_init_kind_name(o.init), parameters);
+    } else {
+        printf("model     %zu", train.features);
+        for (size_t l = 0; l < o.layer_count; ++l)
+            printf("-%zu", o.layers[l]);
+        printf("-%d, %s%s%s, %s init, %zu parameters\n", train.classes,
+               clnn_activation_name(o.activation), o.batch_norm ? ", batch norm" : "",
+               o.dropout > 0 ? ", dropout" : "", clnn_init_kind_name(o.init), parameters);
+    }
     printf("training  %s lr %g, batch %zu, %zu epoch%s%s\n",
            clnn_optimizer_kind_string(o.optimizer.kind), o.optimizer.lr, o.batch, o.epochs,
            o.epochs == 1 ? "" : "s",
@@ -662,8 +783,7 @@ int main(int argc, char **argv)
     x = malloc(o.batch * train.features * sizeof *x);
     y = malloc(o.batch * sizeof *y);
     perm = malloc(train.count * sizeof *perm);
-    /* at most dense, batch norm and dropout per hidden layer, and the output layer */
-    layer_health = malloc((4 * o.layer_count + 1) * sizeof *layer_health);
+    layer_health = malloc(health_capacity * sizeof *layer_health);
     if (!x || !y || !perm || !layer_health) {
         fprintf(stderr, "clnn-train: out of memory\n");
         goto done;
@@ -697,7 +817,7 @@ int main(int argc, char **argv)
                 if (o.diagnostics && state.batch + 1 == batches) {
                     clnn_network_health health;
                     status = clnn_network_train_step_health(net, x, y, rows, NULL, &info, &health,
-                                                            layer_health, 4 * o.layer_count + 1);
+                                                            layer_health, health_capacity);
                     if (status == CLNN_SUCCESS) {
                         if (live)
                             printf("\n");
@@ -801,7 +921,10 @@ done:
     free(y);
     free(perm);
     free(layer_health);
-    clnn_mlp_destroy(mlp);
+    if (mlp)
+        clnn_mlp_destroy(mlp); /* and the network it built */
+    else
+        clnn_network_destroy(net);
     clnn_context_destroy(ctx);
     clnn_dataset_release(&train);
     clnn_dataset_release(&test);

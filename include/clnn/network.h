@@ -26,8 +26,10 @@
 
 #include "core.h"
 #include "activation.h"
+#include "conv.h"
 #include "init.h"
 #include "optim.h"
+#include "pool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,6 +56,12 @@ typedef enum clnn_layer_type {
     CLNN_LAYER_FLATTEN,        /**< (C, H, W) -> (C*H*W); 2-D input passes unchanged */
     CLNN_LAYER_RESIDUAL_BEGIN, /**< opens a residual block: the layers up to its END are the body */
     CLNN_LAYER_RESIDUAL_END,   /**< closes it: y = f(body(x) + skip(x)) */
+    CLNN_LAYER_CONV2D,         /**< (C, H, W) -> (units, OH, OW): y = f(conv2d(x, W) + b), the
+                                    weight [units, C / groups, KH, KW] from the network's init
+                                    scheme, b = 0 (or no bias) */
+    CLNN_LAYER_POOL2D,         /**< (C, H, W) -> (C, OH, OW): max or average pooling */
+    CLNN_LAYER_GLOBAL_AVG_POOL,/**< (C, H, W) -> (C): the mean of each channel (PyTorch's
+                                    AdaptiveAvgPool2d(1) followed by flatten) */
     CLNN_LAYER_TYPE_COUNT
 } clnn_layer_type;
 
@@ -63,8 +71,10 @@ CLNN_API const char *clnn_layer_type_name(clnn_layer_type type);
 /** What a residual block adds its body's output to. */
 typedef enum clnn_residual_skip {
     CLNN_RESIDUAL_IDENTITY,   /**< the block's input itself: the body must keep the shape */
-    CLNN_RESIDUAL_PROJECTION, /**< a dense layer (with bias) from the input to the body's output
-                                   shape (2-D activations) */
+    CLNN_RESIDUAL_PROJECTION, /**< a learned projection (with bias) from the input to the body's
+                                   output shape: a dense layer on 2-D activations, a 1x1
+                                   convolution on 4-D ones (strided when the body shrinks the
+                                   image, as in ResNet's downsampling blocks) */
     CLNN_RESIDUAL_SKIP_COUNT
 } clnn_residual_skip;
 
@@ -72,7 +82,7 @@ typedef enum clnn_residual_skip {
  * clnn_network_spec_add() takes for any type. Fields a type does not use are ignored. */
 typedef struct clnn_layer_spec {
     clnn_layer_type type;
-    size_t units;                   /**< DENSE: outputs, >= 1 */
+    size_t units;                   /**< DENSE: outputs; CONV2D: output channels; >= 1 */
     clnn_activation_desc activation;/**< DENSE, BATCH_NORM, ACTIVATION, RESIDUAL_END: applied
                                          last (identity: none) */
     float dropout;                  /**< DROPOUT: p in [0, 1) */
@@ -81,6 +91,12 @@ typedef struct clnn_layer_spec {
     float momentum;                 /**< BATCH_NORM: running statistics momentum, [0, 1] (0.1) */
     float eps;                      /**< BATCH_NORM: > 0 (1e-5) */
     clnn_residual_skip skip;        /**< RESIDUAL_END */
+    clnn_conv2d_desc conv;          /**< CONV2D: kernel, stride, padding, dilation, groups
+                                         (default 3x3, stride 1, no padding) */
+    int bias;                       /**< CONV2D: 1 adds a learnable bias (default), 0 none (as
+                                         before batch norm) */
+    clnn_pool2d_desc pool;          /**< POOL2D: kind, kernel, stride, padding (default 2x2 max,
+                                         stride 2) */
 } clnn_layer_spec;
 
 /** @brief Sets @p layer to @p type with PyTorch's defaults (identity activation, PReLU slope 0.25,
@@ -124,6 +140,16 @@ CLNN_API clnn_status clnn_network_spec_add_activation(clnn_network_spec *spec,
 CLNN_API clnn_status clnn_network_spec_add_dropout(clnn_network_spec *spec, float p);
 /** @brief Appends a flatten layer. */
 CLNN_API clnn_status clnn_network_spec_add_flatten(clnn_network_spec *spec);
+/** @brief Appends a 2-D convolution of @p out_channels outputs with geometry @p conv (NULL: 3x3,
+ * stride 1, no padding), a bias when @p bias is 1, and @p activation (NULL: none). */
+CLNN_API clnn_status clnn_network_spec_add_conv2d(clnn_network_spec *spec, size_t out_channels,
+                                                  const clnn_conv2d_desc *conv, int bias,
+                                                  const clnn_activation_desc *activation);
+/** @brief Appends max or average pooling with geometry @p pool. */
+CLNN_API clnn_status clnn_network_spec_add_pool2d(clnn_network_spec *spec,
+                                                  const clnn_pool2d_desc *pool);
+/** @brief Appends global average pooling: (C, H, W) -> (C). */
+CLNN_API clnn_status clnn_network_spec_add_global_avg_pool(clnn_network_spec *spec);
 /** @brief Opens a residual block (at most CLNN_NETWORK_MAX_DEPTH open at once). */
 CLNN_API clnn_status clnn_network_spec_begin_residual(clnn_network_spec *spec);
 /** @brief Closes the innermost residual block: y = f(body(x) + skip(x)); @p activation NULL for
@@ -141,6 +167,36 @@ CLNN_API clnn_status clnn_network_spec_get_layer(const clnn_network_spec *spec, 
 /** @brief The shape after the last layer, without the batch (the network's outputs). */
 CLNN_API clnn_status clnn_network_spec_get_output_shape(const clnn_network_spec *spec, int *ndim,
                                                         size_t *dims);
+
+/**
+ * @brief Builds a spec from a compact text: layers separated by commas, each optionally followed
+ * by ":ACTIVATION" (any name clnn_activation_from_name() knows, with its default parameters).
+ * Sizes are decimal; "KxK2" gives the height and width values apart, one value both.
+ *
+ *     dense<N>                      dense layer of N units                  dense256:relu
+ *     conv<O>k<K>[s<S>][p<P>][d<D>][g<G>][nb]
+ *                                   O output channels, kernel K, stride S (1), padding P (0),
+ *                                   dilation D (1), G groups (1), nb: no bias  conv32k3p1nb
+ *     bn                            batch norm                              bn:relu
+ *     maxpool<K>[s<S>][p<P>]        max pooling, stride = K by default      maxpool2
+ *     avgpool<K>[s<S>][p<P>][ex]    average pooling; ex: padding excluded from the divisor
+ *     gap                           global average pooling
+ *     flatten, dropout<P>, prelu, preluc (one slope per channel or feature)
+ *     <activation>                  an activation layer                     gelu
+ *     res[<layers>][proj]           a residual block around <layers>, identity skip or a
+ *                                   projection; its ":ACTIVATION" applies after the sum
+ *
+ * The CNN that clnn-train trains by default:
+ * "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,
+ *  res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10" (without the line break).
+ * @param text (input) NUL-terminated, at most 4096 characters; spaces are not allowed.
+ * @param ndim, dims (input) the input shape, as clnn_network_spec_create() takes it.
+ * @param spec (output) the new spec; unchanged on failure.
+ * @return CLNN_ERR_INVALID_ARGUMENT naming the item and character where the text is malformed;
+ *         the status of clnn_network_spec_add() when a layer does not fit its input shape.
+ */
+CLNN_API clnn_status clnn_network_spec_parse(const char *text, int ndim, const size_t *dims,
+                                             clnn_network_spec **spec);
 
 /** The loss a network is trained with. */
 typedef enum clnn_loss_kind {
@@ -292,7 +348,8 @@ typedef struct clnn_layer_health {
     float activation_mean;  /**< mean of the layer's output over the batch */
     float activation_std;   /**< standard deviation of the layer's output over the batch */
     float dead_fraction;    /**< output positions that are zero for every sample */
-    int has_weight;         /**< 1 for dense layers: the three figures below are measured */
+    int has_weight;         /**< 1 for dense and convolution layers: the three figures
+                                 below are measured */
     float weight_norm;      /**< L2 norm of the weight before the update */
     float weight_grad_norm; /**< L2 norm of the weight gradient */
     float update_ratio;     /**< ||W_after - W_before|| / ||W_before|| (0 when no step ran) */

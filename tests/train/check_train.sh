@@ -69,6 +69,32 @@ for d in "${devices[@]}"; do
   [ -s "$dir/c.ckpt" ] || fail "device $d: no checkpoint after SIGINT"
   "$train" --device "$d" "${small[@]}" --epochs 1 --checkpoint "$dir/c.ckpt" --resume \
     >>"$dir/c.out" 2>&1 || fail "device $d: resume after SIGINT failed: $(tail -3 "$dir/c.out")"
+
+  # A small residual CNN (convolution, batch norm, both poolings, a strided 1x1 projection) on
+  # a slice: it learns, and a run stopped mid-epoch and resumed ends digit for digit the same.
+  cnn=(--data "$data" --limit-train 2048 --limit-test 500 --batch 64 --seed 3 --quiet
+       --cnn-layers "conv8k3p1nb,bn:relu,maxpool2,res[conv16k3s2p1nb,bn:relu,conv16k3p1]proj:relu,avgpool2,gap,dense10")
+  if ! "$train" --device "$d" "${cnn[@]}" --epochs 2 --csv "$dir/cnn_a.csv" \
+       --checkpoint "$dir/cnn_a.ckpt" >"$dir/cnn_a.out" 2>&1; then
+    fail "device $d: CNN training failed"; cat "$dir/cnn_a.out"; continue
+  fi
+  cat "$dir/cnn_a.out"
+  read -r loss1 loss2 acc2 < <(awk -F, 'NR==2{l1=$2} NR==3{l2=$2; a=$4} END{print l1, l2, a}' "$dir/cnn_a.csv")
+  awk -v l1="$loss1" -v l2="$loss2" 'BEGIN{exit !(l1 == l1 + 0 && l2 < l1 && l1 < 2.3)}' ||
+    fail "device $d: CNN train loss did not fall (epoch 1: $loss1, epoch 2: $loss2)"
+  awk -v a="$acc2" 'BEGIN{exit !(a > 0.5)}' ||
+    fail "device $d: CNN test accuracy $acc2 after 2 short epochs, expected > 0.5 (chance 0.1)"
+  "$train" --device "$d" "${cnn[@]}" --epochs 2 --csv "$dir/cnn_b.csv" \
+    --checkpoint "$dir/cnn_b.ckpt" --stop-after 40 >"$dir/cnn_b.out" 2>&1
+  code=$?
+  [ "$code" -eq 130 ] || { fail "device $d: CNN --stop-after exited $code"; cat "$dir/cnn_b.out"; }
+  "$train" --device "$d" "${cnn[@]}" --epochs 2 --csv "$dir/cnn_b.csv" \
+    --checkpoint "$dir/cnn_b.ckpt" --resume >>"$dir/cnn_b.out" 2>&1 ||
+    fail "device $d: CNN --resume failed: $(tail -3 "$dir/cnn_b.out")"
+  cut -d, -f1-4 "$dir/cnn_a.csv" >"$dir/cnn_a.cols"
+  cut -d, -f1-4 "$dir/cnn_b.csv" >"$dir/cnn_b.cols"
+  cmp -s "$dir/cnn_a.cols" "$dir/cnn_b.cols" ||
+    fail "device $d: resumed CNN run differs: $(diff "$dir/cnn_a.cols" "$dir/cnn_b.cols" | tr '\n' ' ')"
 done
 
 # Bad command lines: exit 2 and a message that names the option and the valid choices.
@@ -88,6 +114,9 @@ expect_error 2 "sgd, rmsprop, adam, adamw or adagrad" --optimizer nonsense
 expect_error 2 "needs a value" --lr
 expect_error 2 "--layers" --layers 512,,256
 expect_error 2 "--dropout" --dropout 1.5
+expect_error 2 "mlp or cnn" --model rnn
+expect_error 1 "item 2, character 5" --data "$data" --cnn-layers "gap,den10"
+expect_error 1 "outputs per sample" --data "$data" --cnn-layers "conv4k3,gap"
 
 # Bad data: a missing directory, and a truncated images file, are named.
 expect_error 1 "$work/none" --data "$work/none"
