@@ -13,6 +13,18 @@
  */
 #include "common.h"
 
+/* Splits a flat NCHW index i into (plane, row, column) of planes of rows x cols. Written as
+ * quotients and products, not %: where LLVM pairs a division with its remainder it freezes the
+ * dividend, an instruction that Oclgrind 21.10's uninitialised-value checker cannot run
+ * ("Unsupported instruction: freeze" in pool_avg_backward). */
+static inline void pool_split(uint i, uint rows, uint cols, uint *plane, uint *r, uint *c)
+{
+    uint t = i / cols;
+    *c = i - t * cols;
+    *plane = t / rows;
+    *r = t - *plane * rows;
+}
+
 /* The window of output (oh, ow) clipped to the input: rows [*h0, *h1), columns [*w0, *w1). */
 static inline void pool_window(uint oh, uint ow, uint H, uint W, uint kh, uint kw, uint sh,
                                uint sw, uint ph, uint pw, int *h0, int *h1, int *w0, int *w1)
@@ -59,7 +71,8 @@ __kernel void pool_max_forward(__global const float *restrict x, __global float 
     uint o = (uint)get_global_id(0);
     if (o >= total)
         return;
-    uint ow = o % OW, t = o / OW, oh = t % OH, plane = t / OH;
+    uint plane, oh, ow;
+    pool_split(o, OH, OW, &plane, &oh, &ow);
     int h0, h1, w0, w1;
     pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
     __global const float *xp = x + plane * H * W;
@@ -91,7 +104,8 @@ __kernel void pool_max_backward(__global const float *restrict dy,
     uint i = (uint)get_global_id(0);
     if (i >= total)
         return;
-    uint w = i % W, t = i / W, h = t % H, plane = t / H;
+    uint plane, h, w;
+    pool_split(i, H, W, &plane, &h, &w);
     uint oh0, oh1, ow0, ow1;
     pool_cover(h, kh, sh, ph, OH, &oh0, &oh1);
     pool_cover(w, kw, sw, pw, OW, &ow0, &ow1);
@@ -119,7 +133,8 @@ __kernel void pool_avg_forward(__global const float *restrict x, __global float 
     uint o = (uint)get_global_id(0);
     if (o >= total)
         return;
-    uint ow = o % OW, t = o / OW, oh = t % OH, plane = t / OH;
+    uint plane, oh, ow;
+    pool_split(o, OH, OW, &plane, &oh, &ow);
     int h0, h1, w0, w1;
     pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
     __global const float *xp = x + plane * H * W;
@@ -139,7 +154,8 @@ __kernel void pool_avg_backward(__global const float *restrict dy, __global floa
     uint i = (uint)get_global_id(0);
     if (i >= total)
         return;
-    uint w = i % W, t = i / W, h = t % H, plane = t / H;
+    uint plane, h, w;
+    pool_split(i, H, W, &plane, &h, &w);
     uint oh0, oh1, ow0, ow1;
     pool_cover(h, kh, sh, ph, OH, &oh0, &oh1);
     pool_cover(w, kw, sw, pw, OW, &ow0, &ow1);
