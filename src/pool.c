@@ -47,7 +47,7 @@ clnn_status clnn_pool2d_desc_init(clnn_pool2d_desc *desc, clnn_pool_kind kind, s
     return CLNN_SUCCESS;
 }
 
-/* ---- geometry ---------------------------------------------------------------------------------- */
+/* ---- geometry -------------------------------------------------------------------------------- */
 
 /* A checked pooling on one input size, as the kernels take it. */
 typedef struct pool_geom {
@@ -72,8 +72,8 @@ static clnn_status check_desc(clnn_context *ctx, const clnn_pool2d_desc *desc, c
                           desc->kernel[0], desc->kernel[1]);
     if (desc->stride[0] == 0 || desc->stride[1] == 0)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
-                          "%s: the stride is %zux%zu; both must be at least 1", fn,
-                          desc->stride[0], desc->stride[1]);
+                          "%s: the stride is %zux%zu; both must be at least 1", fn, desc->stride[0],
+                          desc->stride[1]);
     if (desc->kind == CLNN_POOL_AVERAGE && desc->count_include_pad != 0 &&
         desc->count_include_pad != 1)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
@@ -94,8 +94,7 @@ static clnn_status axis_output(clnn_context *ctx, const char *fn, int a, size_t 
                                size_t s, size_t p, size_t *out)
 {
     if (in == 0)
-        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: the input %s is 0", fn,
-                          axis_names[a]);
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: the input %s is 0", fn, axis_names[a]);
     if (in > POOL_MAX_PADDED || p > (POOL_MAX_PADDED - in) / 2)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
                           "%s: the padded input %s %zu + 2 * %zu exceeds %zu", fn, axis_names[a],
@@ -116,11 +115,11 @@ static clnn_status resolve(clnn_context *ctx, const clnn_pool2d_desc *desc, size
 {
     clnn_status status = check_desc(ctx, desc, fn);
     if (status == CLNN_SUCCESS)
-        status = axis_output(ctx, fn, 0, in_h, desc->kernel[0], desc->stride[0],
-                             desc->padding[0], &g->out_h);
+        status = axis_output(ctx, fn, 0, in_h, desc->kernel[0], desc->stride[0], desc->padding[0],
+                             &g->out_h);
     if (status == CLNN_SUCCESS)
-        status = axis_output(ctx, fn, 1, in_w, desc->kernel[1], desc->stride[1],
-                             desc->padding[1], &g->out_w);
+        status = axis_output(ctx, fn, 1, in_w, desc->kernel[1], desc->stride[1], desc->padding[1],
+                             &g->out_w);
     if (status != CLNN_SUCCESS)
         return status;
     /* Everything below fits in 31 bits now; a stride beyond the padded size selects the same
@@ -155,7 +154,7 @@ clnn_status clnn_pool2d_output_size(const clnn_pool2d_desc *desc, size_t in_h, s
     return CLNN_SUCCESS;
 }
 
-/* ---- tensor checks ----------------------------------------------------------------------------- */
+/* ---- tensor checks --------------------------------------------------------------------------- */
 
 /* t is 4-D; names its shape otherwise. */
 static clnn_status check_rank4(clnn_context *ctx, const clnn_tensor *t, const char *name,
@@ -165,8 +164,8 @@ static clnn_status check_rank4(clnn_context *ctx, const clnn_tensor *t, const ch
         return CLNN_SUCCESS;
     char shape[64];
     clnn_format_shape(shape, sizeof shape, t->ndim, t->dims);
-    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %s; [N, C, H, W] (4-D) expected",
-                      fn, name, shape);
+    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %s; [N, C, H, W] (4-D) expected", fn,
+                      name, shape);
 }
 
 /* t has exactly the shape dims (4-D); `why` says where the expected shape comes from. */
@@ -179,8 +178,8 @@ static clnn_status check_dims(clnn_context *ctx, const clnn_tensor *t, const cha
     char got[64], want[64];
     clnn_format_shape(got, sizeof got, t->ndim, t->dims);
     clnn_format_shape(want, sizeof want, 4, dims);
-    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %s; %s expected (%s)", fn, name,
-                      got, want, why);
+    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %s; %s expected (%s)", fn, name, got,
+                      want, why);
 }
 
 /* Where an expected shape comes from, for messages: "3x3 max pooling (stride 2x2, padding 1x1)
@@ -206,7 +205,7 @@ static clnn_status check_apart(clnn_context *ctx, const clnn_tensor *out, const 
     return CLNN_SUCCESS;
 }
 
-/* ---- max and average pooling ------------------------------------------------------------------- */
+/* ---- max and average pooling ----------------------------------------------------------------- */
 
 clnn_status clnn_pool2d_forward(clnn_context *ctx, const clnn_pool2d_desc *desc,
                                 const clnn_tensor *x, clnn_tensor *y, clnn_tensor *indices)
@@ -253,20 +252,19 @@ clnn_status clnn_pool2d_forward(clnn_context *ctx, const clnn_pool2d_desc *desc,
     if (max) {
         cl_uint write = indices != NULL;
         cl_mem idx = indices ? indices->buffer : y->buffer; /* not written without write */
-        return clnn_run_kernel_1d(
-            ctx, k, name, y->count,
-            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(idx), CLNN_ARG(write),
-                      CLNN_ARG(total), CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH),
-                      CLNN_ARG(g.OW), CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
-                      CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
+        return clnn_run_kernel_1d(ctx, k, name, y->count,
+                                  CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(idx),
+                                            CLNN_ARG(write), CLNN_ARG(total), CLNN_ARG(g.H),
+                                            CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
+                                            CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
+                                            CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
     }
     cl_uint include_pad = desc->count_include_pad != 0;
     return clnn_run_kernel_1d(
         ctx, k, name, y->count,
-        CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(include_pad),
-                  CLNN_ARG(total), CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
-                  CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh), CLNN_ARG(g.sw), CLNN_ARG(g.ph),
-                  CLNN_ARG(g.pw)));
+        CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(include_pad), CLNN_ARG(total),
+                  CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW), CLNN_ARG(g.kh),
+                  CLNN_ARG(g.kw), CLNN_ARG(g.sh), CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
 }
 
 clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc,
@@ -291,8 +289,8 @@ clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc
                           fn);
     if (!max && indices)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
-                          "%s: indices must be NULL for %s pooling (only max pooling has them)",
-                          fn, clnn_pool_kind_name(desc->kind));
+                          "%s: indices must be NULL for %s pooling (only max pooling has them)", fn,
+                          clnn_pool_kind_name(desc->kind));
     if ((indices && (status = clnn_check_int32_tensor(ctx, indices, "indices")) != CLNN_SUCCESS) ||
         (status = clnn_check_finite(ctx, beta, "beta")) != CLNN_SUCCESS ||
         (status = check_rank4(ctx, dx, "dx", fn)) != CLNN_SUCCESS)
@@ -323,15 +321,15 @@ clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc
                       CLNN_ARG(g.OW), CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
                       CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
     cl_uint include_pad = desc->count_include_pad != 0;
-    return clnn_run_kernel_1d(
-        ctx, k, name, dx->count,
-        CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(b), CLNN_ARG(include_pad),
-                  CLNN_ARG(total), CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
-                  CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh), CLNN_ARG(g.sw), CLNN_ARG(g.ph),
-                  CLNN_ARG(g.pw)));
+    return clnn_run_kernel_1d(ctx, k, name, dx->count,
+                              CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(b),
+                                        CLNN_ARG(include_pad), CLNN_ARG(total), CLNN_ARG(g.H),
+                                        CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
+                                        CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
+                                        CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
 }
 
-/* ---- global average pooling -------------------------------------------------------------------- */
+/* ---- global average pooling ------------------------------------------------------------------ */
 
 /* y (or dy) holds one value per plane of x (or dx): [N, C] or [N, C, 1, 1]. */
 static clnn_status check_pooled(clnn_context *ctx, const clnn_tensor *y, const char *y_name,
@@ -373,9 +371,9 @@ clnn_status clnn_global_avg_pool_forward(clnn_context *ctx, const clnn_tensor *x
         if ((status = clnn_get_kernel(ctx, "pool.cl", NULL, "gap_forward_plane", &k)) !=
             CLNN_SUCCESS)
             return status;
-        return clnn_run_kernel_single(ctx, k, "gap_forward_plane", planes,
-                                      CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer),
-                                                CLNN_ARG(planes_u), CLNN_ARG(HW)));
+        return clnn_run_kernel_single(
+            ctx, k, "gap_forward_plane", planes,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(planes_u), CLNN_ARG(HW)));
     }
     if ((status = clnn_get_kernel(ctx, "pool.cl", NULL, "gap_forward_group", &k)) != CLNN_SUCCESS)
         return status;

@@ -21,9 +21,9 @@
 
 /* How test inputs are drawn. */
 enum data_mode {
-    DATA_RANDOM,   /* uniform in [-1, 1): no ties */
-    DATA_TIES,     /* integers in [-2, 2] and a few -inf: many ties within windows */
-    DATA_NAN,      /* uniform, with about 1 in 12 elements NaN */
+    DATA_RANDOM, /* uniform in [-1, 1): no ties */
+    DATA_TIES,   /* integers in [-2, 2] and a few -inf: many ties within windows */
+    DATA_NAN,    /* uniform, with about 1 in 12 elements NaN */
 };
 
 static void fill_data(float *x, size_t n, enum data_mode mode)
@@ -141,10 +141,11 @@ static void run_case(const pool_case *pc, clnn_pool_kind kind, int cip, enum dat
         poison_int32(tidx, n_out);
 
     char what[160];
-    snprintf(what, sizeof what, "%s cip %d mode %d: %zux%zux%zux%zu, kernel %zux%zu, stride "
+    snprintf(what, sizeof what,
+             "%s cip %d mode %d: %zux%zux%zux%zu, kernel %zux%zu, stride "
              "%zux%zu, padding %zux%zu",
-             clnn_pool_kind_name(kind), cip, (int)mode, g.N, g.C, g.H, g.W, g.kh, g.kw, g.sh,
-             g.sw, g.ph, g.pw);
+             clnn_pool_kind_name(kind), cip, (int)mode, g.N, g.C, g.H, g.W, g.kh, g.kw, g.sh, g.sw,
+             g.ph, g.pw);
 
     /* Forward. */
     CLNN_ASSERT_OK(clnn_pool2d_forward(clnn_test_ctx, &desc, tx, ty, tidx));
@@ -223,8 +224,8 @@ static void test_reference_gradients(void **state)
     for (size_t k = 0; k < sizeof geoms / sizeof geoms[0]; ++k) {
         for (int variant = 0; variant < 3; ++variant) { /* max, avg cip 1, avg cip 0 */
             pool_ref_geom g;
-            pool_ref_geom_init(&g, N, C, H, W, geoms[k][0], geoms[k][1], geoms[k][2],
-                               geoms[k][3], geoms[k][4], geoms[k][5]);
+            pool_ref_geom_init(&g, N, C, H, W, geoms[k][0], geoms[k][1], geoms[k][2], geoms[k][3],
+                               geoms[k][4], geoms[k][5]);
             g.count_include_pad = variant != 2;
             size_t m = N * C * g.OH * g.OW;
             double *w = clnn_test_alloc(m * sizeof *w), *y = clnn_test_alloc(m * sizeof *y);
@@ -277,7 +278,7 @@ static void test_reference_gradients(void **state)
     }
 }
 
-/* ---- device cases -------------------------------------------------------------------------------- */
+/* ---- device cases ---------------------------------------------------------------------------- */
 
 /* PyTorch's output sizes and the divisor of count_include_pad near the edges. */
 static void test_geometry(void **state)
@@ -321,8 +322,16 @@ static void test_geometry(void **state)
 static void test_pool_2x2(void **state)
 {
     (void)state;
-    pool_case a = {CLNN_TEST_SHAPE(4, 2), CLNN_TEST_SHAPE(16, 3), CLNN_TEST_SHAPE(32, 8),
-                   CLNN_TEST_SHAPE(32, 8), 2, 2, 2, 2, 0, 0};
+    pool_case a = {CLNN_TEST_SHAPE(4, 2),
+                   CLNN_TEST_SHAPE(16, 3),
+                   CLNN_TEST_SHAPE(32, 8),
+                   CLNN_TEST_SHAPE(32, 8),
+                   2,
+                   2,
+                   2,
+                   2,
+                   0,
+                   0};
     run_all(&a);
     pool_case odd = {1, 3, 9, 7, 2, 2, 2, 2, 0, 0}; /* batch 1; odd sizes drop a row and column */
     run_all(&odd);
@@ -332,8 +341,16 @@ static void test_pool_overlap(void **state)
 {
     (void)state;
     /* 3x3 stride 2 padding 1 (ResNet's stem), odd and even images. */
-    pool_case a = {CLNN_TEST_SHAPE(3, 2), CLNN_TEST_SHAPE(8, 2), CLNN_TEST_SHAPE(28, 7),
-                   CLNN_TEST_SHAPE(27, 8), 3, 3, 2, 2, 1, 1};
+    pool_case a = {CLNN_TEST_SHAPE(3, 2),
+                   CLNN_TEST_SHAPE(8, 2),
+                   CLNN_TEST_SHAPE(28, 7),
+                   CLNN_TEST_SHAPE(27, 8),
+                   3,
+                   3,
+                   2,
+                   2,
+                   1,
+                   1};
     run_all(&a);
     pool_case dense = {2, 2, 6, 7, 3, 3, 1, 1, 1, 1}; /* stride 1: 9 windows per element */
     run_all(&dense);
@@ -467,11 +484,13 @@ static void run_gap(size_t N, size_t C, size_t H, size_t W, int y4d)
     float *x = clnn_test_alloc(n * sizeof *x), *got = clnn_test_alloc(n * sizeof *got);
     float *dy = clnn_test_alloc(planes * sizeof *dy), *dx0 = clnn_test_alloc(n * sizeof *dx0);
     double *ref = clnn_test_alloc(n * sizeof *ref);
-    clnn_tensor *tx = clnn_test_tensor(4, x_dims, NULL), *ty = clnn_test_tensor(y4d ? 4 : 2, y_dims, NULL);
+    clnn_tensor *tx = clnn_test_tensor(4, x_dims, NULL),
+                *ty = clnn_test_tensor(y4d ? 4 : 2, y_dims, NULL);
     clnn_tensor *tdx = clnn_test_tensor(4, x_dims, NULL);
     for (int integers = 0; integers < 2; ++integers) {
         for (size_t i = 0; i < n; ++i)
-            x[i] = integers ? (float)floor(clnn_test_uniform(1, 5)) : (float)clnn_test_uniform(-1, 1);
+            x[i] =
+                integers ? (float)floor(clnn_test_uniform(1, 5)) : (float)clnn_test_uniform(-1, 1);
         double *xd = to_double(x, n);
         CLNN_ASSERT_OK(clnn_tensor_upload(tx, x, n));
         clnn_test_poison(ty);
@@ -484,7 +503,8 @@ static void run_gap(size_t N, size_t C, size_t H, size_t W, int y4d)
         if (integers)
             clnn_test_assert_close(what, got, ref, planes, 5 * U, 0);
         else
-            clnn_test_assert_close(what, got, ref, planes, 0, (double)(HW + 4) * U * max_abs_f(x, n));
+            clnn_test_assert_close(what, got, ref, planes, 0,
+                                   (double)(HW + 4) * U * max_abs_f(x, n));
         free(xd);
     }
     clnn_test_fill_uniform(dy, planes, -1, 1);
@@ -512,9 +532,9 @@ static void run_gap(size_t N, size_t C, size_t H, size_t W, int y4d)
 static void test_global_avg(void **state)
 {
     (void)state;
-    run_gap(3, 4, 1, 1, 1);  /* 1x1 planes: the copy */
-    run_gap(2, 5, 7, 9, 0);  /* odd planes */
-    run_gap(1, 3, 13, 1, 1); /* a column */
+    run_gap(3, 4, 1, 1, 1);                                          /* 1x1 planes: the copy */
+    run_gap(2, 5, 7, 9, 0);                                          /* odd planes */
+    run_gap(1, 3, 13, 1, 1);                                         /* a column */
     run_gap(CLNN_TEST_SHAPE(8, 2), CLNN_TEST_SHAPE(64, 8), 7, 7, 0); /* ResNet's head */
     /* One and two large planes: fewer planes than CPU cores take the work-group form there. */
     run_gap(1, 1, CLNN_TEST_SHAPE(300, 45), CLNN_TEST_SHAPE(301, 47), 1);

@@ -59,8 +59,7 @@ void pool_ref_max_forward(const double *x, const pool_ref_geom *g, double *y, in
     }
 }
 
-void pool_ref_max_backward(const double *dy, const int32_t *idx, const pool_ref_geom *g,
-                           double *dx)
+void pool_ref_max_backward(const double *dy, const int32_t *idx, const pool_ref_geom *g, double *dx)
 {
     size_t HW = g->H * g->W, OHW = g->OH * g->OW;
     for (size_t i = 0; i < g->N * g->C * HW; ++i)
