@@ -1379,6 +1379,201 @@ static void test_network(void **state)
     clnn_tensor_destroy(labels);
 }
 
+/* ---- pooling (pool.h) -------------------------------------------------------------------------
+ */
+
+/* Elements of the largest tensor below. */
+#define POOL_MOST 96
+
+/* A 4-D tensor holding the sentinel, and an int32 one holding -7. */
+static clnn_tensor *pool_tensor(clnn_context *ctx, size_t n, size_t c, size_t h, size_t w)
+{
+    size_t dims[4] = {n, c, h, w};
+    return sentinel_tensor(ctx, 4, dims);
+}
+
+static clnn_tensor *pool_int32(size_t n, size_t c, size_t h, size_t w)
+{
+    size_t dims[4] = {n, c, h, w};
+    clnn_tensor *t = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(clnn_test_ctx, 4, dims, &t));
+    int32_t values[POOL_MOST];
+    assert_true(n * c * h * w <= POOL_MOST);
+    for (size_t i = 0; i < POOL_MOST; ++i)
+        values[i] = -7;
+    CLNN_ASSERT_OK(clnn_tensor_upload_int32(t, values, n * c * h * w));
+    return t;
+}
+
+/* Every element still holds what pool_tensor or pool_int32 put there; then frees t. */
+static void pool_check_and_free(clnn_tensor *t)
+{
+    size_t n = 0;
+    clnn_dtype dtype;
+    CLNN_ASSERT_OK(clnn_tensor_get_count(t, &n));
+    CLNN_ASSERT_OK(clnn_tensor_get_dtype(t, &dtype));
+    assert_true(n <= POOL_MOST);
+    float f[POOL_MOST];
+    int32_t k[POOL_MOST];
+    if (dtype == CLNN_DTYPE_INT32) {
+        CLNN_ASSERT_OK(clnn_tensor_download_int32(t, k, n));
+        for (size_t i = 0; i < n; ++i)
+            assert_int_equal(k[i], -7);
+    } else {
+        CLNN_ASSERT_OK(clnn_tensor_download(t, f, n));
+        for (size_t i = 0; i < n; ++i)
+            assert_true(f[i] == SENTINEL);
+    }
+    clnn_tensor_destroy(t);
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    clnn_context *ctx = clnn_test_ctx;
+    MISUSE_VALUE(clnn_pool_kind_name,
+                 strcmp(clnn_pool_kind_name(CLNN_POOL_KIND_COUNT), "unknown") == 0);
+    MISUSE_VALUE(clnn_pool_kind_name, strcmp(clnn_pool_kind_name((clnn_pool_kind)-1), "unknown") == 0);
+
+    clnn_pool2d_desc d, before;
+    memset(&d, 0x5a, sizeof d);
+    before = d;
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(NULL, CLNN_POOL_MAX, 2, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, CLNN_POOL_KIND_COUNT, 2, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, (clnn_pool_kind)-1, 2, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, CLNN_POOL_MAX, 0, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, CLNN_POOL_AVERAGE, 2, 0), BAD);
+    assert_memory_equal(&d, &before, sizeof d);
+
+    /* Geometry: 2x2 max pooling on 4x4 planes gives 2x2. */
+    clnn_pool2d_desc max, avg, bad;
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&max, CLNN_POOL_MAX, 2, 2));
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&avg, CLNN_POOL_AVERAGE, 2, 2));
+    size_t oh = 77, ow = 77;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(NULL, 4, 4, &oh, &ow), BAD);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 4, 4, NULL, &ow), BAD);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 4, 4, &oh, NULL), BAD);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 0, 4, &oh, &ow), SHAPE);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 4, 1, &oh, &ow), SHAPE);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, SIZE_MAX, 4, &oh, &ow), SHAPE);
+    bad = max;
+    bad.kind = CLNN_POOL_KIND_COUNT;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    bad = max;
+    bad.kernel[1] = 0;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    bad = max;
+    bad.stride[0] = 0;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    bad = max;
+    bad.padding[0] = 2; /* kernel 2: at most 1 */
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), SHAPE);
+    bad = max;
+    bad.kernel[0] = bad.kernel[1] = SIZE_MAX;
+    bad.padding[0] = bad.padding[1] = SIZE_MAX / 2; /* padded size overflows */
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), SHAPE);
+    bad = avg;
+    bad.count_include_pad = 2;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    assert_true(oh == 77 && ow == 77);
+
+    clnn_tensor *x = pool_tensor(ctx, 2, 3, 4, 4), *y = pool_tensor(ctx, 2, 3, 2, 2);
+    clnn_tensor *y_wrong = pool_tensor(ctx, 2, 3, 3, 2), *same = pool_tensor(ctx, 2, 3, 4, 4);
+    clnn_tensor *idx = pool_int32(2, 3, 2, 2), *idx_wrong = pool_int32(2, 2, 2, 2);
+    clnn_tensor *idx_in = pool_int32(2, 3, 4, 4);
+    clnn_tensor *foreign4 = pool_tensor(other_ctx, 2, 3, 2, 2);
+    clnn_tensor *x11 = pool_tensor(ctx, 2, 3, 1, 1);
+    clnn_pool2d_desc one; /* 1x1: output shape = input shape */
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&one, CLNN_POOL_MAX, 1, 1));
+
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(NULL, &max, x, y, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, NULL, x, y, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, NULL, y, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, NULL, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, idx_in, y, idx), BAD); /* int32 x */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, y, y), BAD); /* float indices */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &avg, x, y, idx), BAD); /* average */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, t34, y, idx), SHAPE); /* 2-D x */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, y_wrong, idx), SHAPE);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, t34, NULL), SHAPE);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, y, idx_wrong), SHAPE);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, foreign4, idx), FOREIGN);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &one, x, x, NULL), BAD); /* y is x */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x11, y, idx), SHAPE); /* 1x1 */
+    bad = max;
+    bad.padding[1] = 3;
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, idx), SHAPE);
+    bad = max;
+    bad.kind = (clnn_pool_kind)7;
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, NULL), BAD);
+    bad = max;
+    bad.stride[1] = 0;
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, idx), BAD);
+    bad = max;
+    bad.kernel[0] = 5; /* output height <= 0 */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, idx), SHAPE);
+
+    /* Backward: dy is y's shape, dx x's. */
+    clnn_tensor *dy = y, *dx = x;
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(NULL, &max, dy, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, NULL, dy, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, NULL, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx, 0.0f, NULL), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, NULL, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, dy, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, y_wrong, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx, NAN, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, dy, NULL, INFINITY, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, idx, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx, 0.0f, idx_in), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, y_wrong, idx, 0.0f, dx), SHAPE);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx_wrong, 0.0f, dx), SHAPE);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, dy, NULL, 0.0f, t34), SHAPE);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, foreign4, NULL, 0.0f, dx),
+           FOREIGN);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &bad, dy, idx, 0.0f, dx), SHAPE);
+    one.kind = CLNN_POOL_AVERAGE;
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &one, x, NULL, 1.0f, x), BAD); /* dx is dy */
+
+    /* Global average pooling: y [2, 3] or [2, 3, 1, 1] for x [2, 3, 4, 4]. */
+    size_t d23[2] = {2, 3}, d32[2] = {3, 2};
+    clnn_tensor *g2 = sentinel_tensor(ctx, 2, d23), *g_wrong = sentinel_tensor(ctx, 2, d32);
+    clnn_tensor *g_int = pool_int32(2, 3, 1, 1);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(NULL, x, g2), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, NULL, g2), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, NULL), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, g_int), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, idx_in, g2), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, t34, g2), SHAPE);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, g_wrong), SHAPE);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, y), SHAPE); /* 2x2 */
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, t2x3x4), SHAPE);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x11, x11), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, foreign_t, g2),
+           FOREIGN);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(NULL, g2, 0.0f, x), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, NULL, 0.0f, x), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, 0.0f, NULL), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, NAN, x), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, -INFINITY, x),
+           BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, 0.0f, idx_in),
+           BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g_wrong, 0.0f, x),
+           SHAPE);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, 0.0f, t34),
+           SHAPE);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, x11, 1.0f, x11),
+           BAD); /* dx is dy */
+    MISUSE(clnn_global_avg_pool_backward,
+           clnn_global_avg_pool_backward(ctx, g2, 0.0f, foreign4), FOREIGN);
+
+    clnn_tensor *all[] = {x, y, y_wrong, same, idx, idx_wrong, idx_in, foreign4, x11, g2,
+                          g_wrong, g_int};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+        pool_check_and_free(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1393,6 +1588,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network, setup, teardown),
+        /* pooling */
+        cmocka_unit_test_setup_teardown(test_pool, setup, teardown),
     };
     return clnn_test_main("misuse", tests, sizeof tests / sizeof tests[0]);
 }
