@@ -43,7 +43,8 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
     if (rows > CLNN_MAX_ELEMENTS / P)
         return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
                           "%s: one image's columns (%zu x %zu = C KH KW x OH OW) exceed %zu "
-                          "elements", fn, rows, P, CLNN_MAX_ELEMENTS);
+                          "elements",
+                          fn, rows, P, CLNN_MAX_ELEMENTS);
     size_t budget = clnn_cpu_forms(ctx) ? CPU_COLUMN_FLOATS : GPU_COLUMN_FLOATS;
     size_t chunk = budget / (rows * P);
     plan->chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
@@ -81,13 +82,15 @@ static clnn_status check_desc(clnn_context *ctx, const char *fn, const clnn_conv
         if (d->kernel[a] == 0 || d->stride[a] == 0 || d->dilation[a] == 0)
             return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
                               "%s: along the %s, kernel %zu, stride %zu, dilation %zu; each must "
-                              "be >= 1", fn, axes[a], d->kernel[a], d->stride[a], d->dilation[a]);
+                              "be >= 1",
+                              fn, axes[a], d->kernel[a], d->stride[a], d->dilation[a]);
         if (d->kernel[a] > CLNN_MAX_ELEMENTS || d->stride[a] > CLNN_MAX_ELEMENTS ||
             d->dilation[a] > CLNN_MAX_ELEMENTS || d->padding[a] > CLNN_MAX_ELEMENTS)
             return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
                               "%s: along the %s, kernel %zu, stride %zu, padding %zu, dilation "
-                              "%zu: each must be at most %zu", fn, axes[a], d->kernel[a],
-                              d->stride[a], d->padding[a], d->dilation[a], CLNN_MAX_ELEMENTS);
+                              "%zu: each must be at most %zu",
+                              fn, axes[a], d->kernel[a], d->stride[a], d->padding[a],
+                              d->dilation[a], CLNN_MAX_ELEMENTS);
     }
     if (d->groups == 0)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: groups is 0; it must be >= 1", fn);
@@ -111,8 +114,8 @@ static clnn_status axis_output(clnn_context *ctx, const char *fn, const clnn_con
     if (extent > padded)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
                           "%s: along the %s the dilated kernel spans %zu (kernel %zu, dilation "
-                          "%zu) but the padded input only %zu (%zu + 2 x %zu): no output", fn,
-                          axes[a], extent, d->kernel[a], d->dilation[a], padded, in,
+                          "%zu) but the padded input only %zu (%zu + 2 x %zu): no output",
+                          fn, axes[a], extent, d->kernel[a], d->dilation[a], padded, in,
                           d->padding[a]);
     *out = (padded - extent) / d->stride[a] + 1;
     return CLNN_SUCCESS;
@@ -150,13 +153,13 @@ static clnn_status make_geometry(clnn_context *ctx, const char *fn, const clnn_c
                           w[1], w[2], w[3], d->kernel[0], d->kernel[1]);
     if (x[1] % d->groups != 0 || w[0] % d->groups != 0)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
-                          "%s: %zu input and %zu output channels do not divide into %zu groups",
-                          fn, x[1], w[0], d->groups);
+                          "%s: %zu input and %zu output channels do not divide into %zu groups", fn,
+                          x[1], w[0], d->groups);
     if (w[1] != x[1] / d->groups)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
                           "%s: the weight is %zux%zux%zux%zu; with %zu input channels in %zu "
-                          "groups its second size must be %zu", fn, w[0], w[1], w[2], w[3], x[1],
-                          d->groups, x[1] / d->groups);
+                          "groups its second size must be %zu",
+                          fn, w[0], w[1], w[2], w[3], x[1], d->groups, x[1] / d->groups);
     clnn_status status = axis_output(ctx, fn, d, 0, x[2], &g->OH);
     if (status == CLNN_SUCCESS)
         status = axis_output(ctx, fn, d, 1, x[3], &g->OW);
@@ -187,7 +190,9 @@ clnn_status clnn_conv2d_workspace_size(clnn_context *ctx, const clnn_conv2d_desc
         return status;
     if (!x_dims || !w_dims || !floats)
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
-                          !x_dims ? "x_dims" : !w_dims ? "w_dims" : "floats");
+                          !x_dims   ? "x_dims"
+                          : !w_dims ? "w_dims"
+                                    : "floats");
     size_t count;
     conv_geom g;
     conv_plan plan;
@@ -230,15 +235,15 @@ static clnn_status check_dims4(clnn_context *ctx, const char *fn, const clnn_ten
 {
     if (t->dims[0] == n && t->dims[1] == k && t->dims[2] == a && t->dims[3] == b)
         return CLNN_SUCCESS;
-    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %zux%zux%zux%zu, expected "
-                      "%zux%zux%zux%zu (%s)", fn, name, t->dims[0], t->dims[1], t->dims[2],
-                      t->dims[3], n, k, a, b, why);
+    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                      "%s: %s is %zux%zux%zux%zu, expected "
+                      "%zux%zux%zux%zu (%s)",
+                      fn, name, t->dims[0], t->dims[1], t->dims[2], t->dims[3], n, k, a, b, why);
 }
 
 /* An output must not share memory with a tensor the same call reads (or another output). */
 static clnn_status check_distinct(clnn_context *ctx, const char *fn, const clnn_tensor *out,
-                                  const char *out_name, const clnn_tensor *in,
-                                  const char *in_name)
+                                  const char *out_name, const clnn_tensor *in, const char *in_name)
 {
     if (out && in && (out == in || out->buffer == in->buffer))
         return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s and %s share one buffer", fn,
@@ -268,7 +273,8 @@ static clnn_status check_workspace(clnn_context *ctx, const char *fn, const clnn
     if (ws->count < floats)
         return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
                           "%s: the workspace holds %zu floats; this call needs %zu "
-                          "(clnn_conv2d_workspace_size)", fn, ws->count, floats);
+                          "(clnn_conv2d_workspace_size)",
+                          fn, ws->count, floats);
     for (size_t i = 0; operands[i]; ++i) {
         status = check_distinct(ctx, fn, ws, "workspace", operands[i], names[i]);
         if (status != CLNN_SUCCESS)
@@ -278,8 +284,7 @@ static clnn_status check_workspace(clnn_context *ctx, const char *fn, const clnn
 }
 
 /* The buffer the columns go in: the caller's workspace, or the context's scratch slot. */
-static clnn_status columns(clnn_context *ctx, const conv_plan *plan, clnn_tensor *ws,
-                           cl_mem *cols)
+static clnn_status columns(clnn_context *ctx, const conv_plan *plan, clnn_tensor *ws, cl_mem *cols)
 {
     *cols = NULL;
     if (plan->workspace == 0)
@@ -372,8 +377,8 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_conv2d_desc *desc,
 }
 
 clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_conv2d_desc *desc,
-                                      const clnn_tensor *dy, const clnn_tensor *weight,
-                                      float beta, clnn_tensor *dx, clnn_tensor *workspace)
+                                      const clnn_tensor *dy, const clnn_tensor *weight, float beta,
+                                      clnn_tensor *dx, clnn_tensor *workspace)
 {
     static const char fn[] = "clnn_conv2d_backward_data";
     clnn_status status = clnn_check_context(ctx, fn);
@@ -462,8 +467,8 @@ clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, 
         status = check_rank(ctx, fn, dbias, "dbias", 1, "O");
     if (status == CLNN_SUCCESS && dbias->count != dy->dims[1])
         status = clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
-                            "%s: dbias holds %zu values; dy has %zu channels (%zux%zux%zux%zu)",
-                            fn, dbias->count, dy->dims[1], dy->dims[0], dy->dims[1], dy->dims[2],
+                            "%s: dbias holds %zu values; dy has %zu channels (%zux%zux%zux%zu)", fn,
+                            dbias->count, dy->dims[1], dy->dims[0], dy->dims[1], dy->dims[2],
                             dy->dims[3]);
     if (status == CLNN_SUCCESS)
         status = check_beta(ctx, fn, beta);

@@ -41,9 +41,8 @@ typedef struct conv_act {
 /* conv_run.c: the algorithm of `plan` on operands already checked; cols is the workspace's buffer
  * (NULL when plan->workspace is 0). Each gets its kernels before it queues anything. */
 clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
-                                  const clnn_tensor *x, const clnn_tensor *w,
-                                  const clnn_tensor *b, const conv_act *act, clnn_tensor *y,
-                                  cl_mem cols);
+                                  const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                                  const conv_act *act, clnn_tensor *y, cl_mem cols);
 clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
                                         const conv_plan *plan, const clnn_tensor *dy,
                                         const clnn_tensor *w, float beta, clnn_tensor *dx,

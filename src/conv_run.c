@@ -87,9 +87,8 @@ static clnn_status epilogue(clnn_context *ctx, cl_kernel kernel, const conv_geom
 }
 
 clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
-                                  const clnn_tensor *x, const clnn_tensor *w,
-                                  const clnn_tensor *b, const conv_act *act, clnn_tensor *y,
-                                  cl_mem cols)
+                                  const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                                  const conv_act *act, clnn_tensor *y, cl_mem cols)
 {
     cl_kernel im2col = NULL, kernel = NULL;
     const char *name =
@@ -116,11 +115,11 @@ clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const c
         status = chunk_columns(ctx, im2col, g, plan, x->buffer, cols, n0, count, 1, &v);
         for (size_t n = n0; n < n0 + count && status == CLNN_SUCCESS; ++n)
             for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
-                status = clnn_gemm_offset(
-                    ctx, "clnn_conv2d_forward: y = W col (CLBlastSgemm)", 0, 0, g->Og, P,
-                    v.group_rows, 1.0f, w->buffer, k * g->Og * v.group_rows, v.group_rows,
-                    v.buffer, col_offset(&v, in_view(plan, n, n0), k), v.ld, 0.0f, y->buffer,
-                    (n * g->O + k * g->Og) * P, P);
+                status = clnn_gemm_offset(ctx, "clnn_conv2d_forward: y = W col (CLBlastSgemm)", 0,
+                                          0, g->Og, P, v.group_rows, 1.0f, w->buffer,
+                                          k * g->Og * v.group_rows, v.group_rows, v.buffer,
+                                          col_offset(&v, in_view(plan, n, n0), k), v.ld, 0.0f,
+                                          y->buffer, (n * g->O + k * g->Og) * P, P);
     }
     if (status == CLNN_SUCCESS)
         status = epilogue(ctx, kernel, g, b, act, y);
@@ -163,13 +162,12 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
             for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
                 status = clnn_gemm_offset(
                     ctx, "clnn_conv2d_backward_data: col = W^T dy (CLBlastSgemm)", 1, 0,
-                    v.group_rows, P, g->Og, 1.0f, w->buffer, k * g->Og * v.group_rows,
-                    v.group_rows, dy->buffer, (n * g->O + k * g->Og) * P, P, gemm_beta,
-                    v.buffer, col_offset(&v, in_view(plan, n, n0), k), v.ld);
+                    v.group_rows, P, g->Og, 1.0f, w->buffer, k * g->Og * v.group_rows, v.group_rows,
+                    dy->buffer, (n * g->O + k * g->Og) * P, P, gemm_beta, v.buffer,
+                    col_offset(&v, in_view(plan, n, n0), k), v.ld);
         if (status == CLNN_SUCCESS && plan->algo == CONV_ALGO_IM2COL) {
             cl_uint un0 = (cl_uint)n0, ucount = (cl_uint)count;
-            status = clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im",
-                                        count * g->C * g->H * g->W,
+            status = clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im", count * g->C * g->H * g->W,
                                         CLNN_ARGS(CLNN_ARG(cols), CLNN_ARG(dx->buffer),
                                                   CLNN_ARG(geometry), CLNN_ARG(un0),
                                                   CLNN_ARG(ucount), CLNN_ARG(b)));
@@ -208,8 +206,8 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
         if (status == CLNN_SUCCESS)
             status = run_reduction(ctx, kernel, name, g->O * g->KH * g->KW, g->N * P,
                                    CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(x->buffer),
-                                             CLNN_ARG(dw->buffer), CLNN_ARG(geometry),
-                                             CLNN_ARG(N), CLNN_ARG(b)));
+                                             CLNN_ARG(dw->buffer), CLNN_ARG(geometry), CLNN_ARG(N),
+                                             CLNN_ARG(b)));
         return status;
     }
     clnn_status status = CLNN_SUCCESS;
@@ -226,8 +224,8 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                 status = clnn_gemm_offset(
                     ctx, "clnn_conv2d_backward_weight: dweight = dy col^T (CLBlastSgemm)", 0, 1,
                     g->Og, v.group_rows, P, 1.0f, dy->buffer, (n * g->O + k * g->Og) * P, P,
-                    v.buffer, col_offset(&v, in_view(plan, n, n0), k), v.ld,
-                    n == 0 ? beta : 1.0f, dw->buffer, k * g->Og * v.group_rows, v.group_rows);
+                    v.buffer, col_offset(&v, in_view(plan, n, n0), k), v.ld, n == 0 ? beta : 1.0f,
+                    dw->buffer, k * g->Og * v.group_rows, v.group_rows);
     }
     return status;
 }

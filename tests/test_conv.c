@@ -8,6 +8,7 @@
  * 0.5 accumulating; the caller's workspace and the scratch pool, and a workspace sized for a
  * larger batch than the call's.
  */
+#define _GNU_SOURCE /* setenv, strdup */
 #include "clnn_test.h"
 #include "activation_ref.h"
 #include "conv_ref.h"
@@ -114,18 +115,18 @@ static void assert_conv_close(const char *what, const float *got, const double *
         double tol = gamma * absum[i] + act_rtol * fabs(ref[i]) + floor_atol;
         if (!isfinite(got[i]) || fabs((double)got[i] - ref[i]) > tol)
             fail_msg("%s on %s: element %zu is %.9g, expected %.9g (tolerance %.3g, sum of "
-                     "|terms| %.3g)", what, clnn_test_device.device_name, i, (double)got[i],
-                     ref[i], tol, absum[i]);
+                     "|terms| %.3g)",
+                     what, clnn_test_device.device_name, i, (double)got[i], ref[i], tol, absum[i]);
     }
 }
 
 /* How one run treats its outputs and workspace. */
 typedef struct run_opts {
-    float beta;                          /* backward betas (0: outputs poisoned with NaN) */
-    int bias;                            /* forward with a bias */
-    const clnn_activation_desc *act;     /* forward activation, NULL for none */
-    int workspace;                       /* pass a workspace tensor (else the scratch pool) */
-    size_t workspace_batch;              /* the batch it is sized for (>= the case's) */
+    float beta;                      /* backward betas (0: outputs poisoned with NaN) */
+    int bias;                        /* forward with a bias */
+    const clnn_activation_desc *act; /* forward activation, NULL for none */
+    int workspace;                   /* pass a workspace tensor (else the scratch pool) */
+    size_t workspace_batch;          /* the batch it is sized for (>= the case's) */
 } run_opts;
 
 static void run_case(const conv_case *cc, const run_opts *opt)
@@ -148,7 +149,8 @@ static void run_case(const conv_case *cc, const run_opts *opt)
     size_t most = xc > yc ? xc : yc;
     most = most > wc ? most : wc;
     float *got = clnn_test_alloc(most * sizeof *got);
-    double *ref = clnn_test_alloc(most * sizeof *ref), *absum = clnn_test_alloc(most * sizeof *absum);
+    double *ref = clnn_test_alloc(most * sizeof *ref),
+           *absum = clnn_test_alloc(most * sizeof *absum);
 
     clnn_tensor *tx = tensor4(s->N, s->C, s->H, s->W, x);
     clnn_tensor *tw = tensor4(s->O, cg, s->KH, s->KW, w);
@@ -214,7 +216,8 @@ static void run_case(const conv_case *cc, const run_opts *opt)
     free(got), free(ref), free(absum);
 }
 
-/* ---- the cases -------------------------------------------------------------------------------- */
+/* ---- the cases --------------------------------------------------------------------------------
+ */
 
 /* Every case: bias or not, workspace or the pool, alternating; beta 0 over NaN. */
 static void test_shapes(void **state)
@@ -277,6 +280,44 @@ static void test_workspace_batch(void **state)
     assert_int_equal(floats, 0);
 }
 
+/* Every product through CLBlast (CLNN_GEMM=clblast, as test_dense's test_clblast_path): the GEMM
+ * of GPU devices, with its buffer offsets, which the GPU forms' small shapes here never reach
+ * (they are skinny enough for clnn's own kernels). A second context on the test's device; in the
+ * full tier only (CLBlast's compile takes minutes on the simulators). */
+static void test_clblast_path(void **state)
+{
+    (void)state;
+    if (clnn_test_small_tier)
+        skip();
+    char *previous = getenv("CLNN_GEMM") ? strdup(getenv("CLNN_GEMM")) : NULL;
+    setenv("CLNN_GEMM", "clblast", 1);
+    char selector[32];
+    snprintf(selector, sizeof selector, "%u:%u", clnn_test_device.platform_index,
+             clnn_test_device.device_index);
+    clnn_context_options options;
+    clnn_context_options_init(&options);
+    options.device = selector;
+    options.kernel_forms = clnn_test_profile.forms;
+    clnn_context *ctx = NULL;
+    clnn_status status = clnn_context_create(&ctx, &options);
+    if (previous)
+        setenv("CLNN_GEMM", previous, 1);
+    else
+        unsetenv("CLNN_GEMM");
+    free(previous);
+    CLNN_ASSERT_OK(status);
+    clnn_context *tests_context = clnn_test_ctx;
+    clnn_test_ctx = ctx;
+    static const size_t picks[] = {4, 7, 12}; /* im2col, groups, 1x1 */
+    for (size_t i = 0; i < sizeof picks / sizeof picks[0]; ++i) {
+        run_opts zero = {0.0f, 1, NULL, 1, 0}, half = {0.5f, 0, NULL, 0, 0};
+        run_case(&CASES[picks[i]], &zero);
+        run_case(&CASES[picks[i]], &half);
+    }
+    clnn_test_ctx = tests_context;
+    clnn_context_destroy(ctx);
+}
+
 /* ---- the reference against central differences ---------------------------------------------- */
 
 /* On a tiny grouped, strided, padded, dilated case, with every value a multiple of 1/64 in
@@ -300,8 +341,8 @@ static void fill_grid(float *p, size_t n)
 }
 
 static void check_differences(const char *what, float *v, size_t n, const double *grad,
-                              const conv_ref_shape *s, float *x, float *w, float *b,
-                              const float *r, double *z, size_t yc)
+                              const conv_ref_shape *s, float *x, float *w, float *b, const float *r,
+                              double *z, size_t yc)
 {
     const float h = 1.0f / 64.0f;
     for (size_t i = 0; i < n; ++i) {
@@ -313,8 +354,8 @@ static void check_differences(const char *what, float *v, size_t n, const double
         v[i] = keep;
         double fd = (up - down) / (2.0 * (double)h);
         if (fabs(fd - grad[i]) > 1e-9 * (1.0 + fabs(fd)))
-            fail_msg("reference %s[%zu]: adjoint %.12g, central difference %.12g", what, i,
-                     grad[i], fd);
+            fail_msg("reference %s[%zu]: adjoint %.12g, central difference %.12g", what, i, grad[i],
+                     fd);
     }
 }
 
@@ -352,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_beta),
         cmocka_unit_test(test_activation),
         cmocka_unit_test(test_workspace_batch),
+        cmocka_unit_test(test_clblast_path),
     };
     return clnn_test_main("conv", tests, sizeof tests / sizeof tests[0]);
 }

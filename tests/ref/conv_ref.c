@@ -43,7 +43,8 @@ static void each_term(const conv_ref_shape *s, term_fn visit, void *ctx)
                                 if (iy < 0 || ix < 0 || iy >= (long)s->H || ix >= (long)s->W)
                                     continue;
                                 size_t c = g * cg + ci;
-                                size_t xi = ((n * s->C + c) * s->H + (size_t)iy) * s->W + (size_t)ix;
+                                size_t xi =
+                                    ((n * s->C + c) * s->H + (size_t)iy) * s->W + (size_t)ix;
                                 size_t wi = ((o * cg + ci) * s->KH + kh) * s->KW + kw;
                                 visit(ctx, xi, wi, yi);
                             }
@@ -117,8 +118,8 @@ void conv_ref_backward_data(const conv_ref_shape *s, const float *dy, const floa
     each_term(s, add_data, &a);
 }
 
-void conv_ref_backward_weight(const conv_ref_shape *s, const float *dy, const float *x,
-                              double beta, const float *dw0, double *dw, double *absum)
+void conv_ref_backward_weight(const conv_ref_shape *s, const float *dy, const float *x, double beta,
+                              const float *dw0, double *dw, double *absum)
 {
     size_t oh, ow, xc, wc, yc;
     conv_ref_sizes(s, &oh, &ow, &xc, &wc, &yc);
@@ -127,8 +128,8 @@ void conv_ref_backward_weight(const conv_ref_shape *s, const float *dy, const fl
     each_term(s, add_weight, &a);
 }
 
-void conv_ref_backward_bias(const conv_ref_shape *s, const float *dy, double beta,
-                            const float *db0, double *db, double *absum)
+void conv_ref_backward_bias(const conv_ref_shape *s, const float *dy, double beta, const float *db0,
+                            double *db, double *absum)
 {
     size_t oh, ow, xc, wc, yc;
     conv_ref_sizes(s, &oh, &ow, &xc, &wc, &yc);

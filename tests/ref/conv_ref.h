@@ -32,11 +32,11 @@ void conv_ref_backward_data(const conv_ref_shape *s, const float *dy, const floa
                             const float *dx0, double *dx, double *absum);
 
 /* dw = beta dw0 + the adjoint of the forward in w applied to dy, summed over the batch. */
-void conv_ref_backward_weight(const conv_ref_shape *s, const float *dy, const float *x,
-                              double beta, const float *dw0, double *dw, double *absum);
+void conv_ref_backward_weight(const conv_ref_shape *s, const float *dy, const float *x, double beta,
+                              const float *dw0, double *dw, double *absum);
 
 /* db[o] = beta db0[o] + sum over n, oy, ox of dy[n][o][oy][ox]. */
-void conv_ref_backward_bias(const conv_ref_shape *s, const float *dy, double beta,
-                            const float *db0, double *db, double *absum);
+void conv_ref_backward_bias(const conv_ref_shape *s, const float *dy, double beta, const float *db0,
+                            double *db, double *absum);
 
 #endif
