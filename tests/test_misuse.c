@@ -1574,6 +1574,182 @@ static void test_pool(void **state)
         pool_check_and_free(all[i]);
 }
 
+/* ==== conv.h ======================================================================================
+ * (its own section, last: other families' sections go above it) */
+
+/* Every element of t still holds the sentinel; then t is freed. */
+static void check_sentinel_and_free(clnn_tensor *t, const char *name)
+{
+    size_t n = 0;
+    CLNN_ASSERT_OK(clnn_tensor_get_count(t, &n));
+    float *host = clnn_test_alloc(n * sizeof *host);
+    CLNN_ASSERT_OK(clnn_tensor_download(t, host, n));
+    for (size_t j = 0; j < n; ++j)
+        if (host[j] != SENTINEL)
+            fail_msg("conv tensor %s element %zu was changed to %g by a failed call", name, j,
+                     (double)host[j]);
+    free(host);
+    clnn_tensor_destroy(t);
+}
+
+static void test_conv(void **state)
+{
+    (void)state;
+    clnn_context *ctx = clnn_test_ctx;
+    clnn_conv2d_desc d, untouched;
+    memset(&d, 0x5a, sizeof d);
+    untouched = d;
+    MISUSE(clnn_conv2d_desc_init, clnn_conv2d_desc_init(NULL, 3, 3), BAD);
+    MISUSE(clnn_conv2d_desc_init, clnn_conv2d_desc_init(&d, 0, 3), BAD);
+    MISUSE(clnn_conv2d_desc_init, clnn_conv2d_desc_init(&d, 3, 0), BAD);
+    assert_memory_equal(&d, &untouched, sizeof d);
+
+    /* 3x3, padding 1: x 2x3x5x5 and weight 3x3x3x3 give y 2x3x5x5 (the shape of x) */
+    CLNN_ASSERT_OK(clnn_conv2d_desc_init(&d, 3, 3));
+    d.padding[0] = d.padding[1] = 1;
+    size_t oh = 777, ow = 777;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(NULL, 5, 5, &oh, &ow), BAD);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, 5, 5, NULL, &ow), BAD);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, 5, 5, &oh, NULL), BAD);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, 0, 5, &oh, &ow), SHAPE);
+    clnn_conv2d_desc bad = d;
+    bad.stride[1] = 0;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), BAD);
+    bad = d, bad.dilation[0] = 0;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), BAD);
+    bad = d, bad.groups = 0;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), BAD);
+    bad = d, bad.kernel[0] = 9; /* 9 > 5 + 2: no output */
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), SHAPE);
+    bad = d, bad.dilation[1] = 4; /* spans 9 */
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), SHAPE);
+    bad = d, bad.padding[0] = SIZE_MAX / 2;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), OVERFLOW);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, SIZE_MAX, 5, &oh, &ow), OVERFLOW);
+    assert_int_equal(oh, 777);
+    assert_int_equal(ow, 777);
+
+    size_t xd[4] = {2, 3, 5, 5}, wd[4] = {3, 3, 3, 3}, floats = 777;
+    size_t wd_k[4] = {3, 3, 3, 2}, wd_c[4] = {3, 2, 3, 3}, huge4[4] = {SIZE_MAX, 3, 5, 5};
+    size_t xd_big[4] = {1, 16384, 128, 128}, wd_big[4] = {1, 16384, 3, 3};
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(NULL, &d, xd, wd, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, NULL, xd, wd, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, NULL, wd, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, NULL, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, wd, NULL), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, wd_k, &floats),
+           SHAPE); /* weight 3x2 for a 3x3 kernel */
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, wd_c, &floats),
+           SHAPE); /* 2 input channels per group for 3 in 1 group */
+    bad = d, bad.groups = 2;
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &bad, xd, wd, &floats),
+           SHAPE); /* 3 channels in 2 groups */
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, huge4, wd, &floats),
+           OVERFLOW);
+    MISUSE(clnn_conv2d_workspace_size,
+           clnn_conv2d_workspace_size(ctx, &d, xd_big, wd_big, &floats), OVERFLOW); /* 2^31.2 floats
+                                                                                 of columns */
+    assert_int_equal(floats, 777);
+
+    clnn_tensor *x = sentinel_tensor(ctx, 4, xd), *w = sentinel_tensor(ctx, 4, wd);
+    clnn_tensor *y = sentinel_tensor(ctx, 4, xd), *y2 = sentinel_tensor(ctx, 4, xd);
+    clnn_tensor *w_k = sentinel_tensor(ctx, 4, wd_k);
+    size_t ws_floats = 0, wd1[4] = {3, 3, 1, 1};
+    CLNN_ASSERT_OK(clnn_conv2d_workspace_size(ctx, &d, xd, wd, &ws_floats));
+    assert_true(ws_floats > 1); /* im2col */
+    clnn_tensor *ws_small = sentinel_tensor(ctx, 1, (size_t[]){ws_floats - 1});
+    clnn_tensor *ws = sentinel_tensor(ctx, 1, &ws_floats);
+    clnn_tensor *labels = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(ctx, 4, xd, &labels));
+    /* A 1x1 convolution (no workspace needed) for the workspace's aliasing. */
+    clnn_conv2d_desc d1;
+    CLNN_ASSERT_OK(clnn_conv2d_desc_init(&d1, 1, 1));
+    clnn_tensor *w1 = sentinel_tensor(ctx, 4, wd1);
+    clnn_activation_desc act;
+    CLNN_ASSERT_OK(clnn_activation_desc_init(&act, CLNN_ACTIVATION_HARDTANH));
+    act.max_val = act.min_val; /* must exceed min_val */
+
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(NULL, &d, x, w, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, NULL, x, w, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, NULL, w, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, NULL, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, NULL, NULL, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, labels, w, NULL, NULL, y, NULL),
+           BAD); /* int32 */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, foreign_t, NULL, NULL, y, NULL),
+           FOREIGN);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, t34, w, NULL, NULL, y, NULL),
+           SHAPE); /* 2-D x */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w_k, NULL, NULL, y, NULL),
+           SHAPE); /* weight against the kernel */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, NULL, w, NULL),
+           SHAPE); /* y of the wrong shape */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v4, NULL, y, NULL), SHAPE);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, t34, NULL, y, NULL), SHAPE);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, NULL, x, NULL),
+           BAD); /* y is x */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, &act, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v3, NULL, y, ws_small),
+           SHAPE); /* workspace too small */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v3, NULL, y, labels), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d1, x, w1, v3, NULL, y, y), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v3, NULL, y, foreign_t),
+           FOREIGN);
+    bad = d, bad.groups = 2;
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &bad, x, w, NULL, NULL, y, NULL), SHAPE);
+    bad = d, bad.stride[0] = 0;
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &bad, x, w, NULL, NULL, y, NULL), BAD);
+
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(NULL, &d, y, w, 0, x, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, NULL, NULL),
+           BAD);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, NAN, y2, NULL),
+           BAD);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, w, NULL),
+           SHAPE); /* dy against dx's output size */
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, w, w_k, 0, y2, NULL),
+           SHAPE);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, y, NULL),
+           BAD); /* dx is dy */
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, y2, ws_small),
+           SHAPE);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d1, y, w1, 0, y2, y),
+           BAD); /* the workspace is dy */
+
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(NULL, &d, y, x, 0, w, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, 0, NULL, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, INFINITY, w, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, 0, w_k, NULL), SHAPE);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, w, x, 0, y2, NULL), SHAPE);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, 0, w, labels), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d1, y, x, 0, w1, w1), BAD); /* workspace: dweight */
+
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(NULL, y, 0, v3), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, NULL, 0, v3), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, 0, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, 0, v4), SHAPE);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, t34, 0, v3), SHAPE);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, NAN, v3), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, 0, foreign_t), FOREIGN);
+
+    check_sentinel_and_free(x, "x");
+    check_sentinel_and_free(w, "w");
+    check_sentinel_and_free(y, "y");
+    check_sentinel_and_free(y2, "y2");
+    check_sentinel_and_free(w_k, "w_k");
+    check_sentinel_and_free(w1, "w1");
+    check_sentinel_and_free(ws_small, "ws_small");
+    check_sentinel_and_free(ws, "ws");
+    clnn_tensor_destroy(labels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1590,6 +1766,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_network, setup, teardown),
         /* pooling */
         cmocka_unit_test_setup_teardown(test_pool, setup, teardown),
+        /* ---- conv ---- */
+        cmocka_unit_test_setup_teardown(test_conv, setup, teardown),
     };
     return clnn_test_main("misuse", tests, sizeof tests / sizeof tests[0]);
 }
