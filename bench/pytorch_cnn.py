@@ -42,6 +42,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the source tree
 import pytorch_mlp as common  # noqa: E402  (shared data reader and thread set-up; no torch import)
 
 # Taken before anything heavy is imported (see pytorch_mlp.py).
