@@ -301,7 +301,7 @@ static int bench_case(bench_run *run, onednn_peer *peer, const conv_case *c)
         failed = PASS_COUNT;
     }
     if (!failed)
-        printf("conv.%s: %zux%zu kernel, padding %zu, output %zux%zu, workspace %.1f MB\n", c->name,
+        printf("conv.%s: %zux%zu kernel, padding %zu, output %zux%zu, workspace %.2f MB\n", c->name,
                c->k, c->k, c->pad, oh, ow, (double)floats * sizeof(float) / 1e6);
     for (int p = 0; !failed && p < PASS_COUNT; ++p) {
         if (!bench_selected(run, names[p]))
