@@ -72,9 +72,11 @@ static inline float8 load8_clamped(__global const float *p, uint left)
  * transposed (a[k * lda + m]), given by a_m / a_k strides. A 4 x 8 block per work-item: per k,
  * 4 scalars of A times one 8-vector of B. */
 __kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global const float *a,
-                                 uint a_m, uint a_k, __global const float *b, uint ldb,
-                                 float beta, __global float *c, uint ldc)
+                                 uint a_off, uint a_m, uint a_k, __global const float *b,
+                                 uint b_off, uint ldb, float beta, __global float *c, uint c_off,
+                                 uint ldc)
 {
+    a += a_off, b += b_off, c += c_off;
     uint n0 = (uint)get_global_id(0) * 8u, m0 = (uint)get_global_id(1) * 4u;
     if (n0 >= N || m0 >= M)
         return;
@@ -114,9 +116,10 @@ __kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global c
  * array of them is spilled to memory by some compilers, POCL's among them), reduced at the end.
  * It outruns CLBlast's tuned Xgemm on a CPU at every shape, not only skinny ones. */
 __kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global const float *a,
-                                 uint lda, __global const float *b, uint ldb, float beta,
-                                 __global float *c, uint ldc)
+                                 uint a_off, uint lda, __global const float *b, uint b_off,
+                                 uint ldb, float beta, __global float *c, uint c_off, uint ldc)
 {
+    a += a_off, b += b_off, c += c_off;
     uint n0 = (uint)get_global_id(0) * 4u, m0 = (uint)get_global_id(1) * 4u;
     if (n0 >= N || m0 >= M)
         return;
@@ -214,9 +217,11 @@ static inline void gemm_store16(__global float *c, uint ldc, uint M, uint N, uin
     }
 
 __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, float alpha,
-                             __global const float *a, uint a_m, uint a_k, __global const float *b,
-                             uint ldb, float beta, __global float *c, uint ldc, uint tile_rows)
+                             __global const float *a, uint a_off, uint a_m, uint a_k,
+                             __global const float *b, uint b_off, uint ldb, float beta,
+                             __global float *c, uint c_off, uint ldc, uint tile_rows)
 {
+    a += a_off, b += b_off, c += c_off;
     /* Work-item order: tiles of tile_rows rows of C (whole width) one after another; within a
      * tile, column blocks one after another and, within those, the 8-row blocks: consecutive
      * work-items share B's 32-column panel (in cache), and a tile's rows of A stay in the L2
@@ -262,9 +267,10 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, float alp
 /* dst[c][r] = src[r][c] for a [rows, cols] src with leading dimension lds and a [cols, rows] dst
  * with leading dimension ldd: a 16 x 16 block per work-item, read by rows and written by rows of
  * the transpose (the 16 columns of the block gathered from its 16 rows). */
-__kernel void clnn_transpose16(uint rows, uint cols, __global const float *src, uint lds,
-                               __global float *dst, uint ldd)
+__kernel void clnn_transpose16(uint rows, uint cols, __global const float *src, uint src_off,
+                               uint lds, __global float *dst, uint ldd)
 {
+    src += src_off;
     uint c0 = (uint)get_global_id(0) * 16u, r0 = (uint)get_global_id(1) * 16u;
     if (r0 >= rows || c0 >= cols)
         return;

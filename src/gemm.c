@@ -132,8 +132,9 @@ static clnn_status run_2d(clnn_context *ctx, cl_kernel kernel, const char *name,
 /* The product through clnn_gemm_small_nn (B not transposed) or clnn_gemm_small_nt (A not
  * transposed, B transposed); both transposed is left to CLBlast. */
 static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
-                              size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
-                              float beta, cl_mem c, size_t ldc)
+                              size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
+                              size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
+                              size_t ldc)
 {
     const char *name = trans_b ? "clnn_gemm_small_nt" : "clnn_gemm_small_nn";
     cl_kernel kernel;
@@ -142,21 +143,24 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
         return status;
     cl_uint um = (cl_uint)m, un = (cl_uint)n, uk = (cl_uint)k, ulda = (cl_uint)lda;
     cl_uint uldb = (cl_uint)ldb, uldc = (cl_uint)ldc;
+    cl_uint ua_off = (cl_uint)a_off, ub_off = (cl_uint)b_off, uc_off = (cl_uint)c_off;
     cl_float ualpha = alpha, ubeta = beta;
     if (trans_b) {
         size_t global[2] = {(n + 3) / 4, (m + 3) / 4};
         return run_2d(ctx, kernel, name, global,
-                               CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
-                                         CLNN_ARG(a), CLNN_ARG(ulda), CLNN_ARG(b), CLNN_ARG(uldb),
-                                         CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
+                      CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
+                                CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(ulda), CLNN_ARG(b),
+                                CLNN_ARG(ub_off), CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c),
+                                CLNN_ARG(uc_off), CLNN_ARG(uldc)));
     }
     /* Element strides of A(m, k) in its row-major storage. */
     cl_uint a_m = trans_a ? 1u : ulda, a_k = trans_a ? ulda : 1u;
     size_t global[2] = {(n + 7) / 8, (m + 3) / 4};
     return run_2d(ctx, kernel, name, global,
-                           CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
-                                     CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b),
-                                     CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc)));
+                  CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
+                            CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m), CLNN_ARG(a_k),
+                            CLNN_ARG(b), CLNN_ARG(ub_off), CLNN_ARG(uldb), CLNN_ARG(ubeta),
+                            CLNN_ARG(c), CLNN_ARG(uc_off), CLNN_ARG(uldc)));
 }
 
 /* clnn_gemm_nn16's blocking for the caches (a CPU BLAS's kc and mc): K is done in launches of
@@ -172,8 +176,9 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
  * C per work-item, the dense backward products (dx = dy W, dW = dy^T x). On POCL's CPU device it
  * runs them at 0.6-0.9 of OpenBLAS where CLBlast's tuned Xgemm reached 0.16-0.48. */
 static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n, size_t k,
-                             float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta,
-                             cl_mem c, size_t ldc)
+                             float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
+                             size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
+                             size_t ldc)
 {
     static const char name[] = "clnn_gemm_nn16";
     cl_kernel kernel;
@@ -183,6 +188,7 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
     const size_t kc = NN16_K_CHUNK, tile_rows = NN16_TILE_ROWS;
     cl_uint um = (cl_uint)m, un = (cl_uint)n, uldb = (cl_uint)ldb;
     cl_uint uldc = (cl_uint)ldc, utile = (cl_uint)tile_rows;
+    cl_uint ua_off = (cl_uint)a_off, ub_off = (cl_uint)b_off, uc_off = (cl_uint)c_off;
     cl_uint a_m = trans_a ? 1u : (cl_uint)lda, a_k = trans_a ? (cl_uint)lda : 1u;
     cl_float ualpha = alpha;
     size_t tiles = (m + tile_rows - 1) / tile_rows;
@@ -198,8 +204,9 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
         status = clnn_run_kernel(
             ctx, kernel, name, 1, &global, local_size,
             CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(kb), CLNN_ARG(ke), CLNN_ARG(ualpha),
-                      CLNN_ARG(a), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b), CLNN_ARG(uldb),
-                      CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uldc), CLNN_ARG(utile)));
+                      CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b),
+                      CLNN_ARG(ub_off), CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c),
+                      CLNN_ARG(uc_off), CLNN_ARG(uldc), CLNN_ARG(utile)));
         k0 += kc;
     } while (status == CLNN_SUCCESS && k0 < k);
     return status;
@@ -237,8 +244,9 @@ clnn_status clnn_gemm_prepare(clnn_context *ctx, int trans_a, int trans_b, size_
 /* B^T (B stored [n, k]) into the scratch pool's GEMM slot by clnn_transpose16, then C = A B^T as A (B^T)
  * by clnn_gemm_nn16; both on the context's in-order queue. */
 static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, size_t k,
-                                        float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
-                                        float beta, cl_mem c, size_t ldc)
+                                        float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
+                                        size_t b_off, size_t ldb, float beta, cl_mem c,
+                                        size_t c_off, size_t ldc)
 {
     static const char name[] = "clnn_transpose16";
     cl_kernel kernel;
@@ -252,12 +260,13 @@ static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, s
     if (status != CLNN_SUCCESS)
         return status;
     cl_uint rows = (cl_uint)n, cols = (cl_uint)k, lds = (cl_uint)ldb, ldd = (cl_uint)ld;
+    cl_uint src_off = (cl_uint)b_off;
     size_t global[2] = {(k + 15) / 16, (n + 15) / 16};
     status = run_2d(ctx, kernel, name, global,
-                             CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(cols), CLNN_ARG(b), CLNN_ARG(lds),
-                                       CLNN_ARG(bt), CLNN_ARG(ldd)));
+                    CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(cols), CLNN_ARG(b), CLNN_ARG(src_off),
+                              CLNN_ARG(lds), CLNN_ARG(bt), CLNN_ARG(ldd)));
     if (status == CLNN_SUCCESS)
-        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, lda, bt, ld, beta, c, ldc);
+        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, a_off, lda, bt, 0, ld, beta, c, c_off, ldc);
     return status;
 }
 
@@ -265,23 +274,35 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
                       size_t n, size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
                       float beta, cl_mem c, size_t ldc)
 {
+    return clnn_gemm_offset(ctx, what, trans_a, trans_b, m, n, k, alpha, a, 0, lda, b, 0, ldb,
+                            beta, c, 0, ldc);
+}
+
+clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, int trans_b,
+                             size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
+                             size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
+                             size_t c_off, size_t ldc)
+{
     int own = !ctx->gemm_clblast_only;
     int cpu = clnn_cpu_forms(ctx);
     if (own && cpu && !trans_b && n >= 32)
-        return gemm_nn16(ctx, trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return gemm_nn16(ctx, trans_a, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                         c_off, ldc);
     if (nt_by_transpose(ctx, trans_a, trans_b, m, n, k))
-        return gemm_nt_by_transpose(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return gemm_nt_by_transpose(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                                    c_off, ldc);
     int skinny = m <= SMALL_GEMM_DIM || n <= SMALL_GEMM_DIM || k <= SMALL_GEMM_DIM;
     int cpu_nt = cpu && !trans_a && trans_b;
     if (own && (skinny || cpu_nt) && !(trans_a && trans_b))
-        return gemm_small(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return gemm_small(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb,
+                          beta, c, c_off, ldc);
     clnn_tuning_ensure(ctx);
     cl_command_queue queue = ctx->queue;
     /* No event is requested: the queue is in order, and later clnn work waits on it. */
     CLBlastStatusCode code =
         CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                     trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, 0, lda,
-                     b, 0, ldb, beta, c, 0, ldc, &queue, NULL);
+                     trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
+                     lda, b, b_off, ldb, beta, c, c_off, ldc, &queue, NULL);
     if (code != CLBlastSuccess)
         return clnn_blas_error(ctx, code, what);
     return CLNN_SUCCESS;

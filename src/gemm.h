@@ -15,6 +15,14 @@ clnn_status clnn_gemm(clnn_context *ctx, const char *what, int trans_a, int tran
                       size_t n, size_t k, float alpha, cl_mem a, size_t lda, cl_mem b, size_t ldb,
                       float beta, cl_mem c, size_t ldc);
 
+/* clnn_gemm on matrices that start a_off, b_off and c_off elements into their buffers (the
+ * convolutions' per-image products on slices of larger tensors). Offsets, like every index, stay
+ * below CLNN_MAX_ELEMENTS. clnn_gemm is this with offsets 0. */
+clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, int trans_b,
+                             size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
+                             size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
+                             size_t c_off, size_t ldc);
+
 /* Allocates, ahead of time, what clnn_gemm needs beyond its operands for such a product (on CPU
  * devices, the buffer that large A B^T products transpose B into; kept by the context, grown to
  * the largest product prepared or run). clnn_gemm calls it itself; callers that must not

@@ -1379,6 +1379,377 @@ static void test_network(void **state)
     clnn_tensor_destroy(labels);
 }
 
+/* ---- pooling (pool.h) -------------------------------------------------------------------------
+ */
+
+/* Elements of the largest tensor below. */
+#define POOL_MOST 96
+
+/* A 4-D tensor holding the sentinel, and an int32 one holding -7. */
+static clnn_tensor *pool_tensor(clnn_context *ctx, size_t n, size_t c, size_t h, size_t w)
+{
+    size_t dims[4] = {n, c, h, w};
+    return sentinel_tensor(ctx, 4, dims);
+}
+
+static clnn_tensor *pool_int32(size_t n, size_t c, size_t h, size_t w)
+{
+    size_t dims[4] = {n, c, h, w};
+    clnn_tensor *t = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(clnn_test_ctx, 4, dims, &t));
+    int32_t values[POOL_MOST];
+    assert_true(n * c * h * w <= POOL_MOST);
+    for (size_t i = 0; i < POOL_MOST; ++i)
+        values[i] = -7;
+    CLNN_ASSERT_OK(clnn_tensor_upload_int32(t, values, n * c * h * w));
+    return t;
+}
+
+/* Every element still holds what pool_tensor or pool_int32 put there; then frees t. */
+static void pool_check_and_free(clnn_tensor *t)
+{
+    size_t n = 0;
+    clnn_dtype dtype;
+    CLNN_ASSERT_OK(clnn_tensor_get_count(t, &n));
+    CLNN_ASSERT_OK(clnn_tensor_get_dtype(t, &dtype));
+    assert_true(n <= POOL_MOST);
+    float f[POOL_MOST];
+    int32_t k[POOL_MOST];
+    if (dtype == CLNN_DTYPE_INT32) {
+        CLNN_ASSERT_OK(clnn_tensor_download_int32(t, k, n));
+        for (size_t i = 0; i < n; ++i)
+            assert_int_equal(k[i], -7);
+    } else {
+        CLNN_ASSERT_OK(clnn_tensor_download(t, f, n));
+        for (size_t i = 0; i < n; ++i)
+            assert_true(f[i] == SENTINEL);
+    }
+    clnn_tensor_destroy(t);
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    clnn_context *ctx = clnn_test_ctx;
+    MISUSE_VALUE(clnn_pool_kind_name,
+                 strcmp(clnn_pool_kind_name(CLNN_POOL_KIND_COUNT), "unknown") == 0);
+    MISUSE_VALUE(clnn_pool_kind_name, strcmp(clnn_pool_kind_name((clnn_pool_kind)-1), "unknown") == 0);
+
+    clnn_pool2d_desc d, before;
+    memset(&d, 0x5a, sizeof d);
+    before = d;
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(NULL, CLNN_POOL_MAX, 2, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, CLNN_POOL_KIND_COUNT, 2, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, (clnn_pool_kind)-1, 2, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, CLNN_POOL_MAX, 0, 2), BAD);
+    MISUSE(clnn_pool2d_desc_init, clnn_pool2d_desc_init(&d, CLNN_POOL_AVERAGE, 2, 0), BAD);
+    assert_memory_equal(&d, &before, sizeof d);
+
+    /* Geometry: 2x2 max pooling on 4x4 planes gives 2x2. */
+    clnn_pool2d_desc max, avg, bad;
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&max, CLNN_POOL_MAX, 2, 2));
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&avg, CLNN_POOL_AVERAGE, 2, 2));
+    size_t oh = 77, ow = 77;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(NULL, 4, 4, &oh, &ow), BAD);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 4, 4, NULL, &ow), BAD);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 4, 4, &oh, NULL), BAD);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 0, 4, &oh, &ow), SHAPE);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, 4, 1, &oh, &ow), SHAPE);
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&max, SIZE_MAX, 4, &oh, &ow), SHAPE);
+    bad = max;
+    bad.kind = CLNN_POOL_KIND_COUNT;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    bad = max;
+    bad.kernel[1] = 0;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    bad = max;
+    bad.stride[0] = 0;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    bad = max;
+    bad.padding[0] = 2; /* kernel 2: at most 1 */
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), SHAPE);
+    bad = max;
+    bad.kernel[0] = bad.kernel[1] = SIZE_MAX;
+    bad.padding[0] = bad.padding[1] = SIZE_MAX / 2; /* padded size overflows */
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), SHAPE);
+    bad = avg;
+    bad.count_include_pad = 2;
+    MISUSE(clnn_pool2d_output_size, clnn_pool2d_output_size(&bad, 4, 4, &oh, &ow), BAD);
+    assert_true(oh == 77 && ow == 77);
+
+    clnn_tensor *x = pool_tensor(ctx, 2, 3, 4, 4), *y = pool_tensor(ctx, 2, 3, 2, 2);
+    clnn_tensor *y_wrong = pool_tensor(ctx, 2, 3, 3, 2), *same = pool_tensor(ctx, 2, 3, 4, 4);
+    clnn_tensor *idx = pool_int32(2, 3, 2, 2), *idx_wrong = pool_int32(2, 2, 2, 2);
+    clnn_tensor *idx_in = pool_int32(2, 3, 4, 4);
+    clnn_tensor *foreign4 = pool_tensor(other_ctx, 2, 3, 2, 2);
+    clnn_tensor *x11 = pool_tensor(ctx, 2, 3, 1, 1);
+    clnn_pool2d_desc one; /* 1x1: output shape = input shape */
+    CLNN_ASSERT_OK(clnn_pool2d_desc_init(&one, CLNN_POOL_MAX, 1, 1));
+
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(NULL, &max, x, y, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, NULL, x, y, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, NULL, y, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, NULL, idx), BAD);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, idx_in, y, idx), BAD); /* int32 x */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, y, y), BAD); /* float indices */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &avg, x, y, idx), BAD); /* average */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, t34, y, idx), SHAPE); /* 2-D x */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, y_wrong, idx), SHAPE);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, t34, NULL), SHAPE);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, y, idx_wrong), SHAPE);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x, foreign4, idx), FOREIGN);
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &one, x, x, NULL), BAD); /* y is x */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &max, x11, y, idx), SHAPE); /* 1x1 */
+    bad = max;
+    bad.padding[1] = 3;
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, idx), SHAPE);
+    bad = max;
+    bad.kind = (clnn_pool_kind)7;
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, NULL), BAD);
+    bad = max;
+    bad.stride[1] = 0;
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, idx), BAD);
+    bad = max;
+    bad.kernel[0] = 5; /* output height <= 0 */
+    MISUSE(clnn_pool2d_forward, clnn_pool2d_forward(ctx, &bad, x, y, idx), SHAPE);
+
+    /* Backward: dy is y's shape, dx x's. */
+    clnn_tensor *dy = y, *dx = x;
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(NULL, &max, dy, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, NULL, dy, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, NULL, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx, 0.0f, NULL), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, NULL, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, dy, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, y_wrong, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx, NAN, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, dy, NULL, INFINITY, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, idx, idx, 0.0f, dx), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx, 0.0f, idx_in), BAD);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, y_wrong, idx, 0.0f, dx), SHAPE);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &max, dy, idx_wrong, 0.0f, dx), SHAPE);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, dy, NULL, 0.0f, t34), SHAPE);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &avg, foreign4, NULL, 0.0f, dx),
+           FOREIGN);
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &bad, dy, idx, 0.0f, dx), SHAPE);
+    one.kind = CLNN_POOL_AVERAGE;
+    MISUSE(clnn_pool2d_backward, clnn_pool2d_backward(ctx, &one, x, NULL, 1.0f, x), BAD); /* dx is dy */
+
+    /* Global average pooling: y [2, 3] or [2, 3, 1, 1] for x [2, 3, 4, 4]. */
+    size_t d23[2] = {2, 3}, d32[2] = {3, 2};
+    clnn_tensor *g2 = sentinel_tensor(ctx, 2, d23), *g_wrong = sentinel_tensor(ctx, 2, d32);
+    clnn_tensor *g_int = pool_int32(2, 3, 1, 1);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(NULL, x, g2), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, NULL, g2), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, NULL), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, g_int), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, idx_in, g2), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, t34, g2), SHAPE);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, g_wrong), SHAPE);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, y), SHAPE); /* 2x2 */
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x, t2x3x4), SHAPE);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, x11, x11), BAD);
+    MISUSE(clnn_global_avg_pool_forward, clnn_global_avg_pool_forward(ctx, foreign_t, g2),
+           FOREIGN);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(NULL, g2, 0.0f, x), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, NULL, 0.0f, x), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, 0.0f, NULL), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, NAN, x), BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, -INFINITY, x),
+           BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, 0.0f, idx_in),
+           BAD);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g_wrong, 0.0f, x),
+           SHAPE);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, g2, 0.0f, t34),
+           SHAPE);
+    MISUSE(clnn_global_avg_pool_backward, clnn_global_avg_pool_backward(ctx, x11, 1.0f, x11),
+           BAD); /* dx is dy */
+    MISUSE(clnn_global_avg_pool_backward,
+           clnn_global_avg_pool_backward(ctx, g2, 0.0f, foreign4), FOREIGN);
+
+    clnn_tensor *all[] = {x, y, y_wrong, same, idx, idx_wrong, idx_in, foreign4, x11, g2,
+                          g_wrong, g_int};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+        pool_check_and_free(all[i]);
+}
+
+/* ==== conv.h ======================================================================================
+ * (its own section, last: other families' sections go above it) */
+
+/* Every element of t still holds the sentinel; then t is freed. */
+static void check_sentinel_and_free(clnn_tensor *t, const char *name)
+{
+    size_t n = 0;
+    CLNN_ASSERT_OK(clnn_tensor_get_count(t, &n));
+    float *host = clnn_test_alloc(n * sizeof *host);
+    CLNN_ASSERT_OK(clnn_tensor_download(t, host, n));
+    for (size_t j = 0; j < n; ++j)
+        if (host[j] != SENTINEL)
+            fail_msg("conv tensor %s element %zu was changed to %g by a failed call", name, j,
+                     (double)host[j]);
+    free(host);
+    clnn_tensor_destroy(t);
+}
+
+static void test_conv(void **state)
+{
+    (void)state;
+    clnn_context *ctx = clnn_test_ctx;
+    clnn_conv2d_desc d, untouched;
+    memset(&d, 0x5a, sizeof d);
+    untouched = d;
+    MISUSE(clnn_conv2d_desc_init, clnn_conv2d_desc_init(NULL, 3, 3), BAD);
+    MISUSE(clnn_conv2d_desc_init, clnn_conv2d_desc_init(&d, 0, 3), BAD);
+    MISUSE(clnn_conv2d_desc_init, clnn_conv2d_desc_init(&d, 3, 0), BAD);
+    assert_memory_equal(&d, &untouched, sizeof d);
+
+    /* 3x3, padding 1: x 2x3x5x5 and weight 3x3x3x3 give y 2x3x5x5 (the shape of x) */
+    CLNN_ASSERT_OK(clnn_conv2d_desc_init(&d, 3, 3));
+    d.padding[0] = d.padding[1] = 1;
+    size_t oh = 777, ow = 777;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(NULL, 5, 5, &oh, &ow), BAD);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, 5, 5, NULL, &ow), BAD);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, 5, 5, &oh, NULL), BAD);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, 0, 5, &oh, &ow), SHAPE);
+    clnn_conv2d_desc bad = d;
+    bad.stride[1] = 0;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), BAD);
+    bad = d, bad.dilation[0] = 0;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), BAD);
+    bad = d, bad.groups = 0;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), BAD);
+    bad = d, bad.kernel[0] = 9; /* 9 > 5 + 2: no output */
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), SHAPE);
+    bad = d, bad.dilation[1] = 4; /* spans 9 */
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), SHAPE);
+    bad = d, bad.padding[0] = SIZE_MAX / 2;
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&bad, 5, 5, &oh, &ow), OVERFLOW);
+    MISUSE(clnn_conv2d_output_size, clnn_conv2d_output_size(&d, SIZE_MAX, 5, &oh, &ow), OVERFLOW);
+    assert_int_equal(oh, 777);
+    assert_int_equal(ow, 777);
+
+    size_t xd[4] = {2, 3, 5, 5}, wd[4] = {3, 3, 3, 3}, floats = 777;
+    size_t wd_k[4] = {3, 3, 3, 2}, wd_c[4] = {3, 2, 3, 3}, huge4[4] = {SIZE_MAX, 3, 5, 5};
+    size_t xd_big[4] = {1, 16384, 128, 128}, wd_big[4] = {1, 16384, 3, 3};
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(NULL, &d, xd, wd, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, NULL, xd, wd, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, NULL, wd, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, NULL, &floats), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, wd, NULL), BAD);
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, wd_k, &floats),
+           SHAPE); /* weight 3x2 for a 3x3 kernel */
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, xd, wd_c, &floats),
+           SHAPE); /* 2 input channels per group for 3 in 1 group */
+    bad = d, bad.groups = 2;
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &bad, xd, wd, &floats),
+           SHAPE); /* 3 channels in 2 groups */
+    MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, huge4, wd, &floats),
+           OVERFLOW);
+    MISUSE(clnn_conv2d_workspace_size,
+           clnn_conv2d_workspace_size(ctx, &d, xd_big, wd_big, &floats), OVERFLOW); /* 2^31.2 floats
+                                                                                 of columns */
+    assert_int_equal(floats, 777);
+
+    clnn_tensor *x = sentinel_tensor(ctx, 4, xd), *w = sentinel_tensor(ctx, 4, wd);
+    clnn_tensor *y = sentinel_tensor(ctx, 4, xd), *y2 = sentinel_tensor(ctx, 4, xd);
+    clnn_tensor *w_k = sentinel_tensor(ctx, 4, wd_k);
+    size_t ws_floats = 0, wd1[4] = {3, 3, 1, 1};
+    CLNN_ASSERT_OK(clnn_conv2d_workspace_size(ctx, &d, xd, wd, &ws_floats));
+    assert_true(ws_floats > 1); /* im2col */
+    clnn_tensor *ws_small = sentinel_tensor(ctx, 1, (size_t[]){ws_floats - 1});
+    clnn_tensor *ws = sentinel_tensor(ctx, 1, &ws_floats);
+    clnn_tensor *labels = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create_int32(ctx, 4, xd, &labels));
+    /* A 1x1 convolution (no workspace needed) for the workspace's aliasing. */
+    clnn_conv2d_desc d1;
+    CLNN_ASSERT_OK(clnn_conv2d_desc_init(&d1, 1, 1));
+    clnn_tensor *w1 = sentinel_tensor(ctx, 4, wd1);
+    clnn_activation_desc act;
+    CLNN_ASSERT_OK(clnn_activation_desc_init(&act, CLNN_ACTIVATION_HARDTANH));
+    act.max_val = act.min_val; /* must exceed min_val */
+
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(NULL, &d, x, w, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, NULL, x, w, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, NULL, w, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, NULL, NULL, NULL, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, NULL, NULL, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, labels, w, NULL, NULL, y, NULL),
+           BAD); /* int32 */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, foreign_t, NULL, NULL, y, NULL),
+           FOREIGN);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, t34, w, NULL, NULL, y, NULL),
+           SHAPE); /* 2-D x */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w_k, NULL, NULL, y, NULL),
+           SHAPE); /* weight against the kernel */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, NULL, w, NULL),
+           SHAPE); /* y of the wrong shape */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v4, NULL, y, NULL), SHAPE);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, t34, NULL, y, NULL), SHAPE);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, NULL, x, NULL),
+           BAD); /* y is x */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, NULL, &act, y, NULL), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v3, NULL, y, ws_small),
+           SHAPE); /* workspace too small */
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v3, NULL, y, labels), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d1, x, w1, v3, NULL, y, y), BAD);
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &d, x, w, v3, NULL, y, foreign_t),
+           FOREIGN);
+    bad = d, bad.groups = 2;
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &bad, x, w, NULL, NULL, y, NULL), SHAPE);
+    bad = d, bad.stride[0] = 0;
+    MISUSE(clnn_conv2d_forward, clnn_conv2d_forward(ctx, &bad, x, w, NULL, NULL, y, NULL), BAD);
+
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(NULL, &d, y, w, 0, x, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, NULL, NULL),
+           BAD);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, NAN, y2, NULL),
+           BAD);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, w, NULL),
+           SHAPE); /* dy against dx's output size */
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, w, w_k, 0, y2, NULL),
+           SHAPE);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, y, NULL),
+           BAD); /* dx is dy */
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d, y, w, 0, y2, ws_small),
+           SHAPE);
+    MISUSE(clnn_conv2d_backward_data, clnn_conv2d_backward_data(ctx, &d1, y, w1, 0, y2, y),
+           BAD); /* the workspace is dy */
+
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(NULL, &d, y, x, 0, w, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, 0, NULL, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, INFINITY, w, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, 0, w_k, NULL), SHAPE);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, w, x, 0, y2, NULL), SHAPE);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d, y, x, 0, w, labels), BAD);
+    MISUSE(clnn_conv2d_backward_weight,
+           clnn_conv2d_backward_weight(ctx, &d1, y, x, 0, w1, w1), BAD); /* workspace: dweight */
+
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(NULL, y, 0, v3), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, NULL, 0, v3), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, 0, NULL), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, 0, v4), SHAPE);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, t34, 0, v3), SHAPE);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, NAN, v3), BAD);
+    MISUSE(clnn_conv2d_backward_bias, clnn_conv2d_backward_bias(ctx, y, 0, foreign_t), FOREIGN);
+
+    check_sentinel_and_free(x, "x");
+    check_sentinel_and_free(w, "w");
+    check_sentinel_and_free(y, "y");
+    check_sentinel_and_free(y2, "y2");
+    check_sentinel_and_free(w_k, "w_k");
+    check_sentinel_and_free(w1, "w1");
+    check_sentinel_and_free(ws_small, "ws_small");
+    check_sentinel_and_free(ws, "ws");
+    clnn_tensor_destroy(labels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1393,6 +1764,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network, setup, teardown),
+        /* pooling */
+        cmocka_unit_test_setup_teardown(test_pool, setup, teardown),
+        /* ---- conv ---- */
+        cmocka_unit_test_setup_teardown(test_conv, setup, teardown),
     };
     return clnn_test_main("misuse", tests, sizeof tests / sizeof tests[0]);
 }

@@ -57,7 +57,8 @@ CLNN_API clnn_status clnn_conv2d_desc_init(clnn_conv2d_desc *desc, size_t kernel
  * @brief The output size of a convolution on an H x W input.
  * @return CLNN_ERR_INVALID_ARGUMENT for a zero kernel, stride, dilation or group count;
  *         CLNN_ERR_INVALID_SHAPE, naming the sizes, when the dilated kernel does not fit the padded
- *         input (an output size <= 0).
+ *         input (an output size <= 0) or an input size is 0; CLNN_ERR_SIZE_OVERFLOW when a size,
+ *         or an input size plus its padding, exceeds CLNN_MAX_ELEMENTS.
  */
 CLNN_API clnn_status clnn_conv2d_output_size(const clnn_conv2d_desc *desc, size_t in_h,
                                              size_t in_w, size_t *out_h, size_t *out_w);
@@ -69,7 +70,9 @@ CLNN_API clnn_status clnn_conv2d_output_size(const clnn_conv2d_desc *desc, size_
  * @param x_dims (input) N, C, H, W.
  * @param w_dims (input) O, C / groups, KH, KW.
  * @return CLNN_ERR_INVALID_SHAPE when the shapes do not fit each other or the descriptor (channels
- *         not divisible by groups, weight not matching the kernel, output size <= 0).
+ *         not divisible by groups, weight not matching the kernel, output size <= 0);
+ *         CLNN_ERR_SIZE_OVERFLOW when the output or one image's im2col columns would exceed
+ *         CLNN_MAX_ELEMENTS.
  */
 CLNN_API clnn_status clnn_conv2d_workspace_size(clnn_context *ctx, const clnn_conv2d_desc *desc,
                                                 const size_t x_dims[4], const size_t w_dims[4],
@@ -84,6 +87,10 @@ CLNN_API clnn_status clnn_conv2d_workspace_size(clnn_context *ctx, const clnn_co
  * @param y (output) [N, O, OH, OW]; must not share its buffer with x, weight or bias.
  * @param workspace (input/output) a float tensor of at least clnn_conv2d_workspace_size() elements
  *        for this batch, or NULL to use the context's scratch pool. Its contents are not kept.
+ *        It must not share its buffer with any other argument.
+ * @return CLNN_ERR_INVALID_SHAPE, naming the sizes, when a tensor's shape does not fit (the
+ *         workspace too small included); CLNN_ERR_INVALID_ARGUMENT for NULL arguments, int32
+ *         tensors, an invalid activation or shared buffers. Nothing is queued then.
  */
 CLNN_API clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_conv2d_desc *desc,
                                          const clnn_tensor *x, const clnn_tensor *weight,

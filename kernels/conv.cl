@@ -1,0 +1,215 @@
+/*
+ * 2-D convolution kernels (src/conv.c chooses among them), NCHW throughout: im2col and its
+ * inverse col2im, written as a gather, around the GEMMs; the forward epilogue (bias + activation
+ * over y); the direct kernels of convolutions whose groups hold one input channel each
+ * (depthwise); and the bias gradient. The two kernels that apply an activation come from the
+ * program built with -DCLNN_ACTIVATION=<kind> (the functions of kernels/activation.h); the host
+ * takes the others from the build without it. Every kernel but the two reductions has one
+ * work-item per output element and checks its index; the reductions have one work-group per
+ * output element. Nothing is accumulated with atomics, so results do not depend on scheduling.
+ */
+#include "activation.h"
+#include "reduce.h"
+
+/* The geometry, packed by the host into one uint16 argument (conv_geometry_arg in src/conv.c
+ * fills the lanes in this order). */
+typedef struct conv_geom {
+    uint C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, Og;
+} conv_geom;
+
+static inline conv_geom conv_unpack(uint16 v)
+{
+    conv_geom g = {v.s0, v.s1, v.s2, v.s3, v.s4, v.s5, v.s6, v.s7,
+                   v.s8, v.s9, v.sa, v.sb, v.sc, v.sd, v.se};
+    return g;
+}
+
+/* The input coordinate that kernel tap k of output coordinate o reads, o * s + k * d - pad, in
+ * *i; 0 when it falls in the padding (unsigned arithmetic: no coordinate reaches 2^31). */
+static inline int conv_tap(uint o, uint k, uint s, uint d, uint pad, uint size, uint *i)
+{
+    uint u = o * s + k * d;
+    *i = u - pad;
+    return u >= pad && u - pad < size;
+}
+
+/* col[r][j] = x[n0 + n][c][oy sh + kh dh - ph][ox sw + kw dw - pw] (0 in the padding) for the
+ * `count` images from n0, row r = (c KH + kh) KW + kw, column j = n OH OW + oy OW + ox: the
+ * columns of every group at once (group g's rows are g C/groups KH KW onwards). One work-item per
+ * element of col, consecutive ones along a row (consecutive reads of x for stride 1). */
+__kernel void clnn_conv_im2col(__global const float *x, __global float *col, uint16 geometry,
+                               uint n0, uint count)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint P = g.OH * g.OW, cols = count * P, rows = g.C * g.KH * g.KW;
+    uint i = (uint)get_global_id(0);
+    if (i >= rows * cols)
+        return;
+    uint r = i / cols, j = i - r * cols;
+    uint kw = r % g.KW, t = r / g.KW, kh = t % g.KH, c = t / g.KH;
+    uint n = j / P, p = j - n * P, oy = p / g.OW, ox = p - oy * g.OW;
+    uint iy, ix;
+    float v = 0.0f;
+    if (conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy) && conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix))
+        v = x[((n0 + n) * g.C + c) * g.H * g.W + iy * g.W + ix];
+    col[i] = v;
+}
+
+/* The gather that inverts im2col for the `count` images from n0:
+ *   dx[n0 + n][c][iy][ix] = beta dx[..] + sum of col[(c KH + kh) KW + kw][n OH OW + oy OW + ox]
+ * over the taps (kh, kw) and outputs (oy, ox) with oy sh + kh dh = iy + ph (likewise x), that is
+ * every column entry im2col would have copied this element to. Each dx element is summed by one
+ * work-item in a fixed order: deterministic, no atomics. beta == 0 does not read dx. */
+__kernel void clnn_conv_col2im(__global const float *col, __global float *dx, uint16 geometry,
+                               uint n0, uint count, float beta)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint HW = g.H * g.W, P = g.OH * g.OW, cols = count * P;
+    uint i = (uint)get_global_id(0);
+    if (i >= count * g.C * HW)
+        return;
+    uint ix = i % g.W, t = i / g.W, iy = t % g.H;
+    t /= g.H;
+    uint c = t % g.C, n = t / g.C;
+    uint uy = iy + g.ph, ux = ix + g.pw;
+    float sum = 0.0f;
+    for (uint kh = 0; kh < g.KH && kh * g.dh <= uy; ++kh) {
+        uint ty = uy - kh * g.dh, oy = ty / g.sh;
+        if (oy * g.sh != ty || oy >= g.OH)
+            continue;
+        __global const float *row = col + ((c * g.KH + kh) * g.KW) * cols + n * P + oy * g.OW;
+        for (uint kw = 0; kw < g.KW && kw * g.dw <= ux; ++kw) {
+            uint tx = ux - kw * g.dw, ox = tx / g.sw;
+            if (ox * g.sw == tx && ox < g.OW)
+                sum += row[kw * cols + ox];
+        }
+    }
+    uint o = n0 * g.C * HW + i;
+    dx[o] = beta == 0.0f ? sum : beta * dx[o] + sum;
+}
+
+/* The forward epilogue after the GEMMs, in place over y[N][O][P] (n elements):
+ * y = f(y + b[o]), b read only when has_b (b is then any valid buffer). */
+__kernel void clnn_conv_bias_activation(__global float *y, __global const float *b, int has_b,
+                                        uint O, uint P, uint n, float4 p)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= n)
+        return;
+    float v = y[i];
+    if (has_b)
+        v += b[(i / P) % O];
+    y[i] = clnn_act_forward(v, p);
+}
+
+/* ---- direct kernels: one input channel per group (groups = C; output o reads channel o / Og) --- */
+
+/* y[n][o][oy][ox] = f(b[o] + sum over (kh, kw) of w[o][0][kh][kw] x[n][o / Og][iy][ix]) for the
+ * N images, taps in the padding skipped. One work-item per output element. */
+__kernel void clnn_conv_direct_forward(__global const float *x, __global const float *w,
+                                       __global const float *b, int has_b, __global float *y,
+                                       uint16 geometry, uint N, float4 p)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint P = g.OH * g.OW;
+    uint i = (uint)get_global_id(0);
+    if (i >= N * g.O * P)
+        return;
+    uint ox = i % g.OW, t = i / g.OW, oy = t % g.OH;
+    t /= g.OH;
+    uint o = t % g.O, n = t / g.O;
+    __global const float *xp = x + (n * g.C + o / g.Og) * g.H * g.W;
+    __global const float *wp = w + o * g.KH * g.KW;
+    float sum = 0.0f;
+    for (uint kh = 0; kh < g.KH; ++kh) {
+        uint iy, ix;
+        if (!conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy))
+            continue;
+        for (uint kw = 0; kw < g.KW; ++kw)
+            if (conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix))
+                sum = fma(wp[kh * g.KW + kw], xp[iy * g.W + ix], sum);
+    }
+    if (has_b)
+        sum += b[o];
+    y[i] = clnn_act_forward(sum, p);
+}
+
+/* dx[n][c][iy][ix] = beta dx[..] + sum over the Og outputs o = c Og + j of channel c and the
+ * taps (kh, kw) that reach (iy, ix) from an output (oy, ox) of w[o][0][kh][kw] dy[n][o][oy][ox]:
+ * a gather, one work-item per dx element. beta == 0 does not read dx. */
+__kernel void clnn_conv_direct_backward_data(__global const float *dy, __global const float *w,
+                                             __global float *dx, uint16 geometry, uint N,
+                                             float beta)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint HW = g.H * g.W, P = g.OH * g.OW;
+    uint i = (uint)get_global_id(0);
+    if (i >= N * g.C * HW)
+        return;
+    uint ix = i % g.W, t = i / g.W, iy = t % g.H;
+    t /= g.H;
+    uint c = t % g.C, n = t / g.C;
+    uint uy = iy + g.ph, ux = ix + g.pw;
+    float sum = 0.0f;
+    for (uint j = 0; j < g.Og; ++j) {
+        uint o = c * g.Og + j;
+        __global const float *dyp = dy + (n * g.O + o) * P;
+        __global const float *wp = w + o * g.KH * g.KW;
+        for (uint kh = 0; kh < g.KH && kh * g.dh <= uy; ++kh) {
+            uint ty = uy - kh * g.dh, oy = ty / g.sh;
+            if (oy * g.sh != ty || oy >= g.OH)
+                continue;
+            for (uint kw = 0; kw < g.KW && kw * g.dw <= ux; ++kw) {
+                uint tx = ux - kw * g.dw, ox = tx / g.sw;
+                if (ox * g.sw == tx && ox < g.OW)
+                    sum = fma(wp[kh * g.KW + kw], dyp[oy * g.OW + ox], sum);
+            }
+        }
+    }
+    dx[i] = beta == 0.0f ? sum : beta * dx[i] + sum;
+}
+
+/* dw[o][0][kh][kw] = beta dw[..] + sum over n, oy, ox of dy[n][o][oy][ox] x[n][o / Og][iy][ix]:
+ * work-group e = (o KH + kh) KW + kw sums the N OH OW terms, each work-item a strided share, then
+ * the group adds the shares up (clnn_group_sum: a fixed tree for a given local size).
+ * scratch holds one float per work-item. beta == 0 does not read dw. */
+__kernel void clnn_conv_direct_backward_weight(__global const float *dy, __global const float *x,
+                                               __global float *dw, uint16 geometry, uint N,
+                                               float beta, __local float *scratch)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint e = (uint)get_group_id(0), l = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    uint kw = e % g.KW, t = e / g.KW, kh = t % g.KH, o = t / g.KH, c = o / g.Og;
+    uint P = g.OH * g.OW, total = N * P;
+    float s = 0.0f;
+    for (uint k = l; k < total; k += L) {
+        uint n = k / P, q = k - n * P, oy = q / g.OW, ox = q - oy * g.OW, iy, ix;
+        if (conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy) &&
+            conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix))
+            s = fma(dy[(n * g.O + o) * P + q], x[(n * g.C + c) * g.H * g.W + iy * g.W + ix], s);
+    }
+    float sum = clnn_group_sum(s, scratch);
+    if (l == 0u)
+        dw[e] = beta == 0.0f ? sum : beta * dw[e] + sum;
+}
+
+/* db[o] = beta db[o] + sum over n, p of dy[n][o][p] (P = plane elements): work-group o, as
+ * above. beta == 0 does not read db. */
+__kernel void clnn_conv_backward_bias(__global const float *dy, __global float *db, uint O,
+                                      uint P, uint N, float beta, __local float *scratch)
+{
+    uint o = (uint)get_group_id(0), l = (uint)get_local_id(0), L = (uint)get_local_size(0);
+    uint total = N * P;
+    float s = 0.0f;
+    /* Term k is (n, q) = (k / P, k % P), followed without a division per term. */
+    uint n = l / P, q = l - n * P, dn = L / P, dq = L - dn * P;
+    for (uint k = l; k < total; k += L) {
+        s += dy[(n * O + o) * P + q];
+        n += dn, q += dq;
+        if (q >= P)
+            q -= P, ++n;
+    }
+    float sum = clnn_group_sum(s, scratch);
+    if (l == 0u)
+        db[o] = beta == 0.0f ? sum : beta * db[o] + sum;
+}

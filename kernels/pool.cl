@@ -1,0 +1,224 @@
+/*
+ * 2-D pooling on NCHW tensors (src/pool.c): max and average pooling, forward with one work-item
+ * per output and backward with one work-item per input element, and global average pooling.
+ *
+ * The backward passes are gathers, not scatters: the work-item of input element (h, w) visits
+ * the outputs whose windows can cover it, oh in [ceil((h + ph - kh + 1) / sh), (h + ph) / sh]
+ * (and likewise ow), clipped to the output, and sums what each routes to it in a fixed order.
+ * So overlapping windows (stride < kernel) need no atomics and the result is deterministic.
+ *
+ * Geometry arrives as uint arguments. The host guarantees H + 2 ph <= 2^31 - 1 (so window bounds
+ * fit in int), padding <= kernel / 2 (every window covers at least one input element) and a
+ * stride no larger than H + 2 ph (a larger one selects the same windows).
+ */
+#include "common.h"
+
+/* Splits a flat NCHW index i into (plane, row, column) of planes of rows x cols. Written as
+ * quotients and products, not %: where LLVM pairs a division with its remainder it freezes the
+ * dividend, an instruction that Oclgrind 21.10's uninitialised-value checker cannot run
+ * ("Unsupported instruction: freeze" in pool_avg_backward). */
+static inline void pool_split(uint i, uint rows, uint cols, uint *plane, uint *r, uint *c)
+{
+    uint t = i / cols;
+    *c = i - t * cols;
+    *plane = t / rows;
+    *r = t - *plane * rows;
+}
+
+/* The window of output (oh, ow) clipped to the input: rows [*h0, *h1), columns [*w0, *w1). */
+static inline void pool_window(uint oh, uint ow, uint H, uint W, uint kh, uint kw, uint sh,
+                               uint sw, uint ph, uint pw, int *h0, int *h1, int *w0, int *w1)
+{
+    int hs = (int)(oh * sh) - (int)ph, ws = (int)(ow * sw) - (int)pw;
+    *h1 = min(hs + (int)kh, (int)H);
+    *w1 = min(ws + (int)kw, (int)W);
+    *h0 = max(hs, 0);
+    *w0 = max(ws, 0);
+}
+
+/* What average pooling divides the sum of output (oh, ow) by (PyTorch's avg_pool2d): the window
+ * clipped to the padded input when count_include_pad, else the input elements it covers. */
+static inline float pool_divisor(uint oh, uint ow, uint H, uint W, uint kh, uint kw, uint sh,
+                                 uint sw, uint ph, uint pw, uint count_include_pad)
+{
+    int hs = (int)(oh * sh) - (int)ph, ws = (int)(ow * sw) - (int)pw;
+    if (count_include_pad) {
+        int he = min(hs + (int)kh, (int)(H + ph)), we = min(ws + (int)kw, (int)(W + pw));
+        return (float)((he - hs) * (we - ws));
+    }
+    int h0, h1, w0, w1;
+    pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
+    return (float)((h1 - h0) * (w1 - w0));
+}
+
+/* The outputs along one axis whose windows cover input position i: [*o0, *o1) (maybe empty). */
+static inline void pool_cover(uint i, uint k, uint s, uint p, uint O, uint *o0, uint *o1)
+{
+    uint ip = i + p;
+    *o0 = ip < k ? 0u : (ip - k) / s + 1u;
+    *o1 = min(ip / s + 1u, O);
+}
+
+/* y = the window's maximum; indices = h * W + w of it within the plane (when write_indices).
+ * PyTorch's scan: strict > keeps the first of equal values, and a NaN always replaces the
+ * maximum (so the last NaN of a window gives the index). Padding is never selected: the scan
+ * covers the input elements only, starting from -inf at the window's first element. */
+__kernel void pool_max_forward(__global const float *restrict x, __global float *restrict y,
+                               __global int *indices, uint write_indices, uint total,
+                               uint H, uint W, uint OH, uint OW, uint kh, uint kw, uint sh,
+                               uint sw, uint ph, uint pw)
+{
+    uint o = (uint)get_global_id(0);
+    if (o >= total)
+        return;
+    uint plane, oh, ow;
+    pool_split(o, OH, OW, &plane, &oh, &ow);
+    int h0, h1, w0, w1;
+    pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
+    __global const float *xp = x + plane * H * W;
+    float best = -INFINITY;
+    int at = h0 * (int)W + w0;
+    for (int h = h0; h < h1; ++h) {
+        for (int w = w0; w < w1; ++w) {
+            int i = h * (int)W + w;
+            float v = xp[i];
+            if (v > best || isnan(v)) {
+                best = v;
+                at = i;
+            }
+        }
+    }
+    y[o] = best;
+    if (write_indices)
+        indices[o] = at;
+}
+
+/* dx = beta * dx + the sum of dy over the outputs whose recorded maximum is this element. An
+ * index that no covering output records (or one out of range) routes nothing. beta == 0 writes
+ * without reading dx. */
+__kernel void pool_max_backward(__global const float *restrict dy,
+                                __global const int *restrict indices, __global float *restrict dx,
+                                float beta, uint total, uint H, uint W, uint OH, uint OW, uint kh,
+                                uint kw, uint sh, uint sw, uint ph, uint pw)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= total)
+        return;
+    uint plane, h, w;
+    pool_split(i, H, W, &plane, &h, &w);
+    uint oh0, oh1, ow0, ow1;
+    pool_cover(h, kh, sh, ph, OH, &oh0, &oh1);
+    pool_cover(w, kw, sw, pw, OW, &ow0, &ow1);
+    int self = (int)(h * W + w);
+    uint base = plane * OH * OW;
+    float g = 0.0f;
+    for (uint oh = oh0; oh < oh1; ++oh) {
+        for (uint ow = ow0; ow < ow1; ++ow) {
+            uint o = base + oh * OW + ow;
+            if (indices[o] == self)
+                g += dy[o];
+        }
+    }
+    if (beta == 0.0f)
+        dx[i] = g;
+    else
+        dx[i] = beta * dx[i] + g;
+}
+
+/* y = the sum of the window's input elements, in scan order, over pool_divisor. */
+__kernel void pool_avg_forward(__global const float *restrict x, __global float *restrict y,
+                               uint count_include_pad, uint total, uint H, uint W, uint OH,
+                               uint OW, uint kh, uint kw, uint sh, uint sw, uint ph, uint pw)
+{
+    uint o = (uint)get_global_id(0);
+    if (o >= total)
+        return;
+    uint plane, oh, ow;
+    pool_split(o, OH, OW, &plane, &oh, &ow);
+    int h0, h1, w0, w1;
+    pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
+    __global const float *xp = x + plane * H * W;
+    float sum = 0.0f;
+    for (int h = h0; h < h1; ++h)
+        for (int w = w0; w < w1; ++w)
+            sum += xp[h * (int)W + w];
+    y[o] = sum / pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
+}
+
+/* dx = beta * dx + the sum of dy / divisor over the outputs whose windows cover this element. */
+__kernel void pool_avg_backward(__global const float *restrict dy, __global float *restrict dx,
+                                float beta, uint count_include_pad, uint total, uint H, uint W,
+                                uint OH, uint OW, uint kh, uint kw, uint sh, uint sw, uint ph,
+                                uint pw)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= total)
+        return;
+    uint plane, h, w;
+    pool_split(i, H, W, &plane, &h, &w);
+    uint oh0, oh1, ow0, ow1;
+    pool_cover(h, kh, sh, ph, OH, &oh0, &oh1);
+    pool_cover(w, kw, sw, pw, OW, &ow0, &ow1);
+    uint base = plane * OH * OW;
+    float g = 0.0f;
+    for (uint oh = oh0; oh < oh1; ++oh)
+        for (uint ow = ow0; ow < ow1; ++ow)
+            g += dy[base + oh * OW + ow] /
+                 pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
+    if (beta == 0.0f)
+        dx[i] = g;
+    else
+        dx[i] = beta * dx[i] + g;
+}
+
+/* Global average pooling, one work-group per plane of HW values: each work-item sums a strided
+ * share, then a tree over the group's partials (any local size). */
+__kernel void gap_forward_group(__global const float *restrict x, __global float *restrict y,
+                                uint HW, __local float *scratch)
+{
+    uint plane = (uint)get_group_id(0), lid = (uint)get_local_id(0);
+    uint L = (uint)get_local_size(0);
+    __global const float *xp = x + plane * HW;
+    float s = 0.0f;
+    for (uint i = lid; i < HW; i += L)
+        s += xp[i];
+    scratch[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint n = L; n > 1u;) {
+        uint half_n = (n + 1u) / 2u;
+        if (lid + half_n < n)
+            scratch[lid] += scratch[lid + half_n];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        n = half_n;
+    }
+    if (lid == 0u)
+        y[plane] = scratch[0] / (float)HW;
+}
+
+/* The CPU form: one work-item (a group of one) sums a whole plane, in order. */
+__kernel void gap_forward_plane(__global const float *restrict x, __global float *restrict y,
+                                uint planes, uint HW)
+{
+    uint plane = (uint)get_global_id(0);
+    if (plane >= planes)
+        return;
+    __global const float *xp = x + plane * HW;
+    float s = 0.0f;
+    for (uint i = 0; i < HW; ++i)
+        s += xp[i];
+    y[plane] = s / (float)HW;
+}
+
+/* dx = beta * dx + dy[plane] / HW. */
+__kernel void gap_backward(__global const float *restrict dy, __global float *restrict dx,
+                           float beta, uint total, uint HW)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= total)
+        return;
+    float g = dy[i / HW] / (float)HW;
+    if (beta == 0.0f)
+        dx[i] = g;
+    else
+        dx[i] = beta * dx[i] + g;
+}

@@ -1,0 +1,480 @@
+/*
+ * 2-D convolution, PyTorch's F.conv2d on NCHW tensors: the descriptor, the output size, the
+ * argument checks of every public function, and the choice of algorithm (conv_plan_make, the one
+ * place that decides, from the device profile and the shape). src/conv_run.c runs the algorithms
+ * (kernels/conv.cl and the internal GEMM). Every check runs before anything is queued, so a bad
+ * argument leaves every tensor as it was.
+ */
+#include "conv_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The columns of one im2col launch are kept near this size: a chunk of images is as many as fit,
+ * and at least one. On CPU devices the columns then stay in the cache between im2col and the
+ * products that read them; GPUs want more work per launch. */
+#define CPU_COLUMN_FLOATS ((size_t)1 << 20) /* 4 MiB */
+#define GPU_COLUMN_FLOATS ((size_t)1 << 22) /* 16 MiB */
+
+/* ---- the choice of algorithm ---------------------------------------------------------------- */
+
+/* Decides how the convolution g runs on ctx's device, and how much workspace that takes:
+ *  - each group holds one input channel (depthwise, with or without a channel multiplier, and
+ *    a one-channel input): direct kernels; the GEMMs would have K = KH KW, too short to pay;
+ *  - a 1x1 kernel with stride 1 and no padding: the input planes are already the GEMM's columns,
+ *    so one product per image and group, no copy, no workspace;
+ *  - everything else: im2col and GEMM, the columns of a chunk of images at a time (sized by the
+ *    device profile, at least one image), one product per image and group on them.
+ * A smaller batch never gets a larger chunk, so the workspace for N images serves fewer. */
+static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_geom *g,
+                                  conv_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    if (g->Cg == 1) {
+        plan->algo = CONV_ALGO_DIRECT;
+        return CLNN_SUCCESS;
+    }
+    if (g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0) {
+        plan->algo = CONV_ALGO_1X1;
+        return CLNN_SUCCESS;
+    }
+    plan->algo = CONV_ALGO_IM2COL;
+    size_t rows = g->C * g->KH * g->KW, P = g->OH * g->OW; /* each below 2^31: checked */
+    if (rows > CLNN_MAX_ELEMENTS / P)
+        return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
+                          "%s: one image's columns (%zu x %zu = C KH KW x OH OW) exceed %zu "
+                          "elements",
+                          fn, rows, P, CLNN_MAX_ELEMENTS);
+    size_t budget = clnn_cpu_forms(ctx) ? CPU_COLUMN_FLOATS : GPU_COLUMN_FLOATS;
+    size_t chunk = budget / (rows * P);
+    plan->chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
+    plan->workspace = plan->chunk * rows * P;
+    return CLNN_SUCCESS;
+}
+
+/* ---- descriptor and output size -------------------------------------------------------------- */
+
+clnn_status clnn_conv2d_desc_init(clnn_conv2d_desc *desc, size_t kernel_h, size_t kernel_w)
+{
+    if (!desc)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_conv2d_desc_init: desc is NULL");
+    if (kernel_h == 0 || kernel_w == 0)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_conv2d_desc_init: the kernel is %zux%zu; sizes must be >= 1",
+                          kernel_h, kernel_w);
+    memset(desc, 0, sizeof *desc);
+    desc->kernel[0] = kernel_h;
+    desc->kernel[1] = kernel_w;
+    desc->stride[0] = desc->stride[1] = 1;
+    desc->dilation[0] = desc->dilation[1] = 1;
+    desc->groups = 1;
+    return CLNN_SUCCESS;
+}
+
+/* desc is not NULL, its counts are >= 1, and no field exceeds CLNN_MAX_ELEMENTS (so that sums and
+ * products of two fields below cannot overflow a size_t). */
+static clnn_status check_desc(clnn_context *ctx, const char *fn, const clnn_conv2d_desc *d)
+{
+    if (!d)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: desc is NULL", fn);
+    static const char *const axes[2] = {"height", "width"};
+    for (int a = 0; a < 2; ++a) {
+        if (d->kernel[a] == 0 || d->stride[a] == 0 || d->dilation[a] == 0)
+            return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                              "%s: along the %s, kernel %zu, stride %zu, dilation %zu; each must "
+                              "be >= 1",
+                              fn, axes[a], d->kernel[a], d->stride[a], d->dilation[a]);
+        if (d->kernel[a] > CLNN_MAX_ELEMENTS || d->stride[a] > CLNN_MAX_ELEMENTS ||
+            d->dilation[a] > CLNN_MAX_ELEMENTS || d->padding[a] > CLNN_MAX_ELEMENTS)
+            return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
+                              "%s: along the %s, kernel %zu, stride %zu, padding %zu, dilation "
+                              "%zu: each must be at most %zu",
+                              fn, axes[a], d->kernel[a], d->stride[a], d->padding[a],
+                              d->dilation[a], CLNN_MAX_ELEMENTS);
+    }
+    if (d->groups == 0)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: groups is 0; it must be >= 1", fn);
+    return CLNN_SUCCESS;
+}
+
+/* The output size along one axis; desc already checked. */
+static clnn_status axis_output(clnn_context *ctx, const char *fn, const clnn_conv2d_desc *d, int a,
+                               size_t in, size_t *out)
+{
+    static const char *const axes[2] = {"height", "width"};
+    if (in == 0 || in > CLNN_MAX_ELEMENTS)
+        return clnn_error(ctx, in ? CLNN_ERR_SIZE_OVERFLOW : CLNN_ERR_INVALID_SHAPE,
+                          "%s: the input %s is %zu; it must be 1 to %zu", fn, axes[a], in,
+                          CLNN_MAX_ELEMENTS);
+    size_t padded = in + 2 * d->padding[a], extent = d->dilation[a] * (d->kernel[a] - 1) + 1;
+    if (padded > CLNN_MAX_ELEMENTS)
+        return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
+                          "%s: the padded input %s (%zu + 2 x %zu) exceeds %zu", fn, axes[a], in,
+                          d->padding[a], CLNN_MAX_ELEMENTS);
+    if (extent > padded)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: along the %s the dilated kernel spans %zu (kernel %zu, dilation "
+                          "%zu) but the padded input only %zu (%zu + 2 x %zu): no output",
+                          fn, axes[a], extent, d->kernel[a], d->dilation[a], padded, in,
+                          d->padding[a]);
+    *out = (padded - extent) / d->stride[a] + 1;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_conv2d_output_size(const clnn_conv2d_desc *desc, size_t in_h, size_t in_w,
+                                    size_t *out_h, size_t *out_w)
+{
+    static const char fn[] = "clnn_conv2d_output_size";
+    clnn_status status = check_desc(NULL, fn, desc);
+    if (status == CLNN_SUCCESS && (!out_h || !out_w))
+        status = clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                            out_h ? "out_w" : "out_h");
+    size_t oh = 0, ow = 0;
+    if (status == CLNN_SUCCESS)
+        status = axis_output(NULL, fn, desc, 0, in_h, &oh);
+    if (status == CLNN_SUCCESS)
+        status = axis_output(NULL, fn, desc, 1, in_w, &ow);
+    if (status == CLNN_SUCCESS)
+        *out_h = oh, *out_w = ow;
+    return status;
+}
+
+/* ---- geometry from shapes -------------------------------------------------------------------- */
+
+/* The geometry of input x_dims (N, C, H, W) and weight w_dims (O, C / groups, KH, KW), both shapes
+ * already valid (non-zero, within CLNN_MAX_ELEMENTS); the output must fit a tensor too. */
+static clnn_status make_geometry(clnn_context *ctx, const char *fn, const clnn_conv2d_desc *d,
+                                 const size_t *x, const size_t *w, conv_geom *g)
+{
+    memset(g, 0, sizeof *g);
+    if (w[2] != d->kernel[0] || w[3] != d->kernel[1])
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: the weight is %zux%zux%zux%zu but the kernel is %zux%zu", fn, w[0],
+                          w[1], w[2], w[3], d->kernel[0], d->kernel[1]);
+    if (x[1] % d->groups != 0 || w[0] % d->groups != 0)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: %zu input and %zu output channels do not divide into %zu groups", fn,
+                          x[1], w[0], d->groups);
+    if (w[1] != x[1] / d->groups)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: the weight is %zux%zux%zux%zu; with %zu input channels in %zu "
+                          "groups its second size must be %zu",
+                          fn, w[0], w[1], w[2], w[3], x[1], d->groups, x[1] / d->groups);
+    clnn_status status = axis_output(ctx, fn, d, 0, x[2], &g->OH);
+    if (status == CLNN_SUCCESS)
+        status = axis_output(ctx, fn, d, 1, x[3], &g->OW);
+    if (status != CLNN_SUCCESS)
+        return status;
+    size_t y_dims[4] = {x[0], w[0], g->OH, g->OW}, count;
+    if (g->OH > CLNN_MAX_ELEMENTS / g->OW ||
+        clnn_check_shape(ctx, 4, y_dims, &count) != CLNN_SUCCESS)
+        return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
+                          "%s: the output, %zux%zux%zux%zu, exceeds %zu elements", fn, x[0], w[0],
+                          g->OH, g->OW, CLNN_MAX_ELEMENTS);
+    g->N = x[0], g->C = x[1], g->H = x[2], g->W = x[3];
+    g->O = w[0], g->KH = w[2], g->KW = w[3];
+    g->sh = d->stride[0], g->sw = d->stride[1];
+    g->ph = d->padding[0], g->pw = d->padding[1];
+    g->dh = d->dilation[0], g->dw = d->dilation[1];
+    g->G = d->groups, g->Cg = g->C / g->G, g->Og = g->O / g->G;
+    return CLNN_SUCCESS;
+}
+
+clnn_status clnn_conv2d_workspace_size(clnn_context *ctx, const clnn_conv2d_desc *desc,
+                                       const size_t x_dims[4], const size_t w_dims[4],
+                                       size_t *floats)
+{
+    static const char fn[] = "clnn_conv2d_workspace_size";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (!x_dims || !w_dims || !floats)
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                          !x_dims   ? "x_dims"
+                          : !w_dims ? "w_dims"
+                                    : "floats");
+    size_t count;
+    conv_geom g;
+    conv_plan plan;
+    status = check_desc(ctx, fn, desc);
+    if (status == CLNN_SUCCESS)
+        status = clnn_check_shape(ctx, 4, x_dims, &count);
+    if (status == CLNN_SUCCESS)
+        status = clnn_check_shape(ctx, 4, w_dims, &count);
+    if (status == CLNN_SUCCESS)
+        status = make_geometry(ctx, fn, desc, x_dims, w_dims, &g);
+    if (status == CLNN_SUCCESS)
+        status = conv_plan_make(ctx, fn, &g, &plan);
+    if (status == CLNN_SUCCESS)
+        *floats = plan.workspace;
+    return status;
+}
+
+/* ---- argument checks ------------------------------------------------------------------------- */
+
+/* t is a float tensor of ctx with rank `rank`. */
+static clnn_status check_rank(clnn_context *ctx, const char *fn, const clnn_tensor *t,
+                              const char *name, int rank, const char *layout)
+{
+    clnn_status status = clnn_check_tensor(ctx, t, name);
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (t->ndim != rank) {
+        char shape[64];
+        clnn_format_shape(shape, sizeof shape, t->ndim, t->dims);
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE, "%s: %s is %s; it must be %d-D (%s)", fn,
+                          name, shape, rank, layout);
+    }
+    return CLNN_SUCCESS;
+}
+
+/* t (rank 4) is exactly N x K x A x B. */
+static clnn_status check_dims4(clnn_context *ctx, const char *fn, const clnn_tensor *t,
+                               const char *name, size_t n, size_t k, size_t a, size_t b,
+                               const char *why)
+{
+    if (t->dims[0] == n && t->dims[1] == k && t->dims[2] == a && t->dims[3] == b)
+        return CLNN_SUCCESS;
+    return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                      "%s: %s is %zux%zux%zux%zu, expected "
+                      "%zux%zux%zux%zu (%s)",
+                      fn, name, t->dims[0], t->dims[1], t->dims[2], t->dims[3], n, k, a, b, why);
+}
+
+/* An output must not share memory with a tensor the same call reads (or another output). */
+static clnn_status check_distinct(clnn_context *ctx, const char *fn, const clnn_tensor *out,
+                                  const char *out_name, const clnn_tensor *in, const char *in_name)
+{
+    if (out && in && (out == in || out->buffer == in->buffer))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s and %s share one buffer", fn,
+                          out_name, in_name);
+    return CLNN_SUCCESS;
+}
+
+static clnn_status check_beta(clnn_context *ctx, const char *fn, float beta)
+{
+    if (!isfinite(beta))
+        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: beta is %g; it must be finite", fn,
+                          (double)beta);
+    return CLNN_SUCCESS;
+}
+
+/* The caller's workspace (NULL: the scratch pool) holds at least `floats` floats and shares no
+ * buffer with the call's tensors (a NULL-terminated list). */
+static clnn_status check_workspace(clnn_context *ctx, const char *fn, const clnn_tensor *ws,
+                                   size_t floats, const clnn_tensor *const *operands,
+                                   const char *const *names)
+{
+    if (!ws)
+        return CLNN_SUCCESS;
+    clnn_status status = clnn_check_tensor(ctx, ws, "workspace");
+    if (status != CLNN_SUCCESS)
+        return status;
+    if (ws->count < floats)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: the workspace holds %zu floats; this call needs %zu "
+                          "(clnn_conv2d_workspace_size)",
+                          fn, ws->count, floats);
+    for (size_t i = 0; operands[i]; ++i) {
+        status = check_distinct(ctx, fn, ws, "workspace", operands[i], names[i]);
+        if (status != CLNN_SUCCESS)
+            return status;
+    }
+    return CLNN_SUCCESS;
+}
+
+/* The buffer the columns go in: the caller's workspace, or the context's scratch slot. */
+static clnn_status columns(clnn_context *ctx, const conv_plan *plan, clnn_tensor *ws, cl_mem *cols)
+{
+    *cols = NULL;
+    if (plan->workspace == 0)
+        return CLNN_SUCCESS;
+    if (ws) {
+        *cols = ws->buffer;
+        return CLNN_SUCCESS;
+    }
+    return clnn_scratch_get(ctx, CLNN_SCRATCH_CONV, plan->workspace * sizeof(cl_float),
+                            "the convolution's columns", cols);
+}
+
+/* Geometry and plan from x and weight tensors (both checked to be 4-D float tensors of ctx). */
+static clnn_status plan_from(clnn_context *ctx, const char *fn, const clnn_conv2d_desc *desc,
+                             const clnn_tensor *x, const clnn_tensor *w, conv_geom *g,
+                             conv_plan *plan)
+{
+    clnn_status status = make_geometry(ctx, fn, desc, x->dims, w->dims, g);
+    if (status == CLNN_SUCCESS)
+        status = conv_plan_make(ctx, fn, g, plan);
+    return status;
+}
+
+static clnn_status act_init(clnn_context *ctx, const char *fn, const clnn_activation_desc *desc,
+                            conv_act *a)
+{
+    memset(a, 0, sizeof *a);
+    a->identity = 1;
+    if (!desc)
+        return CLNN_SUCCESS;
+    clnn_status status = clnn_activation_check_desc(ctx, desc, fn);
+    if (status != CLNN_SUCCESS || desc->kind == CLNN_ACTIVATION_IDENTITY)
+        return status;
+    clnn_activation_build_options(desc, a->options, sizeof a->options);
+    a->opts = a->options;
+    a->p = clnn_activation_kernel_params(desc);
+    a->identity = 0;
+    return CLNN_SUCCESS;
+}
+
+/* ---- the public functions -------------------------------------------------------------------- */
+
+clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_conv2d_desc *desc,
+                                const clnn_tensor *x, const clnn_tensor *weight,
+                                const clnn_tensor *bias, const clnn_activation_desc *activation,
+                                clnn_tensor *y, clnn_tensor *workspace)
+{
+    static const char fn[] = "clnn_conv2d_forward";
+    clnn_status status = clnn_check_context(ctx, fn);
+    conv_geom g;
+    conv_plan plan;
+    conv_act act;
+    if (status == CLNN_SUCCESS)
+        status = check_desc(ctx, fn, desc);
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, x, "x", 4, "N, C, H, W");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, weight, "weight", 4, "O, C / groups, KH, KW");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, y, "y", 4, "N, O, OH, OW");
+    if (status == CLNN_SUCCESS && bias)
+        status = check_rank(ctx, fn, bias, "bias", 1, "O");
+    if (status == CLNN_SUCCESS)
+        status = plan_from(ctx, fn, desc, x, weight, &g, &plan);
+    if (status == CLNN_SUCCESS)
+        status = check_dims4(ctx, fn, y, "y", g.N, g.O, g.OH, g.OW, "N, O, OH, OW");
+    if (status == CLNN_SUCCESS && bias && bias->count != g.O)
+        status = clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                            "%s: bias holds %zu values; the weight has %zu output channels", fn,
+                            bias->count, g.O);
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, y, "y", x, "x");
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, y, "y", weight, "weight");
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, y, "y", bias, "bias");
+    if (status == CLNN_SUCCESS) {
+        const clnn_tensor *operands[] = {x, weight, y, bias, NULL};
+        const char *names[] = {"x", "weight", "y", "bias"};
+        status = check_workspace(ctx, fn, workspace, plan.workspace, operands, names);
+    }
+    if (status == CLNN_SUCCESS)
+        status = act_init(ctx, fn, activation, &act);
+    cl_mem cols = NULL;
+    if (status == CLNN_SUCCESS)
+        status = columns(ctx, &plan, workspace, &cols);
+    if (status == CLNN_SUCCESS)
+        status = clnn_conv_run_forward(ctx, &g, &plan, x, weight, bias, &act, y, cols);
+    return status;
+}
+
+clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_conv2d_desc *desc,
+                                      const clnn_tensor *dy, const clnn_tensor *weight, float beta,
+                                      clnn_tensor *dx, clnn_tensor *workspace)
+{
+    static const char fn[] = "clnn_conv2d_backward_data";
+    clnn_status status = clnn_check_context(ctx, fn);
+    conv_geom g;
+    conv_plan plan;
+    if (status == CLNN_SUCCESS)
+        status = check_desc(ctx, fn, desc);
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, dy, "dy", 4, "N, O, OH, OW");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, weight, "weight", 4, "O, C / groups, KH, KW");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, dx, "dx", 4, "N, C, H, W");
+    if (status == CLNN_SUCCESS)
+        status = plan_from(ctx, fn, desc, dx, weight, &g, &plan);
+    if (status == CLNN_SUCCESS)
+        status = check_dims4(ctx, fn, dy, "dy", g.N, g.O, g.OH, g.OW,
+                             "N and C of dx, O of the weight, the output size of dx's H x W");
+    if (status == CLNN_SUCCESS)
+        status = check_beta(ctx, fn, beta);
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, dx, "dx", dy, "dy");
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, dx, "dx", weight, "weight");
+    if (status == CLNN_SUCCESS) {
+        const clnn_tensor *operands[] = {dy, weight, dx, NULL};
+        const char *names[] = {"dy", "weight", "dx"};
+        status = check_workspace(ctx, fn, workspace, plan.workspace, operands, names);
+    }
+    cl_mem cols = NULL;
+    if (status == CLNN_SUCCESS)
+        status = columns(ctx, &plan, workspace, &cols);
+    if (status == CLNN_SUCCESS)
+        status = clnn_conv_run_backward_data(ctx, &g, &plan, dy, weight, beta, dx, cols);
+    return status;
+}
+
+clnn_status clnn_conv2d_backward_weight(clnn_context *ctx, const clnn_conv2d_desc *desc,
+                                        const clnn_tensor *dy, const clnn_tensor *x, float beta,
+                                        clnn_tensor *dweight, clnn_tensor *workspace)
+{
+    static const char fn[] = "clnn_conv2d_backward_weight";
+    clnn_status status = clnn_check_context(ctx, fn);
+    conv_geom g;
+    conv_plan plan;
+    if (status == CLNN_SUCCESS)
+        status = check_desc(ctx, fn, desc);
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, dy, "dy", 4, "N, O, OH, OW");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, x, "x", 4, "N, C, H, W");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, dweight, "dweight", 4, "O, C / groups, KH, KW");
+    if (status == CLNN_SUCCESS)
+        status = plan_from(ctx, fn, desc, x, dweight, &g, &plan);
+    if (status == CLNN_SUCCESS)
+        status = check_dims4(ctx, fn, dy, "dy", g.N, g.O, g.OH, g.OW,
+                             "N of x, O of dweight, the output size of x's H x W");
+    if (status == CLNN_SUCCESS)
+        status = check_beta(ctx, fn, beta);
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, dweight, "dweight", dy, "dy");
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, dweight, "dweight", x, "x");
+    if (status == CLNN_SUCCESS) {
+        const clnn_tensor *operands[] = {dy, x, dweight, NULL};
+        const char *names[] = {"dy", "x", "dweight"};
+        status = check_workspace(ctx, fn, workspace, plan.workspace, operands, names);
+    }
+    cl_mem cols = NULL;
+    if (status == CLNN_SUCCESS)
+        status = columns(ctx, &plan, workspace, &cols);
+    if (status == CLNN_SUCCESS)
+        status = clnn_conv_run_backward_weight(ctx, &g, &plan, dy, x, beta, dweight, cols);
+    return status;
+}
+
+clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, float beta,
+                                      clnn_tensor *dbias)
+{
+    static const char fn[] = "clnn_conv2d_backward_bias";
+    clnn_status status = clnn_check_context(ctx, fn);
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, dy, "dy", 4, "N, O, OH, OW");
+    if (status == CLNN_SUCCESS)
+        status = check_rank(ctx, fn, dbias, "dbias", 1, "O");
+    if (status == CLNN_SUCCESS && dbias->count != dy->dims[1])
+        status = clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                            "%s: dbias holds %zu values; dy has %zu channels (%zux%zux%zux%zu)", fn,
+                            dbias->count, dy->dims[1], dy->dims[0], dy->dims[1], dy->dims[2],
+                            dy->dims[3]);
+    if (status == CLNN_SUCCESS)
+        status = check_beta(ctx, fn, beta);
+    if (status == CLNN_SUCCESS)
+        status = check_distinct(ctx, fn, dbias, "dbias", dy, "dy");
+    if (status == CLNN_SUCCESS)
+        status = clnn_conv_run_backward_bias(ctx, dy, beta, dbias);
+    return status;
+}

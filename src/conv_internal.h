@@ -1,0 +1,57 @@
+/*
+ * What the two convolution files share: src/conv.c checks the arguments and chooses the
+ * algorithm (conv_plan_make, the one place that decides), src/conv_run.c runs it. Hidden from
+ * users.
+ */
+#ifndef CLNN_CONV_INTERNAL_H
+#define CLNN_CONV_INTERNAL_H
+
+#include "activation_internal.h"
+
+/* A convolution's sizes: x [N, C, H, W], weight [O, Cg, KH, KW], y [N, O, OH, OW], G groups of
+ * Cg = C / G input and Og = O / G output channels. Every product of sizes used as an index stays
+ * below CLNN_MAX_ELEMENTS (conv.c checks it), so the kernels' 32-bit indices are exact. */
+typedef struct conv_geom {
+    size_t N, C, H, W, O, KH, KW, OH, OW;
+    size_t sh, sw, ph, pw, dh, dw;
+    size_t G, Cg, Og;
+} conv_geom;
+
+typedef enum conv_algo {
+    CONV_ALGO_IM2COL, /* columns of a chunk of images, then one GEMM per image and group */
+    CONV_ALGO_1X1,    /* 1x1, stride 1, no padding: the input is its own columns */
+    CONV_ALGO_DIRECT, /* one input channel per group (depthwise): direct kernels */
+} conv_algo;
+
+typedef struct conv_plan {
+    conv_algo algo;
+    size_t chunk;     /* images per im2col launch (CONV_ALGO_IM2COL), else 0 */
+    size_t workspace; /* floats of columns: chunk * C KH KW OH OW, else 0 */
+} conv_plan;
+
+/* The activation applied by the forward: the build options of conv.cl's activation kernels
+ * (NULL for the identity, which is the build without options) and their parameters. */
+typedef struct conv_act {
+    char options[CLNN_ACTIVATION_OPTIONS_SIZE];
+    const char *opts;
+    cl_float4 p;
+    int identity;
+} conv_act;
+
+/* conv_run.c: the algorithm of `plan` on operands already checked; cols is the workspace's buffer
+ * (NULL when plan->workspace is 0). Each gets its kernels before it queues anything. */
+clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
+                                  const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                                  const conv_act *act, clnn_tensor *y, cl_mem cols);
+clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
+                                        const conv_plan *plan, const clnn_tensor *dy,
+                                        const clnn_tensor *w, float beta, clnn_tensor *dx,
+                                        cl_mem cols);
+clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
+                                          const conv_plan *plan, const clnn_tensor *dy,
+                                          const clnn_tensor *x, float beta, clnn_tensor *dw,
+                                          cl_mem cols);
+clnn_status clnn_conv_run_backward_bias(clnn_context *ctx, const clnn_tensor *dy, float beta,
+                                        clnn_tensor *db);
+
+#endif /* CLNN_CONV_INTERNAL_H */
