@@ -16,7 +16,7 @@
 # final accuracies and cold starts.
 #
 # The CNN is about 30 times the MLP's work per sample, so by default it trains on the first
-# --cnn-limit-train images (10240: 80 batches of 128) for --cnn-epochs 3 epochs, both trainers
+# --cnn-limit-train images (5120: 40 batches of 128) for --cnn-epochs 2 epochs, both trainers
 # alike (the cosine schedule then spans those steps); --cnn-limit-train 0 --cnn-epochs 8 is the
 # full clnn-train --model cnn run.
 #
@@ -31,8 +31,8 @@ usage() {
 usage: bench/compare.sh [options]
   --model M           mlp (default), cnn or both: which model(s) to compare
   --epochs N          MLP: epochs for each trainer (default 5)
-  --cnn-epochs N      CNN: epochs for each trainer (default 3)
-  --cnn-limit-train N CNN: train on the first N images (default 10240; 0: all 60000)
+  --cnn-epochs N      CNN: epochs for each trainer (default 2)
+  --cnn-limit-train N CNN: train on the first N images (default 5120; 0: all 60000)
   --seed S            seed passed to both trainers (default 1)
   --device SEL        clnn device selector, also exported as CLNN_DEVICE (default pthread,
                       POCL's CPU device)
@@ -55,8 +55,8 @@ root=$(cd "$here/.." && pwd)
 
 models=mlp
 epochs=5
-cnn_epochs=3
-cnn_limit=10240
+cnn_epochs=2
+cnn_limit=5120
 seed=1
 device=pthread
 data=""
