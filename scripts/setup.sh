@@ -11,6 +11,7 @@ packages=(
   oclgrind mesa-opencl-icd                 # test matrix: Oclgrind (simulated GPU), rusticl/llvmpipe
   libclblast-dev                           # GEMM
   libopenblas-dev                          # the dense benchmark's peer (optional)
+  libdnnl-dev                              # oneDNN 2.6: the conv benchmark's peer (optional)
   libcmocka-dev                            # unit tests
   zlib1g-dev                               # crc32 for checkpoints, gzip'd IDX data
   liblapacke-dev                           # QR for orthogonal initialisation

@@ -1,0 +1,391 @@
+/*
+ * 2-D convolutions (issue 17): forward, backward data and backward weight of the default CNN's
+ * convolutions (clnn-train --model cnn, batch 128) and of ResNet-18-like 3x3 stages (batch 16),
+ * in GFLOP/s, each beside oneDNN's convolution primitives on the host CPU in the same run (when
+ * clnn-bench was built with oneDNN, Debian's libdnnl-dev), with the ratio clnn / oneDNN.
+ *
+ * A pass costs 2 * N * O * OH * OW * (C / groups) * KH * KW FLOPs, forward and both backward
+ * passes alike. clnn runs on its context's device with the workspace clnn_conv2d_workspace_size
+ * asks for; oneDNN gets the best case a framework can arrange: format_tag any (oneDNN picks its
+ * blocked layouts), the inputs reordered from plain nchw/oihw once before timing, outputs left
+ * in oneDNN's layout, algorithm direct (what PyTorch's ideep asks for), prop kind
+ * forward_training. Neither side's timed loop contains a reorder or an allocation.
+ */
+#include "bench_suites.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef CLNN_BENCH_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+typedef enum conv_pass { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHT, PASS_COUNT } conv_pass;
+static const char *const pass_names[PASS_COUNT] = {"fwd", "bwd_data", "bwd_weight"};
+
+/* One convolution: x [n, c, h, w] * weight [o, c, k, k], stride 1, zero padding `pad`. */
+typedef struct conv_case {
+    const char *name;
+    size_t n, c, h, w, o, k, pad;
+} conv_case;
+
+/* Passes above this many FLOPs get at most CONV_BIG_REPS timed runs and one warm-up, as the
+ * dense suite does above a GFLOP: the ResNet stages (3.7 GFLOP a pass) would otherwise dominate
+ * the default all-suites run on the 2-core VM. One warm-up is enough to keep POCL's first-launch
+ * compiles (one per kernel and local size, all fixed by the shape) and oneDNN's JIT out of the
+ * figures. */
+#define CONV_BIG_FLOPS 1e9
+#define CONV_BIG_REPS 3
+
+/* Seconds the suite waits after each oneDNN measurement, before the next clnn one: oneDNN runs
+ * on libgomp's pool, whose idle threads spin for a while after a parallel region (the dense
+ * suite's OpenBLAS note, milder here); on 2 cores a spinning thread would hold one of the cores
+ * POCL's workers need. */
+#define ONEDNN_PARK_SECONDS 0.2
+
+typedef struct conv_args {
+    clnn_context *ctx;
+    clnn_conv2d_desc desc;
+    conv_pass pass;
+    clnn_tensor *x, *w, *y, *dx, *dw, *dy, *workspace;
+} conv_args;
+
+static clnn_status run_pass(void *p)
+{
+    conv_args *a = p;
+    switch (a->pass) {
+    case FORWARD:
+        return clnn_conv2d_forward(a->ctx, &a->desc, a->x, a->w, NULL, NULL, a->y, a->workspace);
+    case BACKWARD_DATA:
+        return clnn_conv2d_backward_data(a->ctx, &a->desc, a->dy, a->w, 0.0f, a->dx, a->workspace);
+    default:
+        return clnn_conv2d_backward_weight(a->ctx, &a->desc, a->dy, a->x, 0.0f, a->dw,
+                                           a->workspace);
+    }
+}
+
+#ifdef CLNN_BENCH_ONEDNN
+/* oneDNN's CPU engine and stream, made once for the suite. */
+typedef struct onednn_peer {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+} onednn_peer;
+
+#define DNNL_TRY(call)                                                                             \
+    do {                                                                                           \
+        dnnl_status_t dnnl_status_ = (call);                                                       \
+        if (dnnl_status_ != dnnl_success) {                                                        \
+            fprintf(stderr, "clnn-bench: oneDNN: %s failed (status %d)\n", #call,                  \
+                    (int)dnnl_status_);                                                            \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+
+/* "plain" when md is the plain layout, else its inner blocks, e.g. "16c" (nChw16c) or "16i16o":
+ * letters are the dimensions of `dims` ("nchw" for activations, "oihw" for weights). */
+static void describe_layout(const dnnl_memory_desc_t *md, const dnnl_memory_desc_t *plain,
+                            const char *dims, char *out, size_t size)
+{
+    if (dnnl_memory_desc_equal(md, plain) || md->format_kind != dnnl_blocked) {
+        snprintf(out, size, "%s", md->format_kind == dnnl_blocked ? dims : "opaque");
+        return;
+    }
+    const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < b->inner_nblks && used < size; ++i) {
+        int n = snprintf(out + used, size - used, "%lld%c", (long long)b->inner_blks[i],
+                         dims[b->inner_idxs[i] & 3]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (!out[0])
+        snprintf(out, size, "%s (strided)", dims);
+}
+
+/* Memory in the layout `pd` wants for `query`; an input is filled through a reorder from a plain
+ * buffer of 0.01 (outside any timing), an output is only allocated. */
+static int make_arg(onednn_peer *p, const_dnnl_primitive_desc_t pd, dnnl_query_t query,
+                    const dnnl_memory_desc_t *plain, int input, dnnl_memory_t *out)
+{
+    int ok = 0;
+    dnnl_memory_t user = NULL;
+    dnnl_primitive_desc_t reorder_pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, query, 0);
+    if (!md) {
+        fprintf(stderr, "clnn-bench: oneDNN: no memory descriptor for query %d\n", (int)query);
+        return -1;
+    }
+    DNNL_TRY(dnnl_memory_create(out, md, p->engine, DNNL_MEMORY_ALLOCATE));
+    if (input) {
+        DNNL_TRY(dnnl_memory_create(&user, plain, p->engine, DNNL_MEMORY_ALLOCATE));
+        void *data = NULL;
+        DNNL_TRY(dnnl_memory_get_data_handle(user, &data));
+        size_t count = dnnl_memory_desc_get_size(plain) / sizeof(float);
+        for (size_t i = 0; i < count; ++i)
+            ((float *)data)[i] = 0.01f;
+        DNNL_TRY(
+            dnnl_reorder_primitive_desc_create(&reorder_pd, plain, p->engine, md, p->engine, NULL));
+        DNNL_TRY(dnnl_primitive_create(&reorder, reorder_pd));
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, *out}};
+        DNNL_TRY(dnnl_primitive_execute(reorder, p->stream, 2, args));
+        DNNL_TRY(dnnl_stream_wait(p->stream));
+    }
+    ok = 1;
+cleanup:
+    if (reorder)
+        dnnl_primitive_destroy(reorder);
+    if (reorder_pd)
+        dnnl_primitive_desc_destroy(reorder_pd);
+    if (user)
+        dnnl_memory_destroy(user);
+    return ok ? 0 : -1;
+}
+
+/* Median seconds of one pass with oneDNN after `warmup` untimed runs; describes the chosen
+ * implementation and layouts in `info`. Returns a negative value when oneDNN failed. */
+static double onednn_seconds(onednn_peer *p, const conv_case *c, size_t oh, size_t ow,
+                             conv_pass pass, int warmup, int reps, char *info, size_t info_size)
+{
+    enum { SRC, WEIGHTS, DST, ARG_COUNT };
+    double result = -1.0, times[64];
+    dnnl_primitive_desc_t fwd_pd = NULL, pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t mem[ARG_COUNT] = {NULL, NULL, NULL};
+    if (reps > 64)
+        reps = 64;
+
+    dnnl_dims_t src_dims = {(dnnl_dim_t)c->n, (dnnl_dim_t)c->c, (dnnl_dim_t)c->h, (dnnl_dim_t)c->w};
+    dnnl_dims_t wei_dims = {(dnnl_dim_t)c->o, (dnnl_dim_t)c->c, (dnnl_dim_t)c->k, (dnnl_dim_t)c->k};
+    dnnl_dims_t dst_dims = {(dnnl_dim_t)c->n, (dnnl_dim_t)c->o, (dnnl_dim_t)oh, (dnnl_dim_t)ow};
+    dnnl_dims_t strides = {1, 1}, padding = {(dnnl_dim_t)c->pad, (dnnl_dim_t)c->pad};
+    dnnl_memory_desc_t plain[ARG_COUNT], any[ARG_COUNT];
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&plain[SRC], 4, src_dims, dnnl_f32, dnnl_nchw));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&plain[WEIGHTS], 4, wei_dims, dnnl_f32, dnnl_oihw));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&plain[DST], 4, dst_dims, dnnl_f32, dnnl_nchw));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&any[SRC], 4, src_dims, dnnl_f32, dnnl_format_tag_any));
+    DNNL_TRY(
+        dnnl_memory_desc_init_by_tag(&any[WEIGHTS], 4, wei_dims, dnnl_f32, dnnl_format_tag_any));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&any[DST], 4, dst_dims, dnnl_f32, dnnl_format_tag_any));
+
+    /* The forward primitive descriptor: the primitive itself, or the hint a backward one needs. */
+    dnnl_convolution_desc_t fwd, bwd;
+    DNNL_TRY(dnnl_convolution_forward_desc_init(&fwd, dnnl_forward_training,
+                                                dnnl_convolution_direct, &any[SRC], &any[WEIGHTS],
+                                                NULL, &any[DST], strides, padding, padding));
+    DNNL_TRY(dnnl_primitive_desc_create(&fwd_pd, &fwd, NULL, p->engine, NULL));
+    /* Each pass's arguments: (execution argument, query, is an input) for src, weights, dst. */
+    static const struct {
+        int arg;
+        dnnl_query_t query;
+        int input;
+    } roles[PASS_COUNT][ARG_COUNT] = {
+        {{DNNL_ARG_SRC, dnnl_query_src_md, 1},
+         {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 1},
+         {DNNL_ARG_DST, dnnl_query_dst_md, 0}},
+        {{DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0},
+         {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 1},
+         {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 1}},
+        {{DNNL_ARG_SRC, dnnl_query_src_md, 1},
+         {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0},
+         {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 1}},
+    };
+    if (pass == FORWARD) {
+        pd = fwd_pd;
+        fwd_pd = NULL;
+    } else {
+        if (pass == BACKWARD_DATA)
+            DNNL_TRY(dnnl_convolution_backward_data_desc_init(&bwd, dnnl_convolution_direct,
+                                                              &any[SRC], &any[WEIGHTS], &any[DST],
+                                                              strides, padding, padding));
+        else
+            DNNL_TRY(dnnl_convolution_backward_weights_desc_init(
+                &bwd, dnnl_convolution_direct, &any[SRC], &any[WEIGHTS], NULL, &any[DST], strides,
+                padding, padding));
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &bwd, NULL, p->engine, fwd_pd));
+    }
+    DNNL_TRY(dnnl_primitive_create(&prim, pd));
+    dnnl_exec_arg_t args[ARG_COUNT];
+    for (int i = 0; i < ARG_COUNT; ++i) {
+        if (make_arg(p, pd, roles[pass][i].query, &plain[i], roles[pass][i].input, &mem[i]) != 0)
+            goto cleanup;
+        args[i].arg = roles[pass][i].arg;
+        args[i].memory = mem[i];
+    }
+
+    const char *impl = "?";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    char layout[ARG_COUNT][32];
+    static const char *const letters[ARG_COUNT] = {"nchw", "oihw", "nchw"};
+    for (int i = 0; i < ARG_COUNT; ++i)
+        describe_layout(dnnl_primitive_desc_query_md(pd, roles[pass][i].query, 0), &plain[i],
+                        letters[i], layout[i], sizeof layout[i]);
+    snprintf(info, info_size, "%s; x %s, weight %s, y %s", impl, layout[SRC], layout[WEIGHTS],
+             layout[DST]);
+
+    for (int r = -warmup; r < reps; ++r) {
+        double t0 = tool_now();
+        DNNL_TRY(dnnl_primitive_execute(prim, p->stream, ARG_COUNT, args));
+        DNNL_TRY(dnnl_stream_wait(p->stream));
+        if (r >= 0)
+            times[r] = tool_now() - t0;
+    }
+    result = tool_median(times, reps);
+cleanup:
+    for (int i = 0; i < ARG_COUNT; ++i)
+        if (mem[i])
+            dnnl_memory_destroy(mem[i]);
+    if (prim)
+        dnnl_primitive_destroy(prim);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (fwd_pd)
+        dnnl_primitive_desc_destroy(fwd_pd);
+    return result;
+}
+#else
+typedef struct onednn_peer {
+    int unused;
+} onednn_peer;
+#endif
+
+/* Times the three passes of one shape with clnn, each followed by oneDNN's figure and the ratio
+ * when a peer is there. Returns the number of passes that failed. */
+static int bench_case(bench_run *run, onednn_peer *peer, const conv_case *c)
+{
+    char names[PASS_COUNT][64];
+    int any = 0;
+    for (int p = 0; p < PASS_COUNT; ++p) {
+        snprintf(names[p], sizeof names[p], "conv.%s.%s", c->name, pass_names[p]);
+        any |= bench_selected(run, names[p]);
+    }
+    if (!any)
+        return 0;
+
+    conv_args a;
+    memset(&a, 0, sizeof a);
+    a.ctx = run->ctx;
+    clnn_conv2d_desc_init(&a.desc, c->k, c->k);
+    a.desc.padding[0] = a.desc.padding[1] = c->pad;
+    size_t oh = 0, ow = 0, floats = 0;
+    size_t xd[4] = {c->n, c->c, c->h, c->w}, wd[4] = {c->o, c->c, c->k, c->k};
+    clnn_status status = clnn_conv2d_output_size(&a.desc, c->h, c->w, &oh, &ow);
+    size_t yd[4] = {c->n, c->o, oh, ow};
+    if (status == CLNN_SUCCESS)
+        status = clnn_conv2d_workspace_size(run->ctx, &a.desc, xd, wd, &floats);
+    clnn_tensor **tensors[] = {&a.x, &a.dx, &a.w, &a.dw, &a.y, &a.dy};
+    const size_t *dims[] = {xd, xd, wd, wd, yd, yd};
+    for (size_t i = 0; status == CLNN_SUCCESS && i < sizeof tensors / sizeof tensors[0]; ++i) {
+        status = clnn_tensor_create(run->ctx, 4, dims[i], tensors[i]);
+        if (status == CLNN_SUCCESS)
+            status = clnn_tensor_fill(*tensors[i], 0.01f);
+    }
+    if (status == CLNN_SUCCESS && floats > 0)
+        status = clnn_tensor_create(run->ctx, 1, &floats, &a.workspace);
+
+    char shape[48];
+    snprintf(shape, sizeof shape, "%zux%zux%zux%zu>%zu", c->n, c->c, c->h, c->w, c->o);
+    double flops = 2.0 * (double)c->n * (double)c->o * (double)oh * (double)ow * (double)c->c *
+                   (double)c->k * (double)c->k;
+    bench_run local = *run;
+    if (flops > CONV_BIG_FLOPS && local.reps > CONV_BIG_REPS)
+        local.reps = CONV_BIG_REPS;
+    if (flops > CONV_BIG_FLOPS && local.warmup > 1)
+        local.warmup = 1;
+    if (local.warmup < 1) /* never time POCL's first-launch compiles or oneDNN's JIT */
+        local.warmup = 1;
+
+    int failed = 0;
+    if (status != CLNN_SUCCESS) {
+        bench_error(run, names[0], status);
+        failed = PASS_COUNT;
+    }
+    if (!failed)
+        printf("conv.%s: %zux%zu kernel, padding %zu, output %zux%zu, workspace %.2f MB\n", c->name,
+               c->k, c->k, c->pad, oh, ow, (double)floats * sizeof(float) / 1e6);
+    for (int p = 0; !failed && p < PASS_COUNT; ++p) {
+        if (!bench_selected(run, names[p]))
+            continue;
+        a.pass = (conv_pass)p;
+        bench_stats stats;
+        status = bench_measure(&local, run_pass, &a, &stats);
+        if (status != CLNN_SUCCESS) {
+            bench_error(run, names[p], status);
+            ++failed;
+            continue;
+        }
+        bench_report(run, "conv", names[p], shape, 0, flops, &stats);
+#ifdef CLNN_BENCH_ONEDNN
+        if (!peer)
+            continue;
+        char info[160] = "", peer_name[80];
+        double s = onednn_seconds(peer, c, oh, ow, (conv_pass)p, local.warmup, local.reps, info,
+                                  sizeof info);
+        tool_sleep(ONEDNN_PARK_SECONDS);
+        snprintf(peer_name, sizeof peer_name, "%.63s.onednn", names[p]);
+        if (s <= 0) {
+            fprintf(stderr, "clnn-bench: %s failed\n", peer_name);
+            run->failures++;
+            continue;
+        }
+        bench_report_peer(run, "conv", peer_name, shape, 0, flops, s);
+        printf("%-34s %-18s %10s %8s %9s %7s %9.2f\n", "  ratio clnn/oneDNN", shape, "", "", "", "",
+               s / stats.median_s);
+        printf("  (oneDNN %s)\n", info);
+#else
+        (void)peer;
+#endif
+    }
+    for (size_t i = 0; i < sizeof tensors / sizeof tensors[0]; ++i)
+        clnn_tensor_destroy(*tensors[i]);
+    clnn_tensor_destroy(a.workspace);
+    return failed;
+}
+
+int bench_suite_conv(bench_run *run)
+{
+    static const conv_case cases[] = {
+        /* clnn-train --model cnn at its batch of 128: conv32k3p1nb on the 1x28x28 image,
+         * conv64k3p1nb after the first 2x2 pooling, the residual block's conv64k3p1nb (both
+         * alike) after the second */
+        {"cnn.1-32.28", 128, 1, 28, 28, 32, 3, 1},
+        {"cnn.32-64.14", 128, 32, 14, 14, 64, 3, 1},
+        {"cnn.64-64.7", 128, 64, 7, 7, 64, 3, 1},
+        /* ResNet-18's 3x3 stages (stride 1) at batch 16 on a 224x224 input */
+        {"resnet.64.56", 16, 64, 56, 56, 64, 3, 1},
+        {"resnet.128.28", 16, 128, 28, 28, 128, 3, 1},
+        {"resnet.256.14", 16, 256, 14, 14, 256, 3, 1},
+    };
+    onednn_peer peer;
+    memset(&peer, 0, sizeof peer);
+    int have_peer = 0;
+#ifdef CLNN_BENCH_ONEDNN
+    if (dnnl_engine_create(&peer.engine, dnnl_cpu, 0) == dnnl_success &&
+        dnnl_stream_create(&peer.stream, peer.engine, dnnl_stream_default_flags) == dnnl_success)
+        have_peer = 1;
+    const dnnl_version_t *v = dnnl_version();
+    if (have_peer)
+        printf("conv: oneDNN %d.%d.%d peer on the host CPU (its OpenMP threads: OMP_NUM_THREADS, "
+               "else one per core); format_tag any, inputs reordered from nchw/oihw once before "
+               "timing, direct algorithm, forward_training\n",
+               v->major, v->minor, v->patch);
+    else
+        printf("conv: oneDNN %d.%d.%d: cannot create its CPU engine: no peer figures\n", v->major,
+               v->minor, v->patch);
+#else
+    printf("conv: built without oneDNN (install libdnnl-dev and reconfigure): no peer figures\n");
+#endif
+    printf("conv: ratio = clnn GFLOP/s / oneDNN GFLOP/s (above 1: clnn faster); passes over "
+           "%.0e FLOPs: at most %d timed runs\n",
+           CONV_BIG_FLOPS, CONV_BIG_REPS);
+    int failures = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
+        failures += bench_case(run, have_peer ? &peer : NULL, &cases[i]);
+#ifdef CLNN_BENCH_ONEDNN
+    if (peer.stream)
+        dnnl_stream_destroy(peer.stream);
+    if (peer.engine)
+        dnnl_engine_destroy(peer.engine);
+#endif
+    return failures ? 1 : 0;
+}
