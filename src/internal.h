@@ -14,7 +14,6 @@
 
 typedef struct clnn_program_entry clnn_program_entry;
 typedef struct clnn_kernel_entry clnn_kernel_entry;
-typedef struct clnn_prefetch clnn_prefetch;
 
 /* The slots of a context's scratch pool (src/scratch.c). An op that needs two intermediate
  * buffers at once takes two different slots; what a slot holds is valid only during the call that
@@ -47,7 +46,6 @@ struct clnn_context {
     size_t program_count;
     clnn_kernel_entry *kernels;
     size_t kernel_count;
-    clnn_prefetch *prefetch; /* programs being built ahead (src/program.c), or NULL */
 
     /* CLNN_GEMM=clblast at creation: every product through CLBlast, none through clnn's own
      * GEMM kernels (comparison, and the tests of the CLBlast path on CPU devices). */
@@ -217,17 +215,6 @@ void clnn_scratch_release(clnn_context *ctx);
  * init.cl program there (one program build and one work-group compile fewer in a first run on
  * POCL); elsewhere the device kernels. */
 clnn_status clnn_init_weights(clnn_tensor *tensor, const clnn_init_params *params);
-
-/* A program clnn_get_kernel will be asked for: a file of kernels/ and its options (NULL: none). */
-typedef struct clnn_program_request {
-    const char *file;
-    const char *options;
-} clnn_program_request;
-
-/* Starts building the requested programs, in order, on a background thread, when the context
- * keeps no disk cache of its own; returns at once. A hint only: clnn_get_kernel takes what was
- * built ahead, waits for a program being built, and builds the rest itself (errors included). */
-void clnn_program_prefetch(clnn_context *ctx, const clnn_program_request *requests, size_t count);
 
 /* Frees every program and kernel of a context (context destruction). */
 void clnn_release_programs(clnn_context *ctx);

@@ -5,7 +5,6 @@
  * allocates nothing. Running it: src/network_run.c; health diagnostics: src/network_health.c;
  * checkpoints: src/network_checkpoint.c; the layers: src/layer.c and src/layer_*.c.
  */
-#include "activation_internal.h"
 #include "network_internal.h"
 
 #include <math.h>
@@ -160,44 +159,6 @@ static clnn_status create_io(clnn_network *net)
     return status;
 }
 
-/* Asks for the programs a first training step needs to be built ahead, in the order it needs
- * them (src/program.c): creating the network and starting the step then overlap the compiler.
- * Kinds not listed here are built when first used, as before. */
-static void prefetch_programs(clnn_context *ctx, const clnn_layer_spec *records, size_t count)
-{
-    enum { FIXED = 6 };
-    clnn_program_request *requests = malloc((count + FIXED) * sizeof *requests);
-    char (*options)[CLNN_ACTIVATION_OPTIONS_SIZE] = malloc((count + 1) * sizeof *options);
-    if (!requests || !options) {
-        free(requests);
-        free(options);
-        return;
-    }
-    size_t n = 0;
-    int dropout = 0;
-    for (size_t i = 0; i < count; ++i)
-        dropout |= records[i].type == CLNN_LAYER_DROPOUT;
-    if (dropout || !clnn_cpu_forms(ctx)) /* masks; weights (clnn_init_weights) */
-        requests[n++] = (clnn_program_request){"init.cl", NULL};
-    requests[n++] = (clnn_program_request){"core.cl", NULL}; /* fills */
-    requests[n++] = (clnn_program_request){"optim.cl", NULL};
-    requests[n++] = (clnn_program_request){"dense.cl", NULL}; /* products */
-    for (size_t i = 0; i < count; ++i) {
-        const clnn_layer_spec *r = &records[i];
-        int identity = r->activation.kind == CLNN_ACTIVATION_IDENTITY;
-        clnn_activation_build_options(&r->activation, options[i], sizeof options[i]);
-        if (r->type == CLNN_LAYER_DENSE || r->type == CLNN_LAYER_ACTIVATION)
-            requests[n++] = (clnn_program_request){"activation.cl", options[i]};
-        else if (r->type == CLNN_LAYER_BATCH_NORM)
-            requests[n++] = (clnn_program_request){"norm.cl", identity ? NULL : options[i]};
-    }
-    requests[n++] = (clnn_program_request){"loss.cl", NULL};
-    requests[n++] = (clnn_program_request){"clip.cl", NULL}; /* the gradient norm */
-    clnn_program_prefetch(ctx, requests, n);
-    free(requests);
-    free(options);
-}
-
 clnn_status clnn_network_create(clnn_context *ctx, const clnn_network_spec *spec,
                                 const clnn_network_options *options, size_t max_batch,
                                 clnn_network **out)
@@ -250,7 +211,6 @@ clnn_status clnn_network_create(clnn_context *ctx, const clnn_network_spec *spec
     if (status != CLNN_SUCCESS)
         return status;
 
-    prefetch_programs(ctx, records, count);
     clnn_network *net = calloc(1, sizeof *net);
     if (!net)
         return clnn_error(ctx, CLNN_ERR_HOST_MEMORY, "out of memory creating the network");

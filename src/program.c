@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,20 +441,6 @@ static void save_binary(clnn_context *ctx, cl_program program, const char *path,
         ctx->cache.disk_write_errors++;
 }
 
-/* A program's whole source and its build options: the device profile's (src/profile.c: the CPU
- * forms' helpers, their prefetch) and the caller's. */
-static clnn_status source_and_options(clnn_context *ctx, const char *file,
-                                      const char *extra_options, text *source, text *options)
-{
-    clnn_status status = expand_source(ctx, file, 0, source);
-    if (status != CLNN_SUCCESS)
-        return status;
-    if (text_printf(options, "-cl-std=CL1.2%s%s%s", ctx->profile_options,
-                    extra_options[0] ? " " : "", extra_options) != 0)
-        return clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "build options for %s too long", file);
-    return CLNN_SUCCESS;
-}
-
 static clnn_status build_program(clnn_context *ctx, const char *file, const char *extra_options,
                                  cl_program *out)
 {
@@ -464,9 +449,16 @@ static clnn_status build_program(clnn_context *ctx, const char *file, const char
     cl_program program = NULL;
     char path[1024] = "";
 
-    status = source_and_options(ctx, file, extra_options, &source, &options);
+    status = expand_source(ctx, file, 0, &source);
     if (status != CLNN_SUCCESS)
         goto cleanup;
+    /* The device profile's options (src/profile.c): the CPU forms' helpers, their prefetch. */
+    if (text_printf(&options, "-cl-std=CL1.2%s%s%s", ctx->profile_options,
+                    extra_options[0] ? " " : "",
+                    extra_options) != 0) {
+        status = clnn_error(ctx, CLNN_ERR_INVALID_ARGUMENT, "build options for %s too long", file);
+        goto cleanup;
+    }
 
     if (ctx->cache.enabled) {
         if (cache_key(ctx, options.data, &source, &key) != 0) {
@@ -526,181 +518,6 @@ cleanup:
     return status;
 }
 
-/* ---- building ahead ------------------------------------------------------------------------------ */
-
-/* Programs built ahead on a background thread (clnn_program_prefetch): the front-end compile of
- * each takes 0.1-0.6 s on POCL, and the thread that asked goes on meanwhile (creating buffers,
- * launching what is already built, which the driver compiles further on its own threads). The
- * sources are expanded by the caller's thread; the builder only calls clCreateProgramWithSource
- * and clBuildProgram, which OpenCL allows from any thread, and touches nothing of the context but
- * its job list, under the lock. get_program takes a finished program from the list, waits for
- * one being built, and builds itself one not yet started (or one that failed, so that the error
- * is reported as usual, on the caller's thread). */
-
-enum { JOB_QUEUED, JOB_BUILDING, JOB_DONE, JOB_FAILED, JOB_TAKEN };
-
-typedef struct prefetch_job {
-    char *file, *extra_options;
-    text source, options;
-    int state;
-    cl_program program;
-} prefetch_job;
-
-struct clnn_prefetch {
-    cl_context cl_ctx;
-    cl_device_id device;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    int stop;
-    size_t count;
-    prefetch_job jobs[];
-};
-
-static void *prefetch_main(void *arg)
-{
-    clnn_prefetch *pf = arg;
-    for (size_t i = 0; i < pf->count; ++i) {
-        prefetch_job *job = &pf->jobs[i];
-        pthread_mutex_lock(&pf->lock);
-        int go = !pf->stop && job->state == JOB_QUEUED;
-        if (go)
-            job->state = JOB_BUILDING;
-        pthread_mutex_unlock(&pf->lock);
-        if (!go)
-            continue;
-        cl_int err;
-        const char *src = job->source.data;
-        cl_program program = clCreateProgramWithSource(pf->cl_ctx, 1, &src, &job->source.length,
-                                                       &err);
-        if (err == CL_SUCCESS &&
-            clBuildProgram(program, 1, &pf->device, job->options.data, NULL, NULL) != CL_SUCCESS) {
-            clReleaseProgram(program);
-            err = CL_BUILD_PROGRAM_FAILURE;
-        }
-        pthread_mutex_lock(&pf->lock);
-        job->program = err == CL_SUCCESS ? program : NULL;
-        job->state = err == CL_SUCCESS ? JOB_DONE : JOB_FAILED;
-        pthread_cond_broadcast(&pf->changed);
-        pthread_mutex_unlock(&pf->lock);
-    }
-    return NULL;
-}
-
-static void prefetch_free(clnn_prefetch *pf, size_t count)
-{
-    for (size_t i = 0; i < count; ++i) {
-        prefetch_job *job = &pf->jobs[i];
-        if (job->program)
-            clReleaseProgram(job->program);
-        free(job->file);
-        free(job->extra_options);
-        free(job->source.data);
-        free(job->options.data);
-    }
-    free(pf);
-}
-
-/* Stops the builder after the program it is building and frees what nobody took. */
-static void prefetch_finish(clnn_context *ctx)
-{
-    clnn_prefetch *pf = ctx->prefetch;
-    if (!pf)
-        return;
-    pthread_mutex_lock(&pf->lock);
-    pf->stop = 1;
-    pthread_mutex_unlock(&pf->lock);
-    pthread_join(pf->thread, NULL);
-    pthread_mutex_destroy(&pf->lock);
-    pthread_cond_destroy(&pf->changed);
-    prefetch_free(pf, pf->count);
-    ctx->prefetch = NULL;
-}
-
-static int program_built(const clnn_context *ctx, const char *file, const char *options)
-{
-    for (size_t i = 0; i < ctx->program_count; ++i)
-        if (strcmp(ctx->programs[i].file, file) == 0 &&
-            strcmp(ctx->programs[i].options, options) == 0)
-            return 1;
-    return 0;
-}
-
-void clnn_program_prefetch(clnn_context *ctx, const clnn_program_request *requests, size_t count)
-{
-    /* With clnn's disk cache on, the synchronous path loads binaries, which is fast already. One
-     * list per context: later calls find their programs built or being built. */
-    if (ctx->cache.enabled || ctx->prefetch || count == 0)
-        return;
-    clnn_prefetch *pf = calloc(1, sizeof *pf + count * sizeof pf->jobs[0]);
-    if (!pf)
-        return;
-    size_t n = 0;
-    for (size_t i = 0; i < count; ++i) {
-        const char *options = requests[i].options ? requests[i].options : "";
-        int duplicate_request = program_built(ctx, requests[i].file, options);
-        for (size_t j = 0; j < n && !duplicate_request; ++j)
-            duplicate_request = strcmp(pf->jobs[j].file, requests[i].file) == 0 &&
-                                strcmp(pf->jobs[j].extra_options, options) == 0;
-        if (duplicate_request)
-            continue;
-        prefetch_job *job = &pf->jobs[n++];
-        job->file = duplicate(requests[i].file);
-        job->extra_options = duplicate(options);
-        /* A source that cannot be read fails again, with its message, when it is needed. */
-        if (!job->file || !job->extra_options ||
-            source_and_options(ctx, job->file, options, &job->source, &job->options) !=
-                CLNN_SUCCESS)
-            job->state = JOB_FAILED;
-    }
-    pf->count = n;
-    pf->cl_ctx = ctx->cl_ctx;
-    pf->device = ctx->device;
-    if (n == 0 || pthread_mutex_init(&pf->lock, NULL) != 0) {
-        prefetch_free(pf, n);
-        return;
-    }
-    if (pthread_cond_init(&pf->changed, NULL) != 0) {
-        pthread_mutex_destroy(&pf->lock);
-        prefetch_free(pf, n);
-        return;
-    }
-    if (pthread_create(&pf->thread, NULL, prefetch_main, pf) != 0) {
-        pthread_cond_destroy(&pf->changed);
-        pthread_mutex_destroy(&pf->lock);
-        prefetch_free(pf, n);
-        return;
-    }
-    ctx->prefetch = pf;
-}
-
-/* The program built ahead for file and options, or NULL when the caller must build it itself
- * (never asked for, not started yet, or failed). */
-static cl_program prefetch_take(clnn_context *ctx, const char *file, const char *options)
-{
-    clnn_prefetch *pf = ctx->prefetch;
-    if (!pf)
-        return NULL;
-    cl_program program = NULL;
-    pthread_mutex_lock(&pf->lock);
-    for (size_t i = 0; i < pf->count; ++i) {
-        prefetch_job *job = &pf->jobs[i];
-        if (job->state == JOB_TAKEN || strcmp(job->file, file) != 0 ||
-            strcmp(job->extra_options, options) != 0)
-            continue;
-        while (job->state == JOB_BUILDING)
-            pthread_cond_wait(&pf->changed, &pf->lock);
-        if (job->state == JOB_DONE) {
-            program = job->program;
-            job->program = NULL;
-        }
-        job->state = JOB_TAKEN; /* queued: the caller builds it now, the builder skips it */
-        break;
-    }
-    pthread_mutex_unlock(&pf->lock);
-    return program;
-}
-
 /* ---- lookup ------------------------------------------------------------------------------------ */
 
 static clnn_status get_program(clnn_context *ctx, const char *file, const char *options,
@@ -720,11 +537,7 @@ static clnn_status get_program(clnn_context *ctx, const char *file, const char *
     ctx->programs = grown;
     clnn_program_entry entry = {duplicate(file), duplicate(options), NULL};
     clnn_status status = CLNN_ERR_HOST_MEMORY;
-    if (entry.file && entry.options && (entry.program = prefetch_take(ctx, file, options))) {
-        keep_build_log(ctx, entry.program);
-        ctx->cache.programs_built++;
-        status = CLNN_SUCCESS;
-    } else if (entry.file && entry.options)
+    if (entry.file && entry.options)
         status = build_program(ctx, file, options, &entry.program);
     else
         clnn_error(ctx, status, "out of memory adding program %s", file);
@@ -773,7 +586,6 @@ clnn_status clnn_get_kernel(clnn_context *ctx, const char *file, const char *opt
 
 void clnn_release_programs(clnn_context *ctx)
 {
-    prefetch_finish(ctx);
     for (size_t i = 0; i < ctx->kernel_count; ++i) {
         clReleaseKernel(ctx->kernels[i].kernel);
         free(ctx->kernels[i].name);
