@@ -554,3 +554,18 @@ clnn_status clnn_init(clnn_tensor *tensor, const clnn_init_params *params)
                       CLNN_ARG(plan.std), CLNN_ARG(plan.a), CLNN_ARG(plan.b)));
     }
 }
+
+clnn_status clnn_init_weights(clnn_tensor *tensor, const clnn_init_params *params)
+{
+    if (!clnn_cpu_forms(tensor->ctx))
+        return clnn_init(tensor, params);
+    float *w = malloc(tensor->count * sizeof *w);
+    if (!w)
+        return clnn_error(tensor->ctx, CLNN_ERR_HOST_MEMORY,
+                          "init: out of host memory for %zu floats", tensor->count);
+    clnn_status status = clnn_init_host(tensor->ndim, tensor->dims, params, w);
+    if (status == CLNN_SUCCESS)
+        status = clnn_tensor_upload(tensor, w, tensor->count);
+    free(w);
+    return status;
+}

@@ -211,6 +211,12 @@ clnn_status clnn_scratch_reserve(clnn_context *ctx, clnn_scratch_slot slot, size
 /* Releases every slot's buffer (context destruction). */
 void clnn_scratch_release(clnn_context *ctx);
 
+/* clnn_init for the network's weights: on devices given the CPU forms, the host twin
+ * (clnn_init_host, bit-identical) and an upload, so that a network without dropout needs no
+ * init.cl program there (one program build and one work-group compile fewer in a first run on
+ * POCL); elsewhere the device kernels. */
+clnn_status clnn_init_weights(clnn_tensor *tensor, const clnn_init_params *params);
+
 /* Frees every program and kernel of a context (context destruction). */
 void clnn_release_programs(clnn_context *ctx);
 
