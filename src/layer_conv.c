@@ -108,7 +108,7 @@ static clnn_status conv_setup(clnn_layer *layer, const clnn_layer_env *env)
         return status;
     clnn_init_params init = *env->weight_init;
     init.seed = clnn_derive_seed(env->seed, 1, env->dense_ordinal);
-    status = clnn_init(layer->params[0], &init);
+    status = clnn_init_weights(layer->params[0], &init);
     if (status == CLNN_SUCCESS && layer->spec.bias)
         status = clnn_tensor_fill(layer->params[1], 0.0f);
     return status;
