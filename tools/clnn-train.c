@@ -18,10 +18,13 @@
 #define MAX_LAYERS CLNN_MLP_MAX_HIDDEN
 
 /* The CNN --model cnn trains: two conv/BN/ReLU stages with max pooling, a residual block at
- * 7x7, global average pooling and the classifier (clnn_network_spec_parse's grammar). */
+ * 7x7, then dropout and the classifier on the flattened 64x7x7 features (clnn_network_spec_parse's
+ * grammar). In PyTorch (bench/pytorch_cnn.py) it reaches 92.5% in 8 epochs without augmentation,
+ * where global average pooling instead of the flatten reached 90.8% in 6: the classifier needs
+ * to know where in the image a feature is. */
 #define DEFAULT_CNN                                                                               \
     "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"                              \
-    "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10"
+    "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10"
 
 typedef struct options {
     const char *device, *data, *checkpoint, *csv;
@@ -42,8 +45,14 @@ typedef struct options {
     uint64_t seed;
     int resume, diagnostics, quiet;
     int normalize; /* 0: per-pixel mean/std, 1: one mean/std over every pixel, 2: x / 255 */
+    unsigned augment; /* AUGMENT_FLIP | AUGMENT_SHIFT: random changes to each training image */
     uint64_t stop_after; /* testing: act as if interrupted after this many steps (0: never) */
 } options;
+
+#define AUGMENT_FLIP 1u  /* mirror left to right, with probability 1/2 */
+#define AUGMENT_SHIFT 2u /* move by up to AUGMENT_MAX_SHIFT pixels each way, blank filling in */
+#define AUGMENT_MAX_SHIFT 2
+#define AUGMENT_MAX_PIXELS 4096 /* images augmented in a buffer on the stack */
 
 /* What a checkpoint's user bytes hold: where training stands. */
 typedef struct progress {
@@ -69,8 +78,9 @@ static void on_signal(int signal)
  * run reaches CNN_TARGET in about CNN_MINUTES (see README.md). */
 #define CNN_BATCH 128
 #define CNN_EPOCHS 8
+#define CNN_AUGMENT (AUGMENT_FLIP | AUGMENT_SHIFT)
 #define CNN_HELP_LINE1 "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"
-#define CNN_HELP_LINE2 "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10"
+#define CNN_HELP_LINE2 "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10"
 _Static_assert(sizeof(CNN_HELP_LINE1 CNN_HELP_LINE2) == sizeof(DEFAULT_CNN),
                "the help shows the default CNN");
 
@@ -104,7 +114,9 @@ static void usage(FILE *out)
 "  --batch-norm | --no-batch-norm   batch normalisation before each activation (default on)\n"
 "  --dropout P           dropout after each hidden activation, 0 <= P < 1 (default 0)\n"
 "  --init NAME           weights: kaiming_normal (default) kaiming_uniform xavier_normal\n"
-"                        xavier_uniform lecun_normal lecun_uniform orthogonal normal uniform\n"
+"                        xavier_uniform lecun_normal lecun_uniform orthogonal normal uniform\n",
+            CNN_BATCH, CNN_EPOCHS);
+    fprintf(out,
 "training\n"
 "  --optimizer NAME      sgd rmsprop adam (default) adamw adagrad\n"
 "  --lr X                learning rate (default: the optimiser's PyTorch default; adam 1e-3)\n"
@@ -120,6 +132,9 @@ static void usage(FILE *out)
 "  --seed N              weights, dropout and shuffling (default 1)\n"
 "data and output\n"
 "  --data DIR            IDX files (train-/t10k-images/labels, .gz or not)\n"
+"  --augment HOW         random changes to each training image, drawn anew every epoch:\n"
+"                        none (mlp default), flip (left-right, probability 1/2), shift (up\n"
+"                        to 2 pixels each way), flip,shift (cnn default)\n"
 "  --normalize HOW       pixel (default: per-pixel mean and std of the training set, std\n"
 "                        floored at one grey level), global (one mean and std), scale (x/255)\n"
 "  --limit-train N       use the first N training samples (default all)\n"
@@ -134,8 +149,7 @@ static void usage(FILE *out)
 "  --quiet               no progress bar\n"
 "  --stop-after N        stop as if interrupted after N training steps in all (for testing\n"
 "                        --resume)\n"
-"  --help                this text\n",
-            CNN_BATCH, CNN_EPOCHS);
+"  --help                this text\n");
 }
 
 static int bad_value(const char *option, const char *value, const char *expected)
@@ -248,7 +262,7 @@ static int parse_options(int argc, char **argv, options *o)
             clnn_optimizer_options_init(&o->optimizer, kind);
         }
 
-    int batch_given = 0, epochs_given = 0, normalize_given = 0;
+    int batch_given = 0, epochs_given = 0, normalize_given = 0, augment_given = 0;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -400,6 +414,19 @@ static int parse_options(int argc, char **argv, options *o)
                 o->normalize = 2;
             else
                 r = bad_value(a, v, "pixel, global or scale");
+        } else if (!strcmp(a, "--augment")) {
+            VALUE();
+            augment_given = 1;
+            if (!strcmp(v, "none"))
+                o->augment = 0;
+            else if (!strcmp(v, "flip"))
+                o->augment = AUGMENT_FLIP;
+            else if (!strcmp(v, "shift"))
+                o->augment = AUGMENT_SHIFT;
+            else if (!strcmp(v, "flip,shift"))
+                o->augment = AUGMENT_FLIP | AUGMENT_SHIFT;
+            else
+                r = bad_value(a, v, "none, flip, shift or flip,shift");
         } else if (!strcmp(a, "--stop-after")) {
             VALUE();
             r = parse_size(a, v, 1, (size_t)-1, &n);
@@ -425,6 +452,8 @@ static int parse_options(int argc, char **argv, options *o)
          * the image, so every position should see inputs on one scale. */
         if (!normalize_given)
             o->normalize = 1;
+        if (!augment_given)
+            o->augment = CNN_AUGMENT;
     }
     return 0;
 }
@@ -485,6 +514,51 @@ static void print_health(const clnn_network_health *h, const clnn_layer_health *
            !h->vanishing && !h->exploding ? "healthy" : "");
 }
 
+/* ---- augmentation -------------------------------------------------------------------------------- */
+
+/* SplitMix64: the changes to batch b of epoch e depend on (seed, e, b) only, so a resumed run
+ * draws what the uninterrupted one would have. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Mirrors and shifts the rows images of x (each H x W) in place, as --augment says. */
+static void augment(const options *o, const clnn_dataset *data, const float *blank,
+                    uint64_t epoch, uint64_t batch, float *x, size_t rows)
+{
+    size_t h = data->sample_dims[0], w = data->sample_dims[1];
+    uint64_t state = o->seed ^ (epoch * 0xd1b54a32d192ed03ull) ^ (batch * 0x8cb92ba72f3d8dd7ull);
+    float image[AUGMENT_MAX_PIXELS]; /* h * w fits: checked when the data was loaded */
+    for (size_t i = 0; i < rows; ++i) {
+        float *px = x + i * h * w;
+        uint64_t r = next_random(&state);
+        int flip = (o->augment & AUGMENT_FLIP) && (r & 1);
+        long dy = 0, dx = 0;
+        if (o->augment & AUGMENT_SHIFT) {
+            uint64_t span = 2 * AUGMENT_MAX_SHIFT + 1;
+            dy = (long)((r >> 8) % span) - AUGMENT_MAX_SHIFT;
+            dx = (long)((r >> 24) % span) - AUGMENT_MAX_SHIFT;
+        }
+        if (!flip && dy == 0 && dx == 0)
+            continue;
+        for (size_t row = 0; row < h; ++row)
+            for (size_t col = 0; col < w; ++col) {
+                long from_row = (long)row - dy, from_col = (long)col - dx;
+                if (flip)
+                    from_col = (long)w - 1 - from_col;
+                int inside = from_row >= 0 && from_row < (long)h && from_col >= 0 &&
+                             from_col < (long)w;
+                image[row * w + col] = inside ? px[(size_t)from_row * w + (size_t)from_col]
+                                              : blank[row * w + col];
+            }
+        memcpy(px, image, h * w * sizeof *px);
+    }
+}
+
 /* ---- training ------------------------------------------------------------------------------------ */
 
 static int fail(const char *what, clnn_status status)
@@ -516,7 +590,7 @@ static clnn_status evaluate(clnn_network *net, const clnn_dataset *data, size_t 
     return CLNN_SUCCESS;
 }
 
-static int load_data(const options *o, clnn_dataset *train, clnn_dataset *test)
+static int load_data(const options *o, clnn_dataset *train, clnn_dataset *test, float **blank)
 {
     clnn_status status = clnn_dataset_load_idx_dir(o->data, "train", 0, train);
     if (status != CLNN_SUCCESS)
@@ -573,6 +647,12 @@ static int load_data(const options *o, clnn_dataset *train, clnn_dataset *test)
         status = clnn_dataset_normalize(train, mean, std, train->features);
     if (status == CLNN_SUCCESS)
         status = clnn_dataset_normalize(test, mean, std, test->features);
+    /* What a blank (0) pixel becomes: what a shifted image shows where it moved away. */
+    *blank = status == CLNN_SUCCESS ? malloc(train->features * sizeof **blank) : NULL;
+    if (status == CLNN_SUCCESS && !*blank)
+        status = CLNN_ERR_HOST_MEMORY;
+    for (size_t j = 0; status == CLNN_SUCCESS && j < train->features; ++j)
+        (*blank)[j] = -mean[j] / std[j];
     free(mean);
     free(std);
     if (status != CLNN_SUCCESS) {
@@ -672,8 +752,18 @@ int main(int argc, char **argv)
         return 2;
 
     clnn_dataset train = {0}, test = {0};
-    if (load_data(&o, &train, &test) != 0)
+    float *blank = NULL;
+    if (load_data(&o, &train, &test, &blank) != 0)
         return 1;
+    if (o.augment && (train.sample_ndim != 2 || train.features > AUGMENT_MAX_PIXELS)) {
+        fprintf(stderr, "clnn-train: --augment needs images of at most %d pixels; the samples "
+                        "have %d dimensions and %zu values\n",
+                AUGMENT_MAX_PIXELS, train.sample_ndim, train.features);
+        free(blank);
+        clnn_dataset_release(&train);
+        clnn_dataset_release(&test);
+        return 2;
+    }
 
     int code = 1;
     clnn_context *ctx = NULL;
@@ -810,6 +900,8 @@ int main(int argc, char **argv)
             size_t rows = 0;
             status = clnn_dataset_gather(&train, perm, train.count, state.batch * o.batch, o.batch,
                                          x, y, &rows);
+            if (o.augment)
+                augment(&o, &train, blank, state.epoch, state.batch, x, rows);
             uint64_t step = 0;
             clnn_network_get_step(net, &step);
             clnn_step_info info;
@@ -921,6 +1013,7 @@ done:
     free(y);
     free(perm);
     free(layer_health);
+    free(blank);
     if (mlp)
         clnn_mlp_destroy(mlp); /* and the network it built */
     else
