@@ -14,11 +14,11 @@ What it mirrors of clnn-train --model cnn (defaults in brackets):
     every pixel of the training images (float64 sums of the raw 0..255 values, no floor), applied
     to both sets as x' = (x - mean) / std, images 1x28x28;
   * model: the layer text conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,
-    res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10, i.e.
+    res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10, i.e.
       Conv2d(1,32,3,padding=1,bias=False) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
       Conv2d(32,64,3,padding=1,bias=False) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
       x + [Conv2d(64,64,3,p=1,bias=False) -> BN -> ReLU -> Conv2d(64,64,3,p=1,bias=False) -> BN], ReLU
-      AdaptiveAvgPool2d(1) -> Flatten -> Linear(64,10)
+      Flatten -> Dropout(0.25) -> Linear(64*7*7,10)
     BatchNorm2d with PyTorch's defaults (eps 1e-5, momentum 0.1, gamma 1, beta 0);
   * init: every Conv2d and Linear weight kaiming_normal_(mode="fan_in", nonlinearity="relu"),
     N(0, 2/fan_in) with fan_in = C*KH*KW, the classifier included; the classifier's bias zero;
@@ -30,7 +30,10 @@ What it mirrors of clnn-train --model cnn (defaults in brackets):
     generator seeded with --seed), the last partial batch kept unless it holds a single sample
     (batch norm cannot train on it; clnn-train leaves it out then too); 8 epochs [--epochs];
   * threads: pytorch_mlp.py's settings (OMP_NUM_THREADS 2, OMP_WAIT_POLICY passive, OpenBLAS
-    threads, see its configure_threads()); here OpenBLAS only gets the 64x10 classifier.
+    threads, see its configure_threads()); here OpenBLAS only gets the 3136x10 classifier;
+  * augmentation [--augment none]: as clnn-train's --augment, each training image mirrored left
+    to right with probability 1/2 (flip) and moved by up to 2 pixels each way (shift), the blank
+    (normalised 0) pixel filling in, drawn anew every batch from its own generator.
 
 Output, CSV columns and the `cold start:` line are pytorch_mlp.py's (see bench/README.md).
 """
@@ -50,7 +53,7 @@ _T0 = time.perf_counter()
 _AGE_AT_T0 = common.process_age_seconds()
 
 LAYERS = ("conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"
-          "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,gap,dense10")
+          "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10")
 
 
 def parse_args(argv):
@@ -71,6 +74,8 @@ def parse_args(argv):
                    help="OMP_WAIT_POLICY for PyTorch's OpenMP pool (default: %(default)s)")
     p.add_argument("--limit-train", type=int, default=0, metavar="N",
                    help="use only the first N training images (0 = all)")
+    p.add_argument("--augment", choices=["none", "flip", "shift", "flip,shift"], default="none",
+                   help="random changes to each training image (default: %(default)s)")
     p.add_argument("--csv", metavar="FILE", help="write one row per epoch (clnn-train's columns)")
     a = p.parse_args(argv)
     for name in ("epochs", "batch", "threads"):
@@ -149,7 +154,7 @@ def main(argv):
         *conv_bn(1, 32), nn.ReLU(), nn.MaxPool2d(2),
         *conv_bn(32, 64), nn.ReLU(), nn.MaxPool2d(2),
         Residual(nn.Sequential(*conv_bn(64, 64), nn.ReLU(), *conv_bn(64, 64))),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+        nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 10),
     )
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -171,6 +176,19 @@ def main(argv):
     print(f"data: {args.data}: {n_train} train, {n_test} test, global mean {mean:.3f} std {std:.3f}; "
           f"model {LAYERS}, kaiming_normal fan_in, Adam lr {args.lr:g} cosine over {t_max} steps, "
           f"batch {args.batch}, seed {args.seed}", flush=True)
+
+    blank = (0.0 - mean) / std  # a 0 pixel after normalisation
+    aug_gen = torch.Generator().manual_seed(args.seed + 1)
+
+    def augment(x):
+        if "flip" in args.augment:
+            flip = torch.rand(x.shape[0], generator=aug_gen) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        if "shift" in args.augment:
+            padded = F.pad(x, (2, 2, 2, 2), value=blank)
+            offsets = torch.randint(0, 5, (x.shape[0], 2), generator=aug_gen).tolist()
+            x = torch.stack([padded[i, :, r:r + 28, c:c + 28] for i, (r, c) in enumerate(offsets)])
+        return x
 
     def evaluate():
         model.eval()
@@ -202,7 +220,7 @@ def main(argv):
         seen = 0
         for b in range(batches):
             idx = order[b * args.batch:(b + 1) * args.batch]
-            x, y = train_x[idx], train_y[idx]
+            x, y = augment(train_x[idx]), train_y[idx]
             loss = F.cross_entropy(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()

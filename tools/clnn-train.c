@@ -78,7 +78,6 @@ static void on_signal(int signal)
  * run reaches CNN_TARGET in about CNN_MINUTES (see README.md). */
 #define CNN_BATCH 128
 #define CNN_EPOCHS 8
-#define CNN_AUGMENT (AUGMENT_FLIP | AUGMENT_SHIFT)
 #define CNN_HELP_LINE1 "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"
 #define CNN_HELP_LINE2 "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10"
 _Static_assert(sizeof(CNN_HELP_LINE1 CNN_HELP_LINE2) == sizeof(DEFAULT_CNN),
@@ -133,8 +132,8 @@ static void usage(FILE *out)
 "data and output\n"
 "  --data DIR            IDX files (train-/t10k-images/labels, .gz or not)\n"
 "  --augment HOW         random changes to each training image, drawn anew every epoch:\n"
-"                        none (mlp default), flip (left-right, probability 1/2), shift (up\n"
-"                        to 2 pixels each way), flip,shift (cnn default)\n"
+"                        none (default), flip (left-right, probability 1/2), shift (up to\n"
+"                        2 pixels each way), flip,shift\n"
 "  --normalize HOW       pixel (default: per-pixel mean and std of the training set, std\n"
 "                        floored at one grey level), global (one mean and std), scale (x/255)\n"
 "  --limit-train N       use the first N training samples (default all)\n"
@@ -262,7 +261,7 @@ static int parse_options(int argc, char **argv, options *o)
             clnn_optimizer_options_init(&o->optimizer, kind);
         }
 
-    int batch_given = 0, epochs_given = 0, normalize_given = 0, augment_given = 0;
+    int batch_given = 0, epochs_given = 0, normalize_given = 0;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -416,7 +415,6 @@ static int parse_options(int argc, char **argv, options *o)
                 r = bad_value(a, v, "pixel, global or scale");
         } else if (!strcmp(a, "--augment")) {
             VALUE();
-            augment_given = 1;
             if (!strcmp(v, "none"))
                 o->augment = 0;
             else if (!strcmp(v, "flip"))
@@ -452,8 +450,6 @@ static int parse_options(int argc, char **argv, options *o)
          * the image, so every position should see inputs on one scale. */
         if (!normalize_given)
             o->normalize = 1;
-        if (!augment_given)
-            o->augment = CNN_AUGMENT;
     }
     return 0;
 }
