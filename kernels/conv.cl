@@ -1,12 +1,14 @@
 /*
- * 2-D convolution kernels (src/conv.c chooses among them), NCHW throughout: im2col and its
- * inverse col2im, written as a gather, around the GEMMs; the forward epilogue (bias + activation
- * over y); the direct kernels of convolutions whose groups hold one input channel each
- * (depthwise); and the bias gradient. The two kernels that apply an activation come from the
- * program built with -DCLNN_ACTIVATION=<kind> (the functions of kernels/activation.h); the host
- * takes the others from the build without it. Every kernel but the two reductions has one
- * work-item per output element and checks its index; the reductions have one work-group per
- * output element. Nothing is accumulated with atomics, so results do not depend on scheduling.
+ * 2-D convolution kernels (src/conv.c chooses among them), NCHW throughout: im2col (and its
+ * transposed form for the weight gradient) and its inverse col2im, written as a gather, around
+ * the GEMMs; the moves between a chunk's NCHW planes and the products' [K, chunk OH OW] layout
+ * (the forward's with the bias and activation fused); the 1x1 algorithm's epilogue (bias +
+ * activation over y); the direct kernels of convolutions whose groups hold one input channel each
+ * (depthwise); and the bias gradient. The kernels that apply an activation come from the program
+ * built with -DCLNN_ACTIVATION=<kind> (the functions of kernels/activation.h); the host takes the
+ * others from the build without it. Every kernel but the two reductions checks its index; the
+ * reductions have one work-group per output element. Nothing is accumulated with atomics, so
+ * results do not depend on scheduling.
  */
 #include "activation.h"
 #include "reduce.h"
@@ -36,23 +38,70 @@ static inline int conv_tap(uint o, uint k, uint s, uint d, uint pad, uint size, 
 /* col[r][j] = x[n0 + n][c][oy sh + kh dh - ph][ox sw + kw dw - pw] (0 in the padding) for the
  * `count` images from n0, row r = (c KH + kh) KW + kw, column j = n OH OW + oy OW + ox: the
  * columns of every group at once (group g's rows are g C/groups KH KW onwards). One work-item per
- * element of col, consecutive ones along a row (consecutive reads of x for stride 1). */
+ * output row segment (r, n, oy), OW elements: the index arithmetic is paid once per segment, and
+ * consecutive work-items write consecutive segments. */
 __kernel void clnn_conv_im2col(__global const float *x, __global float *col, uint16 geometry,
                                uint n0, uint count)
 {
     conv_geom g = conv_unpack(geometry);
     uint P = g.OH * g.OW, cols = count * P, rows = g.C * g.KH * g.KW;
     uint i = (uint)get_global_id(0);
-    if (i >= rows * cols)
+    if (i >= rows * count * g.OH)
         return;
-    uint r = i / cols, j = i - r * cols;
-    uint kw = r % g.KW, t = r / g.KW, kh = t % g.KH, c = t / g.KH;
+    uint oy = i % g.OH, t = i / g.OH, n = t % count, r = t / count;
+    uint kw = r % g.KW, kh = (r / g.KW) % g.KH, c = r / (g.KW * g.KH);
+    __global float *dst = col + r * cols + n * P + oy * g.OW;
+    uint iy;
+    if (!conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy)) {
+        for (uint ox = 0; ox < g.OW; ++ox)
+            dst[ox] = 0.0f;
+        return;
+    }
+    __global const float *src = x + ((n0 + n) * g.C + c) * g.H * g.W + iy * g.W;
+    for (uint ox = 0, u = kw * g.dw; ox < g.OW; ++ox, u += g.sw) {
+        uint ix = u - g.pw;
+        dst[ox] = u >= g.pw && ix < g.W ? src[ix] : 0.0f;
+    }
+}
+
+/* The columns transposed, colT[j][r] = col[r][j] (rows of C KH KW floats, one per output pixel
+ * of the chunk): the operand the weight gradient's products take untransposed,
+ * dW_g = dY_g colT_g. One work-item per output pixel j, writing its row. */
+__kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, uint16 geometry,
+                                 uint n0, uint count)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint P = g.OH * g.OW;
+    uint j = (uint)get_global_id(0);
+    if (j >= count * P)
+        return;
     uint n = j / P, p = j - n * P, oy = p / g.OW, ox = p - oy * g.OW;
-    uint iy, ix;
-    float v = 0.0f;
-    if (conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy) && conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix))
-        v = x[((n0 + n) * g.C + c) * g.H * g.W + iy * g.W + ix];
-    col[i] = v;
+    __global float *dst = colt + j * (g.C * g.KH * g.KW);
+    __global const float *src = x + (n0 + n) * g.C * g.H * g.W;
+    for (uint c = 0; c < g.C; ++c, src += g.H * g.W)
+        for (uint kh = 0; kh < g.KH; ++kh) {
+            uint iy;
+            int row = conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy);
+            for (uint kw = 0; kw < g.KW; ++kw) {
+                uint ix;
+                int in = row && conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix);
+                *dst++ = in ? src[iy * g.W + ix] : 0.0f;
+            }
+        }
+}
+
+/* Between a chunk's planes in NCHW order and the products' layout [K, count P] (K planes per
+ * image, P elements each): one work-item per element, (p, n K + k) over a 2-D range. */
+
+/* dY[k][n P + p] = dy[n0 + n][k][p] (the backward products' dY, at ws + off). */
+__kernel void clnn_conv_gather(__global const float *dy, __global float *ws, uint off, uint K,
+                               uint P, uint n0, uint count)
+{
+    uint p = (uint)get_global_id(0), row = (uint)get_global_id(1);
+    if (p >= P || row >= count * K)
+        return;
+    uint n = row / K, k = row - n * K;
+    ws[off + (k * count + n) * P + p] = dy[(n0 * K + row) * P + p];
 }
 
 /* The gather that inverts im2col for the `count` images from n0:
@@ -100,6 +149,23 @@ __kernel void clnn_conv_bias_activation(__global float *y, __global const float 
     if (has_b)
         v += b[(i / P) % O];
     y[i] = clnn_act_forward(v, p);
+}
+
+/* The forward's last step: y[n0 + n][o][p] = f(Y[o][n P + p] + b[o]) from the products' Y at
+ * ws + off ([O, count P]), b read only when has_b (b is then any valid buffer). 2-D range as
+ * clnn_conv_gather. */
+__kernel void clnn_conv_scatter(__global const float *ws, uint off, __global const float *b,
+                                int has_b, __global float *y, uint O, uint P, uint n0, uint count,
+                                float4 p)
+{
+    uint q = (uint)get_global_id(0), row = (uint)get_global_id(1);
+    if (q >= P || row >= count * O)
+        return;
+    uint n = row / O, o = row - n * O;
+    float v = ws[off + (o * count + n) * P + q];
+    if (has_b)
+        v += b[o];
+    y[(n0 * O + row) * P + q] = clnn_act_forward(v, p);
 }
 
 /* ---- direct kernels: one input channel per group (groups = C; output o reads channel o / Og) --- */
