@@ -20,18 +20,21 @@
 /* ---- the choice of algorithm ---------------------------------------------------------------- */
 
 /* Decides how the convolution g runs on ctx's device, and how much workspace that takes:
- *  - each group holds one input channel (depthwise, with or without a channel multiplier, and
- *    a one-channel input): direct kernels; the GEMMs would have K = KH KW, too short to pay;
+ *  - several groups of one input channel each (depthwise, with or without a channel
+ *    multiplier): direct kernels; per group the products would have K = KH KW and M = O / groups,
+ *    too small to pay;
  *  - a 1x1 kernel with stride 1 and no padding: the input planes are already the GEMM's columns,
  *    so one product per image and group, no copy, no workspace;
- *  - everything else: im2col and GEMM, a chunk of images at a time (sized by the device profile,
+ *  - everything else, a one-channel input too (its products have K = KH KW but M = O and
+ *    N = chunk OH OW, long enough; the direct kernel ran the default CNN's first layer at
+ *    0.8 GFLOP/s): im2col and GEMM, a chunk of images at a time (sized by the device profile,
  *    at least one image), one product per chunk and group.
  * A smaller batch never gets a larger chunk, so the workspace for N images serves fewer. */
 static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_geom *g,
                                   conv_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
-    if (g->Cg == 1) {
+    if (g->Cg == 1 && g->G > 1) {
         plan->algo = CONV_ALGO_DIRECT;
         return CLNN_SUCCESS;
     }
