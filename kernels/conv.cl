@@ -66,7 +66,8 @@ __kernel void clnn_conv_im2col(__global const float *x, __global float *col, uin
 
 /* The columns transposed, colT[j][r] = col[r][j] (rows of C KH KW floats, one per output pixel
  * of the chunk): the operand the weight gradient's products take untransposed,
- * dW_g = dY_g colT_g. One work-item per output pixel j, writing its row. */
+ * dW_g = dY_g colT_g. One work-item per output pixel j, writing its row; the taps inside the
+ * input, kh in [kh0, kh1) and kw in [kw0, kw1), are found once for all channels. */
 __kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, uint16 geometry,
                                  uint n0, uint count)
 {
@@ -76,65 +77,91 @@ __kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, 
     if (j >= count * P)
         return;
     uint n = j / P, p = j - n * P, oy = p / g.OW, ox = p - oy * g.OW;
+    /* Tap k reads inside iff pad <= o s + k d < size + pad. */
+    uint uy = oy * g.sh, ux = ox * g.sw, endy = g.H + g.ph, endx = g.W + g.pw;
+    uint kh0 = uy >= g.ph ? 0u : (g.ph - uy + g.dh - 1u) / g.dh;
+    uint kh1 = uy >= endy ? 0u : min(g.KH, (endy - uy + g.dh - 1u) / g.dh);
+    uint kw0 = ux >= g.pw ? 0u : (g.pw - ux + g.dw - 1u) / g.dw;
+    uint kw1 = ux >= endx ? 0u : min(g.KW, (endx - ux + g.dw - 1u) / g.dw);
+    kh0 = min(kh0, kh1), kw0 = min(kw0, kw1);
     __global float *dst = colt + j * (g.C * g.KH * g.KW);
+    /* The first tap inside, (kh0, kw0), of channel 0 (none: nothing is read); the others step
+     * by dh rows and dw. */
     __global const float *src = x + (n0 + n) * g.C * g.H * g.W;
-    for (uint c = 0; c < g.C; ++c, src += g.H * g.W)
+    if (kh0 < kh1 && kw0 < kw1)
+        src += (uy + kh0 * g.dh - g.ph) * g.W + ux + kw0 * g.dw - g.pw;
+    for (uint c = 0; c < g.C; ++c, src += g.H * g.W) {
         for (uint kh = 0; kh < g.KH; ++kh) {
-            uint iy;
-            int row = conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy);
-            for (uint kw = 0; kw < g.KW; ++kw) {
-                uint ix;
-                int in = row && conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix);
-                *dst++ = in ? src[iy * g.W + ix] : 0.0f;
+            if (kh < kh0 || kh >= kh1) {
+                for (uint kw = 0; kw < g.KW; ++kw)
+                    *dst++ = 0.0f;
+                continue;
             }
+            __global const float *s = src + (kh - kh0) * g.dh * g.W;
+            for (uint kw = 0; kw < kw0; ++kw)
+                *dst++ = 0.0f;
+            for (uint kw = kw0; kw < kw1; ++kw)
+                *dst++ = s[(kw - kw0) * g.dw];
+            for (uint kw = kw1; kw < g.KW; ++kw)
+                *dst++ = 0.0f;
         }
+    }
 }
 
 /* Between a chunk's planes in NCHW order and the products' layout [K, count P] (K planes per
- * image, P elements each): one work-item per element, (p, n K + k) over a 2-D range. */
+ * image, P elements each): one work-item per plane (n, k), copying its P elements (on CPU devices
+ * a loop the compiler vectorises; the 2-D form with one work-item per element ran 10-20 times
+ * slower on POCL's CPU device). */
 
 /* dY[k][n P + p] = dy[n0 + n][k][p] (the backward products' dY, at ws + off). */
 __kernel void clnn_conv_gather(__global const float *dy, __global float *ws, uint off, uint K,
                                uint P, uint n0, uint count)
 {
-    uint p = (uint)get_global_id(0), row = (uint)get_global_id(1);
-    if (p >= P || row >= count * K)
+    uint row = (uint)get_global_id(0);
+    if (row >= count * K)
         return;
     uint n = row / K, k = row - n * K;
-    ws[off + (k * count + n) * P + p] = dy[(n0 * K + row) * P + p];
+    __global const float *src = dy + (n0 * K + row) * P;
+    __global float *dst = ws + off + (k * count + n) * P;
+    for (uint q = 0; q < P; ++q)
+        dst[q] = src[q];
 }
 
 /* The gather that inverts im2col for the `count` images from n0:
  *   dx[n0 + n][c][iy][ix] = beta dx[..] + sum of col[(c KH + kh) KW + kw][n OH OW + oy OW + ox]
  * over the taps (kh, kw) and outputs (oy, ox) with oy sh + kh dh = iy + ph (likewise x), that is
  * every column entry im2col would have copied this element to. Each dx element is summed by one
- * work-item in a fixed order: deterministic, no atomics. beta == 0 does not read dx. */
+ * work-item in a fixed order: deterministic, no atomics. One work-item per row (n, c, iy) of dx,
+ * W elements, the index arithmetic once per row and no division at stride 1. beta == 0 does not
+ * read dx. */
 __kernel void clnn_conv_col2im(__global const float *col, __global float *dx, uint16 geometry,
                                uint n0, uint count, float beta)
 {
     conv_geom g = conv_unpack(geometry);
-    uint HW = g.H * g.W, P = g.OH * g.OW, cols = count * P;
+    uint P = g.OH * g.OW, cols = count * P;
     uint i = (uint)get_global_id(0);
-    if (i >= count * g.C * HW)
+    if (i >= count * g.C * g.H)
         return;
-    uint ix = i % g.W, t = i / g.W, iy = t % g.H;
-    t /= g.H;
-    uint c = t % g.C, n = t / g.C;
-    uint uy = iy + g.ph, ux = ix + g.pw;
-    float sum = 0.0f;
-    for (uint kh = 0; kh < g.KH && kh * g.dh <= uy; ++kh) {
-        uint ty = uy - kh * g.dh, oy = ty / g.sh;
-        if (oy * g.sh != ty || oy >= g.OH)
-            continue;
-        __global const float *row = col + ((c * g.KH + kh) * g.KW) * cols + n * P + oy * g.OW;
-        for (uint kw = 0; kw < g.KW && kw * g.dw <= ux; ++kw) {
-            uint tx = ux - kw * g.dw, ox = tx / g.sw;
-            if (ox * g.sw == tx && ox < g.OW)
-                sum += row[kw * cols + ox];
+    uint iy = i % g.H, t = i / g.H, c = t % g.C, n = t / g.C;
+    uint uy = iy + g.ph;
+    __global const float *base = col + c * g.KH * g.KW * cols + n * P;
+    __global float *out = dx + (n0 * g.C * g.H + i) * g.W;
+    for (uint ix = 0; ix < g.W; ++ix) {
+        uint ux = ix + g.pw;
+        float sum = 0.0f;
+        for (uint kh = 0; kh < g.KH && kh * g.dh <= uy; ++kh) {
+            uint ty = uy - kh * g.dh, oy = g.sh == 1u ? ty : ty / g.sh;
+            if (oy * g.sh != ty || oy >= g.OH)
+                continue;
+            __global const float *row = base + kh * g.KW * cols + oy * g.OW;
+            for (uint kw = 0; kw < g.KW && kw * g.dw <= ux; ++kw) {
+                uint tx = ux - kw * g.dw, ox = g.sw == 1u ? tx : tx / g.sw;
+                if (ox * g.sw == tx && ox < g.OW)
+                    sum += row[kw * cols + ox];
+            }
         }
+        out[ix] = beta == 0.0f ? sum : beta * out[ix] + sum;
     }
-    uint o = n0 * g.C * HW + i;
-    dx[o] = beta == 0.0f ? sum : beta * dx[o] + sum;
 }
 
 /* The forward epilogue after the GEMMs, in place over y[N][O][P] (n elements):
@@ -151,21 +178,22 @@ __kernel void clnn_conv_bias_activation(__global float *y, __global const float 
     y[i] = clnn_act_forward(v, p);
 }
 
-/* The forward's last step: y[n0 + n][o][p] = f(Y[o][n P + p] + b[o]) from the products' Y at
- * ws + off ([O, count P]), b read only when has_b (b is then any valid buffer). 2-D range as
- * clnn_conv_gather. */
+/* The forward's last step: y[n0 + n][o][q] = f(Y[o][n P + q] + b[o]) from the products' Y at
+ * ws + off ([O, count P]), b read only when has_b (b is then any valid buffer). One work-item
+ * per plane, as clnn_conv_gather. */
 __kernel void clnn_conv_scatter(__global const float *ws, uint off, __global const float *b,
                                 int has_b, __global float *y, uint O, uint P, uint n0, uint count,
                                 float4 p)
 {
-    uint q = (uint)get_global_id(0), row = (uint)get_global_id(1);
-    if (q >= P || row >= count * O)
+    uint row = (uint)get_global_id(0);
+    if (row >= count * O)
         return;
     uint n = row / O, o = row - n * O;
-    float v = ws[off + (o * count + n) * P + q];
-    if (has_b)
-        v += b[o];
-    y[(n0 * O + row) * P + q] = clnn_act_forward(v, p);
+    __global const float *src = ws + off + (o * count + n) * P;
+    __global float *dst = y + (n0 * O + row) * P;
+    float bias = has_b ? b[o] : 0.0f;
+    for (uint q = 0; q < P; ++q)
+        dst[q] = clnn_act_forward(src[q] + bias, p);
 }
 
 /* ---- direct kernels: one input channel per group (groups = C; output o reads channel o / Og) --- */

@@ -57,33 +57,15 @@ static clnn_status run_im2col(clnn_context *ctx, cl_kernel kernel, int transpose
         CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(ws), CLNN_ARG(geometry), CLNN_ARG(n0), CLNN_ARG(count)));
 }
 
-/* The 2-D launch of clnn_conv_gather and clnn_conv_scatter: (P, count K) work-items. In the CPU
- * forms one local size for every shape (POCL compiles a kernel again for each local size it is
- * launched with, as gemm.c's run_2d notes), the global size rounded up to it; the kernels check
- * their indices. */
-#define PLANE_LOCAL_X 16
-#define PLANE_LOCAL_Y 8
-static clnn_status run_planes(clnn_context *ctx, cl_kernel kernel, const char *name, size_t P,
-                              size_t rows, size_t arg_count, const clnn_kernel_arg *args)
-{
-    size_t global[2] = {P, rows};
-    if (!clnn_cpu_forms(ctx) || clnn_kernel_group_size(ctx, kernel) < PLANE_LOCAL_X * PLANE_LOCAL_Y)
-        return clnn_run_kernel(ctx, kernel, name, 2, global, NULL, arg_count, args);
-    size_t local[2] = {PLANE_LOCAL_X, PLANE_LOCAL_Y};
-    global[0] = (P + PLANE_LOCAL_X - 1) / PLANE_LOCAL_X * PLANE_LOCAL_X;
-    global[1] = (rows + PLANE_LOCAL_Y - 1) / PLANE_LOCAL_Y * PLANE_LOCAL_Y;
-    return clnn_run_kernel(ctx, kernel, name, 2, global, local, arg_count, args);
-}
-
 /* dY [O, count P] at ws + off from the chunk's planes of dy. */
 static clnn_status run_gather(clnn_context *ctx, cl_kernel kernel, const conv_geom *g, cl_mem dy,
                               cl_mem ws, size_t off, const conv_chunk *c)
 {
     cl_uint uoff = (cl_uint)off, K = (cl_uint)g->O, P = (cl_uint)(g->OH * g->OW);
     cl_uint n0 = (cl_uint)c->n0, count = (cl_uint)c->count;
-    return run_planes(ctx, kernel, "clnn_conv_gather", P, c->count * g->O,
-                      CLNN_ARGS(CLNN_ARG(dy), CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(K),
-                                CLNN_ARG(P), CLNN_ARG(n0), CLNN_ARG(count)));
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_gather", c->count * g->O,
+                              CLNN_ARGS(CLNN_ARG(dy), CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(K),
+                                        CLNN_ARG(P), CLNN_ARG(n0), CLNN_ARG(count)));
 }
 
 /* ---- forward --------------------------------------------------------------------------------- */
@@ -153,11 +135,11 @@ static clnn_status forward_im2col(clnn_context *ctx, cl_kernel im2col, cl_kernel
                                       k * Kg * J, J, 0.0f, ws, off + k * g->Og * J, J);
         cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
         if (status == CLNN_SUCCESS)
-            status =
-                run_planes(ctx, scatter, "clnn_conv_scatter", P, c.count * g->O,
-                           CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(bias), CLNN_ARG(has_b),
-                                     CLNN_ARG(y->buffer), CLNN_ARG(O), CLNN_ARG(uP), CLNN_ARG(n0),
-                                     CLNN_ARG(count), CLNN_ARG(act->p)));
+            status = clnn_run_kernel_1d(ctx, scatter, "clnn_conv_scatter", c.count * g->O,
+                                        CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(bias),
+                                                  CLNN_ARG(has_b), CLNN_ARG(y->buffer), CLNN_ARG(O),
+                                                  CLNN_ARG(uP), CLNN_ARG(n0), CLNN_ARG(count),
+                                                  CLNN_ARG(act->p)));
     }
     return status;
 }
@@ -234,7 +216,7 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
         cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
         if (status == CLNN_SUCCESS)
             status =
-                clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im", c.count * g->C * g->H * g->W,
+                clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im", c.count * g->C * g->H,
                                    CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(dx->buffer), CLNN_ARG(geometry),
                                              CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(b)));
     }
