@@ -1,12 +1,14 @@
 /*
- * 2-D convolution kernels (src/conv.c chooses among them), NCHW throughout: im2col and its
- * inverse col2im, written as a gather, around the GEMMs; the forward epilogue (bias + activation
- * over y); the direct kernels of convolutions whose groups hold one input channel each
- * (depthwise); and the bias gradient. The two kernels that apply an activation come from the
- * program built with -DCLNN_ACTIVATION=<kind> (the functions of kernels/activation.h); the host
- * takes the others from the build without it. Every kernel but the two reductions has one
- * work-item per output element and checks its index; the reductions have one work-group per
- * output element. Nothing is accumulated with atomics, so results do not depend on scheduling.
+ * 2-D convolution kernels (src/conv.c chooses among them), NCHW throughout: im2col (and its
+ * transposed form for the weight gradient) and its inverse col2im, written as a gather, around
+ * the GEMMs; the moves between a chunk's NCHW planes and the products' [K, chunk OH OW] layout
+ * (the forward's with the bias and activation fused); the 1x1 algorithm's epilogue (bias +
+ * activation over y); the direct kernels of convolutions whose groups hold one input channel each
+ * (depthwise); and the bias gradient. The kernels that apply an activation come from the program
+ * built with -DCLNN_ACTIVATION=<kind> (the functions of kernels/activation.h); the host takes the
+ * others from the build without it. Every kernel but the two reductions checks its index; the
+ * reductions have one work-group per output element. Nothing is accumulated with atomics, so
+ * results do not depend on scheduling.
  */
 #include "activation.h"
 #include "reduce.h"
@@ -36,56 +38,130 @@ static inline int conv_tap(uint o, uint k, uint s, uint d, uint pad, uint size, 
 /* col[r][j] = x[n0 + n][c][oy sh + kh dh - ph][ox sw + kw dw - pw] (0 in the padding) for the
  * `count` images from n0, row r = (c KH + kh) KW + kw, column j = n OH OW + oy OW + ox: the
  * columns of every group at once (group g's rows are g C/groups KH KW onwards). One work-item per
- * element of col, consecutive ones along a row (consecutive reads of x for stride 1). */
+ * output row segment (r, n, oy), OW elements: the index arithmetic is paid once per segment, and
+ * consecutive work-items write consecutive segments. */
 __kernel void clnn_conv_im2col(__global const float *x, __global float *col, uint16 geometry,
                                uint n0, uint count)
 {
     conv_geom g = conv_unpack(geometry);
     uint P = g.OH * g.OW, cols = count * P, rows = g.C * g.KH * g.KW;
     uint i = (uint)get_global_id(0);
-    if (i >= rows * cols)
+    if (i >= rows * count * g.OH)
         return;
-    uint r = i / cols, j = i - r * cols;
-    uint kw = r % g.KW, t = r / g.KW, kh = t % g.KH, c = t / g.KH;
+    uint oy = i % g.OH, t = i / g.OH, n = t % count, r = t / count;
+    uint kw = r % g.KW, kh = (r / g.KW) % g.KH, c = r / (g.KW * g.KH);
+    __global float *dst = col + r * cols + n * P + oy * g.OW;
+    uint iy;
+    if (!conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy)) {
+        for (uint ox = 0; ox < g.OW; ++ox)
+            dst[ox] = 0.0f;
+        return;
+    }
+    __global const float *src = x + ((n0 + n) * g.C + c) * g.H * g.W + iy * g.W;
+    for (uint ox = 0, u = kw * g.dw; ox < g.OW; ++ox, u += g.sw) {
+        uint ix = u - g.pw;
+        dst[ox] = u >= g.pw && ix < g.W ? src[ix] : 0.0f;
+    }
+}
+
+/* The columns transposed, colT[j][r] = col[r][j] (rows of C KH KW floats, one per output pixel
+ * of the chunk): the operand the weight gradient's products take untransposed,
+ * dW_g = dY_g colT_g. One work-item per output pixel j, writing its row; the taps inside the
+ * input, kh in [kh0, kh1) and kw in [kw0, kw1), are found once for all channels. */
+__kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, uint16 geometry,
+                                 uint n0, uint count)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint P = g.OH * g.OW;
+    uint j = (uint)get_global_id(0);
+    if (j >= count * P)
+        return;
     uint n = j / P, p = j - n * P, oy = p / g.OW, ox = p - oy * g.OW;
-    uint iy, ix;
-    float v = 0.0f;
-    if (conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy) && conv_tap(ox, kw, g.sw, g.dw, g.pw, g.W, &ix))
-        v = x[((n0 + n) * g.C + c) * g.H * g.W + iy * g.W + ix];
-    col[i] = v;
+    /* Tap k reads inside iff pad <= o s + k d < size + pad. */
+    uint uy = oy * g.sh, ux = ox * g.sw, endy = g.H + g.ph, endx = g.W + g.pw;
+    uint kh0 = uy >= g.ph ? 0u : (g.ph - uy + g.dh - 1u) / g.dh;
+    uint kh1 = uy >= endy ? 0u : min(g.KH, (endy - uy + g.dh - 1u) / g.dh);
+    uint kw0 = ux >= g.pw ? 0u : (g.pw - ux + g.dw - 1u) / g.dw;
+    uint kw1 = ux >= endx ? 0u : min(g.KW, (endx - ux + g.dw - 1u) / g.dw);
+    kh0 = min(kh0, kh1), kw0 = min(kw0, kw1);
+    __global float *dst = colt + j * (g.C * g.KH * g.KW);
+    /* The first tap inside, (kh0, kw0), of channel 0 (none: nothing is read); the others step
+     * by dh rows and dw. */
+    __global const float *src = x + (n0 + n) * g.C * g.H * g.W;
+    if (kh0 < kh1 && kw0 < kw1)
+        src += (uy + kh0 * g.dh - g.ph) * g.W + ux + kw0 * g.dw - g.pw;
+    for (uint c = 0; c < g.C; ++c, src += g.H * g.W) {
+        for (uint kh = 0; kh < g.KH; ++kh) {
+            if (kh < kh0 || kh >= kh1) {
+                for (uint kw = 0; kw < g.KW; ++kw)
+                    *dst++ = 0.0f;
+                continue;
+            }
+            __global const float *s = src + (kh - kh0) * g.dh * g.W;
+            for (uint kw = 0; kw < kw0; ++kw)
+                *dst++ = 0.0f;
+            for (uint kw = kw0; kw < kw1; ++kw)
+                *dst++ = s[(kw - kw0) * g.dw];
+            for (uint kw = kw1; kw < g.KW; ++kw)
+                *dst++ = 0.0f;
+        }
+    }
+}
+
+/* Between a chunk's planes in NCHW order and the products' layout [K, count P] (K planes per
+ * image, P elements each): one work-item per plane (n, k), copying its P elements (on CPU devices
+ * a loop the compiler vectorises; the 2-D form with one work-item per element ran 10-20 times
+ * slower on POCL's CPU device). */
+
+/* dY[k][n P + p] = dy[n0 + n][k][p] (the backward products' dY, at ws + off). */
+__kernel void clnn_conv_gather(__global const float *dy, __global float *ws, uint off, uint K,
+                               uint P, uint n0, uint count)
+{
+    uint row = (uint)get_global_id(0);
+    if (row >= count * K)
+        return;
+    uint n = row / K, k = row - n * K;
+    __global const float *src = dy + (n0 * K + row) * P;
+    __global float *dst = ws + off + (k * count + n) * P;
+    for (uint q = 0; q < P; ++q)
+        dst[q] = src[q];
 }
 
 /* The gather that inverts im2col for the `count` images from n0:
  *   dx[n0 + n][c][iy][ix] = beta dx[..] + sum of col[(c KH + kh) KW + kw][n OH OW + oy OW + ox]
  * over the taps (kh, kw) and outputs (oy, ox) with oy sh + kh dh = iy + ph (likewise x), that is
  * every column entry im2col would have copied this element to. Each dx element is summed by one
- * work-item in a fixed order: deterministic, no atomics. beta == 0 does not read dx. */
+ * work-item in a fixed order: deterministic, no atomics. One work-item per row (n, c, iy) of dx,
+ * W elements, the index arithmetic once per row and no division at stride 1. beta == 0 does not
+ * read dx. */
 __kernel void clnn_conv_col2im(__global const float *col, __global float *dx, uint16 geometry,
                                uint n0, uint count, float beta)
 {
     conv_geom g = conv_unpack(geometry);
-    uint HW = g.H * g.W, P = g.OH * g.OW, cols = count * P;
+    uint P = g.OH * g.OW, cols = count * P;
     uint i = (uint)get_global_id(0);
-    if (i >= count * g.C * HW)
+    if (i >= count * g.C * g.H)
         return;
-    uint ix = i % g.W, t = i / g.W, iy = t % g.H;
-    t /= g.H;
-    uint c = t % g.C, n = t / g.C;
-    uint uy = iy + g.ph, ux = ix + g.pw;
-    float sum = 0.0f;
-    for (uint kh = 0; kh < g.KH && kh * g.dh <= uy; ++kh) {
-        uint ty = uy - kh * g.dh, oy = ty / g.sh;
-        if (oy * g.sh != ty || oy >= g.OH)
-            continue;
-        __global const float *row = col + ((c * g.KH + kh) * g.KW) * cols + n * P + oy * g.OW;
-        for (uint kw = 0; kw < g.KW && kw * g.dw <= ux; ++kw) {
-            uint tx = ux - kw * g.dw, ox = tx / g.sw;
-            if (ox * g.sw == tx && ox < g.OW)
-                sum += row[kw * cols + ox];
+    uint iy = i % g.H, t = i / g.H, c = t % g.C, n = t / g.C;
+    uint uy = iy + g.ph;
+    __global const float *base = col + c * g.KH * g.KW * cols + n * P;
+    __global float *out = dx + (n0 * g.C * g.H + i) * g.W;
+    for (uint ix = 0; ix < g.W; ++ix) {
+        uint ux = ix + g.pw;
+        float sum = 0.0f;
+        for (uint kh = 0; kh < g.KH && kh * g.dh <= uy; ++kh) {
+            uint ty = uy - kh * g.dh, oy = g.sh == 1u ? ty : ty / g.sh;
+            if (oy * g.sh != ty || oy >= g.OH)
+                continue;
+            __global const float *row = base + kh * g.KW * cols + oy * g.OW;
+            for (uint kw = 0; kw < g.KW && kw * g.dw <= ux; ++kw) {
+                uint tx = ux - kw * g.dw, ox = g.sw == 1u ? tx : tx / g.sw;
+                if (ox * g.sw == tx && ox < g.OW)
+                    sum += row[kw * cols + ox];
+            }
         }
+        out[ix] = beta == 0.0f ? sum : beta * out[ix] + sum;
     }
-    uint o = n0 * g.C * HW + i;
-    dx[o] = beta == 0.0f ? sum : beta * dx[o] + sum;
 }
 
 /* The forward epilogue after the GEMMs, in place over y[N][O][P] (n elements):
@@ -100,6 +176,24 @@ __kernel void clnn_conv_bias_activation(__global float *y, __global const float 
     if (has_b)
         v += b[(i / P) % O];
     y[i] = clnn_act_forward(v, p);
+}
+
+/* The forward's last step: y[n0 + n][o][q] = f(Y[o][n P + q] + b[o]) from the products' Y at
+ * ws + off ([O, count P]), b read only when has_b (b is then any valid buffer). One work-item
+ * per plane, as clnn_conv_gather. */
+__kernel void clnn_conv_scatter(__global const float *ws, uint off, __global const float *b,
+                                int has_b, __global float *y, uint O, uint P, uint n0, uint count,
+                                float4 p)
+{
+    uint row = (uint)get_global_id(0);
+    if (row >= count * O)
+        return;
+    uint n = row / O, o = row - n * O;
+    __global const float *src = ws + off + (o * count + n) * P;
+    __global float *dst = y + (n0 * O + row) * P;
+    float bias = has_b ? b[o] : 0.0f;
+    for (uint q = 0; q < P; ++q)
+        dst[q] = clnn_act_forward(src[q] + bias, p);
 }
 
 /* ---- direct kernels: one input channel per group (groups = C; output o reads channel o / Og) --- */

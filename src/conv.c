@@ -10,27 +10,31 @@
 #include <math.h>
 #include <string.h>
 
-/* The columns of one im2col launch are kept near this size: a chunk of images is as many as fit,
- * and at least one. On CPU devices the columns then stay in the cache between im2col and the
- * products that read them; GPUs want more work per launch. */
-#define CPU_COLUMN_FLOATS ((size_t)1 << 20) /* 4 MiB */
-#define GPU_COLUMN_FLOATS ((size_t)1 << 22) /* 16 MiB */
+/* The workspace of one im2col pass (a chunk's columns and its products' side, Y or dY) is kept
+ * near this size: a chunk of images is as many as fit, and at least one. On CPU devices it then
+ * stays in the cache between im2col, the products and the pass that moves Y to y (or dy to dY),
+ * while the products' N = chunk OH OW stays long; GPUs want more work per launch. */
+#define CPU_CHUNK_FLOATS ((size_t)1 << 20) /* 4 MiB */
+#define GPU_CHUNK_FLOATS ((size_t)1 << 22) /* 16 MiB */
 
 /* ---- the choice of algorithm ---------------------------------------------------------------- */
 
 /* Decides how the convolution g runs on ctx's device, and how much workspace that takes:
- *  - each group holds one input channel (depthwise, with or without a channel multiplier, and
- *    a one-channel input): direct kernels; the GEMMs would have K = KH KW, too short to pay;
+ *  - several groups of one input channel each (depthwise, with or without a channel
+ *    multiplier): direct kernels; per group the products would have K = KH KW and M = O / groups,
+ *    too small to pay;
  *  - a 1x1 kernel with stride 1 and no padding: the input planes are already the GEMM's columns,
  *    so one product per image and group, no copy, no workspace;
- *  - everything else: im2col and GEMM, the columns of a chunk of images at a time (sized by the
- *    device profile, at least one image), one product per image and group on them.
+ *  - everything else, a one-channel input too (its products have K = KH KW but M = O and
+ *    N = chunk OH OW, long enough; the direct kernel ran the default CNN's first layer at
+ *    0.8 GFLOP/s): im2col and GEMM, a chunk of images at a time (sized by the device profile,
+ *    at least one image), one product per chunk and group.
  * A smaller batch never gets a larger chunk, so the workspace for N images serves fewer. */
 static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_geom *g,
                                   conv_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
-    if (g->Cg == 1) {
+    if (g->Cg == 1 && g->G > 1) {
         plan->algo = CONV_ALGO_DIRECT;
         return CLNN_SUCCESS;
     }
@@ -39,16 +43,18 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
         return CLNN_SUCCESS;
     }
     plan->algo = CONV_ALGO_IM2COL;
-    size_t rows = g->C * g->KH * g->KW, P = g->OH * g->OW; /* each below 2^31: checked */
-    if (rows > CLNN_MAX_ELEMENTS / P)
+    /* rows, O and P each below 2^31 (checked), so rows + O and the products below fit. */
+    size_t rows = g->C * g->KH * g->KW, P = g->OH * g->OW, per_image = rows + g->O;
+    if (per_image > CLNN_MAX_ELEMENTS / P)
         return clnn_error(ctx, CLNN_ERR_SIZE_OVERFLOW,
-                          "%s: one image's columns (%zu x %zu = C KH KW x OH OW) exceed %zu "
-                          "elements",
-                          fn, rows, P, CLNN_MAX_ELEMENTS);
-    size_t budget = clnn_cpu_forms(ctx) ? CPU_COLUMN_FLOATS : GPU_COLUMN_FLOATS;
-    size_t chunk = budget / (rows * P);
+                          "%s: one image's columns and outputs ((%zu + %zu) x %zu = (C KH KW + "
+                          "O) x OH OW) exceed %zu elements",
+                          fn, rows, g->O, P, CLNN_MAX_ELEMENTS);
+    size_t budget = clnn_cpu_forms(ctx) ? CPU_CHUNK_FLOATS : GPU_CHUNK_FLOATS;
+    size_t chunk = budget / (per_image * P);
     plan->chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
-    plan->workspace = plan->chunk * rows * P;
+    plan->col_floats = plan->chunk * rows * P;
+    plan->workspace = plan->chunk * per_image * P;
     return CLNN_SUCCESS;
 }
 
@@ -294,7 +300,7 @@ static clnn_status columns(clnn_context *ctx, const conv_plan *plan, clnn_tensor
         return CLNN_SUCCESS;
     }
     return clnn_scratch_get(ctx, CLNN_SCRATCH_CONV, plan->workspace * sizeof(cl_float),
-                            "the convolution's columns", cols);
+                            "the convolution's columns and products", cols);
 }
 
 /* Geometry and plan from x and weight tensors (both checked to be 4-D float tensors of ctx). */

@@ -18,15 +18,19 @@ typedef struct conv_geom {
 } conv_geom;
 
 typedef enum conv_algo {
-    CONV_ALGO_IM2COL, /* columns of a chunk of images, then one GEMM per image and group */
+    CONV_ALGO_IM2COL, /* columns of a chunk of images, then one GEMM per chunk and group */
     CONV_ALGO_1X1,    /* 1x1, stride 1, no padding: the input is its own columns */
     CONV_ALGO_DIRECT, /* one input channel per group (depthwise): direct kernels */
 } conv_algo;
 
+/* The im2col workspace holds, for one chunk of images, the columns (chunk OH OW x C KH KW
+ * floats, from offset 0) and the products' side in the chunk's layout, Y or dY [O, chunk OH OW]
+ * (from offset col_floats). */
 typedef struct conv_plan {
     conv_algo algo;
-    size_t chunk;     /* images per im2col launch (CONV_ALGO_IM2COL), else 0 */
-    size_t workspace; /* floats of columns: chunk * C KH KW OH OW, else 0 */
+    size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 */
+    size_t col_floats; /* the columns: chunk * C KH KW * OH OW floats, else 0 */
+    size_t workspace;  /* col_floats + chunk * O * OH OW floats, else 0 */
 } conv_plan;
 
 /* The activation applied by the forward: the build options of conv.cl's activation kernels
@@ -38,19 +42,19 @@ typedef struct conv_act {
     int identity;
 } conv_act;
 
-/* conv_run.c: the algorithm of `plan` on operands already checked; cols is the workspace's buffer
+/* conv_run.c: the algorithm of `plan` on operands already checked; ws is the workspace's buffer
  * (NULL when plan->workspace is 0). Each gets its kernels before it queues anything. */
 clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
                                   const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
-                                  const conv_act *act, clnn_tensor *y, cl_mem cols);
+                                  const conv_act *act, clnn_tensor *y, cl_mem ws);
 clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
                                         const conv_plan *plan, const clnn_tensor *dy,
                                         const clnn_tensor *w, float beta, clnn_tensor *dx,
-                                        cl_mem cols);
+                                        cl_mem ws);
 clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                                           const conv_plan *plan, const clnn_tensor *dy,
                                           const clnn_tensor *x, float beta, clnn_tensor *dw,
-                                          cl_mem cols);
+                                          cl_mem ws);
 clnn_status clnn_conv_run_backward_bias(clnn_context *ctx, const clnn_tensor *dy, float beta,
                                         clnn_tensor *db);
 

@@ -1,15 +1,20 @@
 /*
  * Running the convolution algorithms that src/conv.c chooses, on operands it has checked:
- * im2col and GEMM (one product per image and group through the internal GEMM, which picks clnn's
- * own kernels on CPU devices and CLBlast elsewhere), the 1x1 products on the input itself, and
- * the direct kernels (kernels/conv.cl). All on the context's in-order queue.
+ * im2col and GEMM (one product per chunk of images and group through the internal GEMM, which
+ * picks clnn's own kernels on CPU devices and CLBlast elsewhere), the 1x1 products on the input
+ * itself, and the direct kernels (kernels/conv.cl). All on the context's in-order queue.
  *
- * The GEMMs, per image n and group g (Kg = C/G KH KW rows of columns per group, P = OH OW):
- *   forward          y_n,g [Og, P]  = W_g [Og, Kg] col_n,g [Kg, P]
- *   backward data    col_n,g [Kg, P] = W_g^T dy_n,g [Og, P], then col2im (a gather) into dx
- *   backward weight  dW_g [Og, Kg]  = sum over n of dy_n,g [Og, P] col_n,g^T
- * where col_n is image n's slice of the chunk's columns (rows of length chunk P), or, for the
- * 1x1 algorithm, image n's planes of x (or dx) themselves (rows of length P).
+ * im2col, per chunk of `count` images and group g (Kg = C/G KH KW rows of columns per group,
+ * P = OH OW, the chunk's columns J = count P long; col, Y and dY live in the workspace):
+ *   forward          Y_g [Og, J]   = W_g [Og, Kg] col_g [Kg, J], then y = f(Y + b) into NCHW
+ *   backward data    dY = the chunk of dy as [O, J]; col_g [Kg, J] = W_g^T dY_g, then col2im
+ *                    (a gather) into dx
+ *   backward weight  dY as above; dW_g [Og, Kg] += dY_g [Og, J] colT_g [J, Kg], colT the
+ *                    columns transposed (rows of C KH KW), so no product transposes an operand
+ * Long products (N or K = J) instead of one short one per image: clnn_gemm_nn16 on CPU devices
+ * wants N >= 32 and gains with N, and a launch costs tens of microseconds there.
+ * 1x1, stride 1, no padding: per image n and group g, on x's (or dx's) planes directly:
+ *   y_n,g [Og, P] = W_g x_n,g [Cg, P];  dx_n,g = W_g^T dy_n,g;  dW_g += dy_n,g x_n,g^T.
  */
 #include "conv_internal.h"
 #include "gemm.h"
@@ -25,54 +30,47 @@ static cl_uint16 geometry_arg(const conv_geom *g)
     return v;
 }
 
-/* A view of the GEMMs' column operand: image n's group-g rows start at
- * off(n, g) = g Kg ld + base + (n - n0) step, rows ld floats apart. */
-typedef struct col_view {
-    cl_mem buffer;
-    size_t ld, step, group_rows;
-} col_view;
+/* A chunk of images: count images from n0. */
+typedef struct conv_chunk {
+    size_t n0, count;
+} conv_chunk;
 
-static size_t col_offset(const col_view *v, size_t n_in_chunk, size_t g)
+/* The chunks of a batch, in order: *c starts as {0, 0}; returns 0 after the last. */
+static int next_chunk(const conv_geom *g, size_t chunk, conv_chunk *c)
 {
-    return g * v->group_rows * v->ld + n_in_chunk * v->step;
+    c->n0 += c->count;
+    if (c->n0 >= g->N)
+        return 0;
+    c->count = g->N - c->n0 < chunk ? g->N - c->n0 : chunk;
+    return 1;
 }
 
-/* The columns of images n0 .. n0 + count - 1: the workspace filled by im2col, or x's planes. */
-static clnn_status chunk_columns(clnn_context *ctx, cl_kernel im2col, const conv_geom *g,
-                                 const conv_plan *plan, cl_mem x, cl_mem cols, size_t n0,
-                                 size_t count, int fill, col_view *v)
+/* im2col (or its transposed form, im2col_t) of a chunk of x into ws from offset 0. */
+static clnn_status run_im2col(clnn_context *ctx, cl_kernel kernel, int transposed,
+                              const conv_geom *g, cl_mem x, cl_mem ws, const conv_chunk *c)
 {
-    size_t P = g->OH * g->OW;
-    if (plan->algo == CONV_ALGO_1X1) {
-        /* x[n][c][p]: rows of P, image n at n C P, group g's channels from g Cg. */
-        v->buffer = x, v->ld = P, v->step = g->C * P, v->group_rows = g->Cg;
-        return CLNN_SUCCESS;
-    }
-    v->buffer = cols, v->ld = count * P, v->step = P, v->group_rows = g->Cg * g->KH * g->KW;
-    if (!fill)
-        return CLNN_SUCCESS;
     cl_uint16 geometry = geometry_arg(g);
-    cl_uint un0 = (cl_uint)n0, ucount = (cl_uint)count;
-    return clnn_run_kernel_1d(ctx, im2col, "clnn_conv_im2col", g->C * g->KH * g->KW * count * P,
-                              CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(cols), CLNN_ARG(geometry),
-                                        CLNN_ARG(un0), CLNN_ARG(ucount)));
+    cl_uint n0 = (cl_uint)c->n0, count = (cl_uint)c->count;
+    size_t items = transposed ? c->count * g->OH * g->OW : g->C * g->KH * g->KW * c->count * g->OH;
+    return clnn_run_kernel_1d(
+        ctx, kernel, transposed ? "clnn_conv_im2col_t" : "clnn_conv_im2col", items,
+        CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(ws), CLNN_ARG(geometry), CLNN_ARG(n0), CLNN_ARG(count)));
 }
 
-/* Image n of a chunk from n0 in the 1x1 view is at n itself (x's planes), else at n - n0. */
-static size_t in_view(const conv_plan *plan, size_t n, size_t n0)
+/* dY [O, count P] at ws + off from the chunk's planes of dy. */
+static clnn_status run_gather(clnn_context *ctx, cl_kernel kernel, const conv_geom *g, cl_mem dy,
+                              cl_mem ws, size_t off, const conv_chunk *c)
 {
-    return plan->algo == CONV_ALGO_1X1 ? n : n - n0;
-}
-
-/* Images per pass: a chunk for im2col, every image for the 1x1 products. */
-static size_t pass_images(const conv_geom *g, const conv_plan *plan)
-{
-    return plan->algo == CONV_ALGO_IM2COL ? plan->chunk : g->N;
+    cl_uint uoff = (cl_uint)off, K = (cl_uint)g->O, P = (cl_uint)(g->OH * g->OW);
+    cl_uint n0 = (cl_uint)c->n0, count = (cl_uint)c->count;
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_gather", c->count * g->O,
+                              CLNN_ARGS(CLNN_ARG(dy), CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(K),
+                                        CLNN_ARG(P), CLNN_ARG(n0), CLNN_ARG(count)));
 }
 
 /* ---- forward --------------------------------------------------------------------------------- */
 
-/* y = f(y + b) over all of y, unless there is nothing to apply. */
+/* y = f(y + b) over all of y (the 1x1 algorithm's epilogue), unless there is nothing to apply. */
 static clnn_status epilogue(clnn_context *ctx, cl_kernel kernel, const conv_geom *g,
                             const clnn_tensor *b, const conv_act *act, clnn_tensor *y)
 {
@@ -86,44 +84,87 @@ static clnn_status epilogue(clnn_context *ctx, cl_kernel kernel, const conv_geom
                                         CLNN_ARG(O), CLNN_ARG(P), CLNN_ARG(n), CLNN_ARG(act->p)));
 }
 
+static clnn_status forward_direct(clnn_context *ctx, cl_kernel kernel, const conv_geom *g,
+                                  const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                                  const conv_act *act, clnn_tensor *y)
+{
+    cl_uint16 geometry = geometry_arg(g);
+    cl_int has_b = b != NULL;
+    cl_mem bias = b ? b->buffer : y->buffer; /* not read without a bias */
+    cl_uint N = (cl_uint)g->N;
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_direct_forward", g->N * g->O * g->OH * g->OW,
+                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(w->buffer), CLNN_ARG(bias),
+                                        CLNN_ARG(has_b), CLNN_ARG(y->buffer), CLNN_ARG(geometry),
+                                        CLNN_ARG(N), CLNN_ARG(act->p)));
+}
+
+static clnn_status forward_1x1(clnn_context *ctx, cl_kernel kernel, const conv_geom *g,
+                               const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                               const conv_act *act, clnn_tensor *y)
+{
+    size_t P = g->OH * g->OW;
+    clnn_status status = CLNN_SUCCESS;
+    for (size_t n = 0; n < g->N && status == CLNN_SUCCESS; ++n)
+        for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+            status = clnn_gemm_offset(ctx, "clnn_conv2d_forward: y = W x (CLBlastSgemm)", 0, 0,
+                                      g->Og, P, g->Cg, 1.0f, w->buffer, k * g->Og * g->Cg, g->Cg,
+                                      x->buffer, (n * g->C + k * g->Cg) * P, P, 0.0f, y->buffer,
+                                      (n * g->O + k * g->Og) * P, P);
+    if (status == CLNN_SUCCESS)
+        status = epilogue(ctx, kernel, g, b, act, y);
+    return status;
+}
+
+static clnn_status forward_im2col(clnn_context *ctx, cl_kernel im2col, cl_kernel scatter,
+                                  const conv_geom *g, const conv_plan *plan, const clnn_tensor *x,
+                                  const clnn_tensor *w, const clnn_tensor *b, const conv_act *act,
+                                  clnn_tensor *y, cl_mem ws)
+{
+    size_t P = g->OH * g->OW, Kg = g->Cg * g->KH * g->KW, off = plan->col_floats;
+    cl_int has_b = b != NULL;
+    cl_mem bias = b ? b->buffer : y->buffer; /* not read without a bias */
+    cl_uint uoff = (cl_uint)off, O = (cl_uint)g->O, uP = (cl_uint)P;
+    clnn_status status = CLNN_SUCCESS;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        size_t J = c.count * P;
+        status = run_im2col(ctx, im2col, 0, g, x->buffer, ws, &c);
+        for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+            status = clnn_gemm_offset(ctx, "clnn_conv2d_forward: Y = W col (CLBlastSgemm)", 0, 0,
+                                      g->Og, J, Kg, 1.0f, w->buffer, k * g->Og * Kg, Kg, ws,
+                                      k * Kg * J, J, 0.0f, ws, off + k * g->Og * J, J);
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel_1d(ctx, scatter, "clnn_conv_scatter", c.count * g->O,
+                                        CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(bias),
+                                                  CLNN_ARG(has_b), CLNN_ARG(y->buffer), CLNN_ARG(O),
+                                                  CLNN_ARG(uP), CLNN_ARG(n0), CLNN_ARG(count),
+                                                  CLNN_ARG(act->p)));
+    }
+    return status;
+}
+
 clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
                                   const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
-                                  const conv_act *act, clnn_tensor *y, cl_mem cols)
+                                  const conv_act *act, clnn_tensor *y, cl_mem ws)
 {
     cl_kernel im2col = NULL, kernel = NULL;
-    const char *name =
-        plan->algo == CONV_ALGO_DIRECT ? "clnn_conv_direct_forward" : "clnn_conv_bias_activation";
+    const char *name = plan->algo == CONV_ALGO_DIRECT   ? "clnn_conv_direct_forward"
+                       : plan->algo == CONV_ALGO_IM2COL ? "clnn_conv_scatter"
+                                                        : "clnn_conv_bias_activation";
     clnn_status status = clnn_get_kernel(ctx, "conv.cl", act->opts, name, &kernel);
     if (status == CLNN_SUCCESS && plan->algo == CONV_ALGO_IM2COL)
         status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col", &im2col);
     if (status != CLNN_SUCCESS)
         return status;
-    if (plan->algo == CONV_ALGO_DIRECT) {
-        cl_uint16 geometry = geometry_arg(g);
-        cl_int has_b = b != NULL;
-        cl_mem bias = b ? b->buffer : y->buffer; /* not read without a bias */
-        cl_uint N = (cl_uint)g->N;
-        return clnn_run_kernel_1d(ctx, kernel, name, g->N * g->O * g->OH * g->OW,
-                                  CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(w->buffer),
-                                            CLNN_ARG(bias), CLNN_ARG(has_b), CLNN_ARG(y->buffer),
-                                            CLNN_ARG(geometry), CLNN_ARG(N), CLNN_ARG(act->p)));
+    switch (plan->algo) {
+    case CONV_ALGO_DIRECT:
+        return forward_direct(ctx, kernel, g, x, w, b, act, y);
+    case CONV_ALGO_1X1:
+        return forward_1x1(ctx, kernel, g, x, w, b, act, y);
+    default:
+        return forward_im2col(ctx, im2col, kernel, g, plan, x, w, b, act, y, ws);
     }
-    size_t P = g->OH * g->OW, step = pass_images(g, plan);
-    for (size_t n0 = 0; n0 < g->N && status == CLNN_SUCCESS; n0 += step) {
-        size_t count = g->N - n0 < step ? g->N - n0 : step;
-        col_view v;
-        status = chunk_columns(ctx, im2col, g, plan, x->buffer, cols, n0, count, 1, &v);
-        for (size_t n = n0; n < n0 + count && status == CLNN_SUCCESS; ++n)
-            for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
-                status = clnn_gemm_offset(ctx, "clnn_conv2d_forward: y = W col (CLBlastSgemm)", 0,
-                                          0, g->Og, P, v.group_rows, 1.0f, w->buffer,
-                                          k * g->Og * v.group_rows, v.group_rows, v.buffer,
-                                          col_offset(&v, in_view(plan, n, n0), k), v.ld, 0.0f,
-                                          y->buffer, (n * g->O + k * g->Og) * P, P);
-    }
-    if (status == CLNN_SUCCESS)
-        status = epilogue(ctx, kernel, g, b, act, y);
-    return status;
 }
 
 /* ---- backward -------------------------------------------------------------------------------- */
@@ -131,11 +172,12 @@ clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const c
 clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
                                         const conv_plan *plan, const clnn_tensor *dy,
                                         const clnn_tensor *w, float beta, clnn_tensor *dx,
-                                        cl_mem cols)
+                                        cl_mem ws)
 {
     cl_uint16 geometry = geometry_arg(g);
     cl_float b = beta;
-    cl_kernel kernel = NULL;
+    cl_kernel kernel = NULL, gather = NULL;
+    size_t P = g->OH * g->OW, Kg = g->Cg * g->KH * g->KW;
     if (plan->algo == CONV_ALGO_DIRECT) {
         static const char name[] = "clnn_conv_direct_backward_data";
         clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
@@ -148,30 +190,35 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
         return status;
     }
     clnn_status status = CLNN_SUCCESS;
-    if (plan->algo == CONV_ALGO_IM2COL)
-        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_col2im", &kernel);
-    size_t P = g->OH * g->OW, step = pass_images(g, plan);
-    /* The 1x1 products write dx's planes with beta; the others write the columns (beta 0),
-     * which col2im adds into dx with beta. */
-    float gemm_beta = plan->algo == CONV_ALGO_1X1 ? beta : 0.0f;
-    for (size_t n0 = 0; n0 < g->N && status == CLNN_SUCCESS; n0 += step) {
-        size_t count = g->N - n0 < step ? g->N - n0 : step;
-        col_view v;
-        status = chunk_columns(ctx, NULL, g, plan, dx->buffer, cols, n0, count, 0, &v);
-        for (size_t n = n0; n < n0 + count && status == CLNN_SUCCESS; ++n)
+    if (plan->algo == CONV_ALGO_1X1) {
+        /* The products write dx's planes with beta. */
+        for (size_t n = 0; n < g->N && status == CLNN_SUCCESS; ++n)
             for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
                 status = clnn_gemm_offset(
-                    ctx, "clnn_conv2d_backward_data: col = W^T dy (CLBlastSgemm)", 1, 0,
-                    v.group_rows, P, g->Og, 1.0f, w->buffer, k * g->Og * v.group_rows, v.group_rows,
-                    dy->buffer, (n * g->O + k * g->Og) * P, P, gemm_beta, v.buffer,
-                    col_offset(&v, in_view(plan, n, n0), k), v.ld);
-        if (status == CLNN_SUCCESS && plan->algo == CONV_ALGO_IM2COL) {
-            cl_uint un0 = (cl_uint)n0, ucount = (cl_uint)count;
-            status = clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im", count * g->C * g->H * g->W,
-                                        CLNN_ARGS(CLNN_ARG(cols), CLNN_ARG(dx->buffer),
-                                                  CLNN_ARG(geometry), CLNN_ARG(un0),
-                                                  CLNN_ARG(ucount), CLNN_ARG(b)));
-        }
+                    ctx, "clnn_conv2d_backward_data: dx = W^T dy (CLBlastSgemm)", 1, 0, g->Cg, P,
+                    g->Og, 1.0f, w->buffer, k * g->Og * g->Cg, g->Cg, dy->buffer,
+                    (n * g->O + k * g->Og) * P, P, beta, dx->buffer, (n * g->C + k * g->Cg) * P, P);
+        return status;
+    }
+    status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_col2im", &kernel);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_gather", &gather);
+    size_t off = plan->col_floats;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        size_t J = c.count * P;
+        status = run_gather(ctx, gather, g, dy->buffer, ws, off, &c);
+        /* The products write the columns (beta 0), which col2im adds into dx with beta. */
+        for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+            status = clnn_gemm_offset(ctx, "clnn_conv2d_backward_data: col = W^T dY (CLBlastSgemm)",
+                                      1, 0, Kg, J, g->Og, 1.0f, w->buffer, k * g->Og * Kg, Kg, ws,
+                                      off + k * g->Og * J, J, 0.0f, ws, k * Kg * J, J);
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
+        if (status == CLNN_SUCCESS)
+            status =
+                clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im", c.count * g->C * g->H,
+                                   CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(dx->buffer), CLNN_ARG(geometry),
+                                             CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(b)));
     }
     return status;
 }
@@ -193,10 +240,10 @@ static clnn_status run_reduction(clnn_context *ctx, cl_kernel kernel, const char
 clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                                           const conv_plan *plan, const clnn_tensor *dy,
                                           const clnn_tensor *x, float beta, clnn_tensor *dw,
-                                          cl_mem cols)
+                                          cl_mem ws)
 {
-    size_t P = g->OH * g->OW;
-    cl_kernel kernel = NULL;
+    size_t P = g->OH * g->OW, Kg = g->Cg * g->KH * g->KW;
+    cl_kernel kernel = NULL, gather = NULL;
     if (plan->algo == CONV_ALGO_DIRECT) {
         static const char name[] = "clnn_conv_direct_backward_weight";
         clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
@@ -211,21 +258,33 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
         return status;
     }
     clnn_status status = CLNN_SUCCESS;
-    if (plan->algo == CONV_ALGO_IM2COL)
-        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col", &kernel);
-    size_t step = pass_images(g, plan);
-    for (size_t n0 = 0; n0 < g->N && status == CLNN_SUCCESS; n0 += step) {
-        size_t count = g->N - n0 < step ? g->N - n0 : step;
-        col_view v;
-        status = chunk_columns(ctx, kernel, g, plan, x->buffer, cols, n0, count, 1, &v);
+    if (plan->algo == CONV_ALGO_1X1) {
         /* beta for the first image's product, then accumulate. */
-        for (size_t n = n0; n < n0 + count && status == CLNN_SUCCESS; ++n)
+        for (size_t n = 0; n < g->N && status == CLNN_SUCCESS; ++n)
             for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
                 status = clnn_gemm_offset(
-                    ctx, "clnn_conv2d_backward_weight: dweight = dy col^T (CLBlastSgemm)", 0, 1,
-                    g->Og, v.group_rows, P, 1.0f, dy->buffer, (n * g->O + k * g->Og) * P, P,
-                    v.buffer, col_offset(&v, in_view(plan, n, n0), k), v.ld, n == 0 ? beta : 1.0f,
-                    dw->buffer, k * g->Og * v.group_rows, v.group_rows);
+                    ctx, "clnn_conv2d_backward_weight: dweight = dy x^T (CLBlastSgemm)", 0, 1,
+                    g->Og, g->Cg, P, 1.0f, dy->buffer, (n * g->O + k * g->Og) * P, P, x->buffer,
+                    (n * g->C + k * g->Cg) * P, P, n == 0 ? beta : 1.0f, dw->buffer,
+                    k * g->Og * g->Cg, g->Cg);
+        return status;
+    }
+    status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col_t", &kernel);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_gather", &gather);
+    size_t off = plan->col_floats, rows = g->C * g->KH * g->KW;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        size_t J = c.count * P;
+        status = run_im2col(ctx, kernel, 1, g, x->buffer, ws, &c);
+        if (status == CLNN_SUCCESS)
+            status = run_gather(ctx, gather, g, dy->buffer, ws, off, &c);
+        /* beta for the first chunk's product, then accumulate. */
+        for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+            status = clnn_gemm_offset(
+                ctx, "clnn_conv2d_backward_weight: dweight = dY colT (CLBlastSgemm)", 0, 0, g->Og,
+                Kg, J, 1.0f, ws, off + k * g->Og * J, J, ws, k * Kg, rows, c.n0 == 0 ? beta : 1.0f,
+                dw->buffer, k * g->Og * Kg, Kg);
     }
     return status;
 }

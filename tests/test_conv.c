@@ -30,9 +30,10 @@ typedef struct conv_case {
  * kernels (the GPU forms' product when no dimension is <= 16) cost as much; test_dense runs
  * both there. The full tier adds larger
  * products (clnn_gemm_nn16's blocks and edges on CPU devices, CLBlast on GPUs) and, on CPU
- * devices, im2col in several chunks with a partial last one (147456 floats of columns per
- * image, chunks of 7 images in the 4 MiB of src/conv.c). Which algorithm runs: groups = C gives
- * the direct kernels, 1x1 with stride 1 and no padding the products on x, the rest im2col. */
+ * devices, im2col in several chunks with a partial last one (147456 floats of columns and 32768
+ * of products per image, chunks of 5 images in the 4 MiB of src/conv.c). Which algorithm runs:
+ * groups = C > 1 gives the direct kernels, 1x1 with stride 1 and no padding the products on x, the
+ * rest im2col. */
 static const conv_case small_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 3, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"1x1 images, 3x3 pad 1", {2, 3, 1, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -44,7 +45,7 @@ static const conv_case small_cases[] = {
     {"groups 2", {2, 6, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2}},
     {"depthwise 3x3", {2, 5, 8, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5}},
     {"depthwise x2, stride 2, dilation 2", {2, 3, 9, 9, 6, 3, 3, 2, 2, 2, 1, 2, 2, 3}},
-    {"one input channel (direct)", {2, 1, 8, 6, 4, 3, 2, 1, 1, 1, 0, 1, 1, 1}},
+    {"one input channel (im2col)", {2, 1, 8, 6, 4, 3, 2, 1, 1, 1, 0, 1, 1, 1}},
     {"batch 1", {1, 4, 6, 6, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1}},
     {"1x1 fast path", {3, 8, 5, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 1}},
     {"1x1 groups 2", {2, 8, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2}},
@@ -61,7 +62,7 @@ static const conv_case full_cases[] = {
     {"groups 2", {3, 12, 17, 19, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2}},
     {"depthwise 3x3", {4, 16, 19, 23, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16}},
     {"depthwise x2, stride 2, dilation 2", {2, 3, 9, 9, 6, 3, 3, 2, 2, 2, 1, 2, 2, 3}},
-    {"one input channel (direct)", {2, 1, 8, 6, 4, 3, 2, 1, 1, 1, 0, 1, 1, 1}},
+    {"one input channel (im2col)", {2, 1, 8, 6, 4, 3, 2, 1, 1, 1, 0, 1, 1, 1}},
     {"batch 1", {1, 4, 6, 6, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1}},
     {"1x1 fast path", {5, 40, 9, 11, 36, 1, 1, 1, 1, 0, 0, 1, 1, 1}},
     {"1x1 groups 2", {2, 8, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2}},
@@ -97,9 +98,9 @@ static void make_desc(const conv_ref_shape *s, clnn_conv2d_desc *d)
 
 /* Error bound of a float32 sum of `terms` products (any order, FMA or not), as in test_dense:
  * gamma_(n) = n u / (1 - n u) times the sum of the magnitudes of the terms (Higham, 3.1),
- * u = 2^-24. n counts the terms plus the extra roundings the algorithms add: the per-image
- * products of the weight gradient accumulated through C (one per image), clnn_gemm_nn16's K
- * chunks, beta * old, the bias added in the epilogue: `terms + extra`. The activation, applied
+ * u = 2^-24. n counts the terms plus the extra roundings the algorithms add: the products of
+ * the weight gradient accumulated through C (one per chunk of images, at most N), clnn_gemm_nn16's
+ * K chunks, beta * old, the bias added in the epilogue: `terms + extra`. The activation, applied
  * to the rounded sum, moves it by at most its Lipschitz constant (1 for identity, relu and
  * tanh) times that bound, plus its own evaluation error (1e-6 relative: test_activation's bound
  * for tanh). Each element is checked against its own bound; NaN or Inf never passes (the

@@ -21,10 +21,10 @@
  * place): im2col and GEMM (clnn's own GEMM on CPU devices, CLBlast elsewhere), a 1x1 convolution
  * with stride 1 and no padding as a plain GEMM on the input without any copy, and a direct
  * kernel for depthwise convolutions. Every algorithm gives the same results within float
- * rounding. The columns im2col builds live in a workspace the caller passes (the network engine
- * passes its own); clnn_conv2d_workspace_size() tells its size when the network or plan is made,
- * so no call allocates. A NULL workspace takes the context's scratch pool instead (allocated on
- * first use, grown only).
+ * rounding. The columns im2col builds (and the products' side in the chunk's layout) live in a
+ * workspace the caller passes (the network engine passes its own); clnn_conv2d_workspace_size()
+ * tells its size when the network or plan is made, so no call allocates. A NULL workspace takes
+ * the context's scratch pool instead (allocated on first use, grown only).
  */
 #ifndef CLNN_CONV_H
 #define CLNN_CONV_H
@@ -71,8 +71,8 @@ CLNN_API clnn_status clnn_conv2d_output_size(const clnn_conv2d_desc *desc, size_
  * @param w_dims (input) O, C / groups, KH, KW.
  * @return CLNN_ERR_INVALID_SHAPE when the shapes do not fit each other or the descriptor (channels
  *         not divisible by groups, weight not matching the kernel, output size <= 0);
- *         CLNN_ERR_SIZE_OVERFLOW when the output or one image's im2col columns would exceed
- *         CLNN_MAX_ELEMENTS.
+ *         CLNN_ERR_SIZE_OVERFLOW when the output, or one image's im2col columns and outputs
+ *         together, would exceed CLNN_MAX_ELEMENTS.
  */
 CLNN_API clnn_status clnn_conv2d_workspace_size(clnn_context *ctx, const clnn_conv2d_desc *desc,
                                                 const size_t x_dims[4], const size_t w_dims[4],
