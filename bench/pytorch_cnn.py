@@ -14,15 +14,15 @@ What it mirrors of clnn-train --model cnn (defaults in brackets):
     every pixel of the training images (float64 sums of the raw 0..255 values, no floor), applied
     to both sets as x' = (x - mean) / std, images 1x28x28;
   * model: the layer text conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,
-    res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10, i.e.
+    res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.4,dense10, i.e.
       Conv2d(1,32,3,padding=1,bias=False) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
       Conv2d(32,64,3,padding=1,bias=False) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
       x + [Conv2d(64,64,3,p=1,bias=False) -> BN -> ReLU -> Conv2d(64,64,3,p=1,bias=False) -> BN], ReLU
-      Flatten -> Dropout(0.25) -> Linear(64*7*7,10)
+      Flatten -> Dropout(0.4) -> Linear(64*7*7,10)
     BatchNorm2d with PyTorch's defaults (eps 1e-5, momentum 0.1, gamma 1, beta 0);
   * init: every Conv2d and Linear weight kaiming_normal_(mode="fan_in", nonlinearity="relu"),
     N(0, 2/fan_in) with fan_in = C*KH*KW, the classifier included; the classifier's bias zero;
-  * loss: softmax cross-entropy (mean over the batch); Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8;
+  * loss: softmax cross-entropy (mean over the batch); Adam lr 2e-3, betas (0.9, 0.999), eps 1e-8;
   * schedule: cosine annealing per step to 0 over the whole run, lr_t = lr (1 + cos(pi t / T)) / 2
     with t the steps already taken and T = epochs * batches per epoch (clnn's closed form, as a
     LambdaLR; CosineAnnealingLR's recursive form gives the same values up to rounding);
@@ -53,7 +53,7 @@ _T0 = time.perf_counter()
 _AGE_AT_T0 = common.process_age_seconds()
 
 LAYERS = ("conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,"
-          "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10")
+          "res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.4,dense10")
 
 
 def parse_args(argv):
@@ -64,7 +64,7 @@ def parse_args(argv):
                    help="directory holding the four Fashion-MNIST IDX .gz files (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=8, help="epochs to train (default: %(default)s)")
     p.add_argument("--batch", type=int, default=128, help="batch size (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="seed for init and shuffling (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2,
                    help="intra-op threads, torch.set_num_threads and OMP_NUM_THREADS (default: %(default)s)")
@@ -154,7 +154,7 @@ def main(argv):
         *conv_bn(1, 32), nn.ReLU(), nn.MaxPool2d(2),
         *conv_bn(32, 64), nn.ReLU(), nn.MaxPool2d(2),
         Residual(nn.Sequential(*conv_bn(64, 64), nn.ReLU(), *conv_bn(64, 64))),
-        nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 10),
+        nn.Flatten(), nn.Dropout(0.4), nn.Linear(64 * 7 * 7, 10),
     )
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):

@@ -188,7 +188,7 @@ CLNN_API clnn_status clnn_network_spec_get_output_shape(const clnn_network_spec 
  *
  * The CNN that clnn-train trains by default:
  * "conv32k3p1nb,bn:relu,maxpool2,conv64k3p1nb,bn:relu,maxpool2,
- *  res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.25,dense10" (without the
+ *  res[conv64k3p1nb,bn:relu,conv64k3p1nb,bn]:relu,flatten,dropout0.4,dense10" (without the
  * line break).
  * @param text (input) NUL-terminated, at most 4096 characters; spaces are not allowed.
  * @param ndim, dims (input) the input shape, as clnn_network_spec_create() takes it.
