@@ -217,6 +217,55 @@ static void test_mlp_mse(void **state)
     check_mlp(CLNN_MLP_LOSS_MSE);
 }
 
+/* A residual CNN (convolutions through the network's shared scratch, batch norm on NCHW, max
+ * and average pooling, a strided 1x1 projection): no buffer after the first step at max_batch. */
+static void test_cnn(void **state)
+{
+    (void)state;
+    require_counting();
+    size_t side = CLNN_TEST_SHAPE(12, 8), classes = 5;
+    size_t max_batch = CLNN_TEST_SHAPE(48, 12), partial = CLNN_TEST_SHAPE(29, 7);
+    size_t in[3] = {1, side, side}, inputs = side * side;
+    clnn_network_spec *spec = NULL;
+    CLNN_ASSERT_OK(clnn_network_spec_parse("conv8k3p1nb,bn:relu,maxpool2,res[conv8k3p1nb,bn:relu,"
+                                           "conv8k3p1nb,bn]:relu,res[conv16k3s2p1nb,bn:relu,"
+                                           "conv16k3p1]proj:relu,avgpool2,gap,dense5",
+                                           3, in, &spec));
+    clnn_network_options options;
+    CLNN_ASSERT_OK(clnn_network_options_init(&options));
+    options.seed = clnn_test_random_u64();
+    clnn_network *net = NULL;
+    CLNN_ASSERT_OK(clnn_network_create(clnn_test_ctx, spec, &options, max_batch, &net));
+    float *x = clnn_test_alloc(max_batch * inputs * sizeof(float));
+    float *out = clnn_test_alloc(max_batch * classes * sizeof(float));
+    int32_t *labels = clnn_test_alloc(max_batch * sizeof(int32_t));
+    clnn_test_fill_uniform(x, max_batch * inputs, -2.0, 2.0);
+    for (size_t i = 0; i < max_batch; ++i)
+        labels[i] = (int32_t)(i % classes);
+
+    CLNN_ASSERT_OK(clnn_network_train_step(net, x, labels, max_batch, NULL));
+    CLNN_ASSERT_OK(clnn_context_finish(clnn_test_ctx));
+    size_t before = buffers_created;
+    clnn_step_info info;
+    clnn_network_health health;
+    clnn_layer_health layers[16];
+    double loss_sum;
+    size_t correct;
+    CLNN_ASSERT_OK(clnn_network_train_step(net, x, labels, partial, &info));
+    CLNN_ASSERT_OK(clnn_network_train_step(net, x, labels, 2, &info));
+    CLNN_ASSERT_OK(clnn_network_evaluate(net, x, labels, max_batch, &loss_sum, &correct));
+    CLNN_ASSERT_OK(clnn_network_evaluate(net, x, labels, 1, &loss_sum, &correct));
+    CLNN_ASSERT_OK(clnn_network_predict(net, x, partial, out));
+    CLNN_ASSERT_OK(clnn_network_train_step_health(net, x, labels, partial, NULL, &info, &health,
+                                                  layers, 16));
+    CLNN_ASSERT_OK(clnn_network_train_step(net, x, labels, max_batch, &info));
+    CLNN_ASSERT_OK(clnn_context_finish(clnn_test_ctx));
+    assert_none_created(before, "CNN steps after the first at max_batch");
+    clnn_network_destroy(net);
+    clnn_network_spec_destroy(spec);
+    free(x), free(out), free(labels);
+}
+
 /* ---- the op families that need scratch memory ------------------------------------------------- */
 
 /* A tensor of uniform values in [-1, 1): (rows, cols), or 1-D of cols when rows is 0. */
@@ -494,6 +543,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_mlp_mse, fresh_context, group_context),
     cmocka_unit_test(test_batch_norm),
     cmocka_unit_test_setup_teardown(test_smaller_batches, fresh_context, group_context),
+    cmocka_unit_test_setup_teardown(test_cnn, fresh_context, group_context),
     cmocka_unit_test(test_bias_activation_backward),
     cmocka_unit_test(test_prelu_backward),
     cmocka_unit_test(test_clip),
