@@ -71,10 +71,11 @@ for d in "${devices[@]}"; do
     >>"$dir/c.out" 2>&1 || fail "device $d: resume after SIGINT failed: $(tail -3 "$dir/c.out")"
 
   # A small residual CNN (convolution, batch norm, both poolings, a strided 1x1 projection) on
-  # a slice: it learns, and a run stopped mid-epoch and resumed ends digit for digit the same.
+  # a slice: it learns (68% after 2 of 3 epochs on POCL), and a run stopped mid-epoch and resumed
+  # ends digit for digit the same.
   cnn=(--data "$data" --limit-train 2048 --limit-test 500 --batch 64 --seed 3 --quiet
-       --cnn-layers "conv8k3p1nb,bn:relu,maxpool2,res[conv16k3s2p1nb,bn:relu,conv16k3p1]proj:relu,avgpool2,gap,dense10")
-  if ! "$train" --device "$d" "${cnn[@]}" --epochs 2 --csv "$dir/cnn_a.csv" \
+       --cnn-layers "conv16k3p1nb,bn:relu,maxpool2,res[conv16k3s2p1nb,bn:relu,conv16k3p1]proj:relu,avgpool2,flatten,dense10")
+  if ! "$train" --device "$d" "${cnn[@]}" --epochs 3 --csv "$dir/cnn_a.csv" \
        --checkpoint "$dir/cnn_a.ckpt" >"$dir/cnn_a.out" 2>&1; then
     fail "device $d: CNN training failed"; cat "$dir/cnn_a.out"; continue
   fi
@@ -83,12 +84,12 @@ for d in "${devices[@]}"; do
   awk -v l1="$loss1" -v l2="$loss2" 'BEGIN{exit !(l1 == l1 + 0 && l2 < l1 && l1 < 2.3)}' ||
     fail "device $d: CNN train loss did not fall (epoch 1: $loss1, epoch 2: $loss2)"
   awk -v a="$acc2" 'BEGIN{exit !(a > 0.5)}' ||
-    fail "device $d: CNN test accuracy $acc2 after 2 short epochs, expected > 0.5 (chance 0.1)"
-  "$train" --device "$d" "${cnn[@]}" --epochs 2 --csv "$dir/cnn_b.csv" \
+    fail "device $d: CNN test accuracy $acc2 after 2 of 3 short epochs, expected > 0.5 (chance 0.1)"
+  "$train" --device "$d" "${cnn[@]}" --epochs 3 --csv "$dir/cnn_b.csv" \
     --checkpoint "$dir/cnn_b.ckpt" --stop-after 40 >"$dir/cnn_b.out" 2>&1
   code=$?
   [ "$code" -eq 130 ] || { fail "device $d: CNN --stop-after exited $code"; cat "$dir/cnn_b.out"; }
-  "$train" --device "$d" "${cnn[@]}" --epochs 2 --csv "$dir/cnn_b.csv" \
+  "$train" --device "$d" "${cnn[@]}" --epochs 3 --csv "$dir/cnn_b.csv" \
     --checkpoint "$dir/cnn_b.ckpt" --resume >>"$dir/cnn_b.out" 2>&1 ||
     fail "device $d: CNN --resume failed: $(tail -3 "$dir/cnn_b.out")"
   cut -d, -f1-4 "$dir/cnn_a.csv" >"$dir/cnn_a.cols"
