@@ -1,8 +1,9 @@
 /*
  * 2-D pooling on NCHW tensors (src/pool.c): max and average pooling, forward with one work-item
- * per output and backward with one work-item per input element, and global average pooling.
+ * per output and backward with one work-item per column tile of an input row (below), and global
+ * average pooling.
  *
- * The backward passes are gathers, not scatters: the work-item of input element (h, w) visits
+ * The backward passes are gathers, not scatters: input element (h, w) visits
  * the outputs whose windows can cover it, oh in [ceil((h + ph - kh + 1) / sh), (h + ph) / sh]
  * (and likewise ow), clipped to the output, and sums what each routes to it in a fixed order.
  * So overlapping windows (stride < kernel) need no atomics and the result is deterministic.
@@ -13,17 +14,9 @@
  */
 #include "common.h"
 
-/* Splits a flat NCHW index i into (plane, row, column) of planes of rows x cols. Written as
- * quotients and products, not %: where LLVM pairs a division with its remainder it freezes the
- * dividend, an instruction that Oclgrind 21.10's uninitialised-value checker cannot run
- * ("Unsupported instruction: freeze" in pool_avg_backward). */
-static inline void pool_split(uint i, uint rows, uint cols, uint *plane, uint *r, uint *c)
-{
-    uint t = i / cols;
-    *c = i - t * cols;
-    *plane = t / rows;
-    *r = t - *plane * rows;
-}
+/* Work-items are placed by quotients and products, never %: where LLVM pairs a division with its
+ * remainder it freezes the dividend, an instruction that Oclgrind 21.10's uninitialised-value
+ * checker cannot run ("Unsupported instruction: freeze"). */
 
 /* The window of output (oh, ow) clipped to the input: rows [*h0, *h1), columns [*w0, *w1). */
 static inline void pool_window(uint oh, uint ow, uint H, uint W, uint kh, uint kw, uint sh,
@@ -59,38 +52,90 @@ static inline void pool_cover(uint i, uint k, uint s, uint p, uint O, uint *o0, 
     *o1 = min(ip / s + 1u, O);
 }
 
+/* The forward passes take a run of `run` outputs of one output row r = (plane, oh) per
+ * work-item (runs = ceil(OW / run) per row): a whole row on CPU forms, so the divisions that
+ * place a work-item happen once per row, and one output on GPU forms. */
+static inline void pool_out_start(uint i, uint runs, uint run, uint OH, uint OW, uint *r,
+                                  uint *plane, uint *oh, uint *ow0, uint *ow1)
+{
+    *r = i / runs;
+    *ow0 = (i - *r * runs) * run;
+    *ow1 = min(*ow0 + run, OW);
+    *plane = *r / OH;
+    *oh = *r - *plane * OH;
+}
+
 /* y = the window's maximum; indices = h * W + w of it within the plane (when write_indices).
  * PyTorch's scan: strict > keeps the first of equal values, and a NaN always replaces the
  * maximum (so the last NaN of a window gives the index). Padding is never selected: the scan
  * covers the input elements only, starting from -inf at the window's first element. */
 __kernel void pool_max_forward(__global const float *restrict x, __global float *restrict y,
-                               __global int *indices, uint write_indices, uint total,
-                               uint H, uint W, uint OH, uint OW, uint kh, uint kw, uint sh,
-                               uint sw, uint ph, uint pw)
+                               __global int *indices, uint write_indices, uint items, uint runs,
+                               uint run, uint H, uint W, uint OH, uint OW, uint kh, uint kw,
+                               uint sh, uint sw, uint ph, uint pw)
 {
-    uint o = (uint)get_global_id(0);
-    if (o >= total)
+    uint i = (uint)get_global_id(0);
+    if (i >= items)
         return;
-    uint plane, oh, ow;
-    pool_split(o, OH, OW, &plane, &oh, &ow);
-    int h0, h1, w0, w1;
-    pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
+    uint r, plane, oh, ow0, ow1;
+    pool_out_start(i, runs, run, OH, OW, &r, &plane, &oh, &ow0, &ow1);
     __global const float *xp = x + plane * H * W;
-    float best = -INFINITY;
-    int at = h0 * (int)W + w0;
-    for (int h = h0; h < h1; ++h) {
-        for (int w = w0; w < w1; ++w) {
-            int i = h * (int)W + w;
-            float v = xp[i];
-            if (v > best || isnan(v)) {
-                best = v;
-                at = i;
+    for (uint ow = ow0; ow < ow1; ++ow) {
+        int h0, h1, w0, w1;
+        pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
+        float best = -INFINITY;
+        int at = h0 * (int)W + w0;
+        for (int h = h0; h < h1; ++h) {
+            for (int w = w0; w < w1; ++w) {
+                int e = h * (int)W + w;
+                float v = xp[e];
+                if (v > best || isnan(v)) {
+                    best = v;
+                    at = e;
+                }
             }
         }
+        uint o = r * OW + ow;
+        y[o] = best;
+        if (write_indices)
+            indices[o] = at;
     }
-    y[o] = best;
-    if (write_indices)
-        indices[o] = at;
+}
+
+/* The backward passes split each input row into column tiles: tile t holds the sw input columns
+ * w = t sw - pw + dw, dw in [0, sw), where a window of stride sw starts anew. Along a row, output
+ * t is the last window that can cover column dw of tile t, and the first is
+ * t + 1 - ceil((kw - dw) / sw) (none when dw >= kw), which depends on dw alone. Tiles =
+ * (W - 1 + pw) / sw + 1 cover every column. A work-item takes a run of `run` tiles of one row
+ * (runs = ceil(tiles / run) per row): the CPU forms give it the whole row, so the integer
+ * divisions that place it in the tensor happen once per row, not once per element (they were
+ * the cost of a work-item per element); the GPU forms give it one tile, so neighbouring
+ * work-items touch neighbouring columns.
+ *
+ * pool_row_start places work-item i: its row r (plane, h), its first tile, and the row's
+ * covering output rows [*oh0, *oh1). pool_tile_outputs gives the covering output columns
+ * [*ow0, *ow1) of column dw of tile t. */
+static inline void pool_row_start(uint i, uint runs, uint run, uint H, uint kh, uint sh, uint ph,
+                                  uint OH, uint *r, uint *t0, uint *plane, uint *h, uint *oh0,
+                                  uint *oh1)
+{
+    *r = i / runs;
+    *t0 = (i - *r * runs) * run;
+    *plane = *r / H;
+    *h = *r - *plane * H;
+    pool_cover(*h, kh, sh, ph, OH, oh0, oh1);
+}
+
+static inline void pool_tile_outputs(uint t, uint dw, uint kw, uint sw, uint OW, uint *ow0,
+                                     uint *ow1)
+{
+    uint back = 0; /* ceil((kw - dw) / sw) without a division: about kw / sw steps */
+    for (uint c = dw; c < kw; c += sw)
+        ++back;
+    /* As int: the unsigned form of this clamp compiles to llvm.usub.sat, which Oclgrind 21.10
+     * cannot run. */
+    *ow0 = (uint)max((int)t + 1 - (int)back, 0);
+    *ow1 = min(t + 1u, OW);
 }
 
 /* dx = beta * dx + the sum of dy over the outputs whose recorded maximum is this element. An
@@ -98,77 +143,100 @@ __kernel void pool_max_forward(__global const float *restrict x, __global float 
  * without reading dx. */
 __kernel void pool_max_backward(__global const float *restrict dy,
                                 __global const int *restrict indices, __global float *restrict dx,
-                                float beta, uint total, uint H, uint W, uint OH, uint OW, uint kh,
+                                float beta, uint items, uint runs, uint run, uint tiles, uint H,
+                                uint W, uint OH, uint OW, uint kh, uint kw, uint sh, uint sw,
+                                uint ph, uint pw)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= items)
+        return;
+    uint r, t0, plane, h, oh0, oh1;
+    pool_row_start(i, runs, run, H, kh, sh, ph, OH, &r, &t0, &plane, &h, &oh0, &oh1);
+    uint base = plane * OH * OW, t1 = min(t0 + run, tiles);
+    for (uint t = t0; t < t1; ++t) {
+        int wstart = (int)(t * sw) - (int)pw;
+        for (uint dw = 0; dw < sw; ++dw) {
+            int w = wstart + (int)dw;
+            if (w < 0 || w >= (int)W)
+                continue;
+            uint ow0, ow1;
+            pool_tile_outputs(t, dw, kw, sw, OW, &ow0, &ow1);
+            int self = (int)(h * W) + w;
+            float g = 0.0f;
+            for (uint oh = oh0; oh < oh1; ++oh) {
+                for (uint ow = ow0; ow < ow1; ++ow) {
+                    uint o = base + oh * OW + ow;
+                    if (indices[o] == self)
+                        g += dy[o];
+                }
+            }
+            uint at = r * W + (uint)w;
+            if (beta == 0.0f)
+                dx[at] = g;
+            else
+                dx[at] = beta * dx[at] + g;
+        }
+    }
+}
+
+/* y = the sum of the window's input elements, in scan order, over pool_divisor; runs of
+ * outputs as pool_max_forward. */
+__kernel void pool_avg_forward(__global const float *restrict x, __global float *restrict y,
+                               uint count_include_pad, uint items, uint runs, uint run, uint H,
+                               uint W, uint OH, uint OW, uint kh, uint kw, uint sh, uint sw,
+                               uint ph, uint pw)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= items)
+        return;
+    uint r, plane, oh, ow0, ow1;
+    pool_out_start(i, runs, run, OH, OW, &r, &plane, &oh, &ow0, &ow1);
+    __global const float *xp = x + plane * H * W;
+    for (uint ow = ow0; ow < ow1; ++ow) {
+        int h0, h1, w0, w1;
+        pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
+        float sum = 0.0f;
+        for (int h = h0; h < h1; ++h)
+            for (int w = w0; w < w1; ++w)
+                sum += xp[h * (int)W + w];
+        y[r * OW + ow] =
+            sum / pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
+    }
+}
+
+/* dx = beta * dx + the sum of dy / divisor over the outputs whose windows cover this element,
+ * in runs of column tiles as pool_max_backward. */
+__kernel void pool_avg_backward(__global const float *restrict dy, __global float *restrict dx,
+                                float beta, uint count_include_pad, uint items, uint runs,
+                                uint run, uint tiles, uint H, uint W, uint OH, uint OW, uint kh,
                                 uint kw, uint sh, uint sw, uint ph, uint pw)
 {
     uint i = (uint)get_global_id(0);
-    if (i >= total)
+    if (i >= items)
         return;
-    uint plane, h, w;
-    pool_split(i, H, W, &plane, &h, &w);
-    uint oh0, oh1, ow0, ow1;
-    pool_cover(h, kh, sh, ph, OH, &oh0, &oh1);
-    pool_cover(w, kw, sw, pw, OW, &ow0, &ow1);
-    int self = (int)(h * W + w);
-    uint base = plane * OH * OW;
-    float g = 0.0f;
-    for (uint oh = oh0; oh < oh1; ++oh) {
-        for (uint ow = ow0; ow < ow1; ++ow) {
-            uint o = base + oh * OW + ow;
-            if (indices[o] == self)
-                g += dy[o];
+    uint r, t0, plane, h, oh0, oh1;
+    pool_row_start(i, runs, run, H, kh, sh, ph, OH, &r, &t0, &plane, &h, &oh0, &oh1);
+    uint base = plane * OH * OW, t1 = min(t0 + run, tiles);
+    for (uint t = t0; t < t1; ++t) {
+        int wstart = (int)(t * sw) - (int)pw;
+        for (uint dw = 0; dw < sw; ++dw) {
+            int w = wstart + (int)dw;
+            if (w < 0 || w >= (int)W)
+                continue;
+            uint ow0, ow1;
+            pool_tile_outputs(t, dw, kw, sw, OW, &ow0, &ow1);
+            float g = 0.0f;
+            for (uint oh = oh0; oh < oh1; ++oh)
+                for (uint ow = ow0; ow < ow1; ++ow)
+                    g += dy[base + oh * OW + ow] /
+                         pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
+            uint at = r * W + (uint)w;
+            if (beta == 0.0f)
+                dx[at] = g;
+            else
+                dx[at] = beta * dx[at] + g;
         }
     }
-    if (beta == 0.0f)
-        dx[i] = g;
-    else
-        dx[i] = beta * dx[i] + g;
-}
-
-/* y = the sum of the window's input elements, in scan order, over pool_divisor. */
-__kernel void pool_avg_forward(__global const float *restrict x, __global float *restrict y,
-                               uint count_include_pad, uint total, uint H, uint W, uint OH,
-                               uint OW, uint kh, uint kw, uint sh, uint sw, uint ph, uint pw)
-{
-    uint o = (uint)get_global_id(0);
-    if (o >= total)
-        return;
-    uint plane, oh, ow;
-    pool_split(o, OH, OW, &plane, &oh, &ow);
-    int h0, h1, w0, w1;
-    pool_window(oh, ow, H, W, kh, kw, sh, sw, ph, pw, &h0, &h1, &w0, &w1);
-    __global const float *xp = x + plane * H * W;
-    float sum = 0.0f;
-    for (int h = h0; h < h1; ++h)
-        for (int w = w0; w < w1; ++w)
-            sum += xp[h * (int)W + w];
-    y[o] = sum / pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
-}
-
-/* dx = beta * dx + the sum of dy / divisor over the outputs whose windows cover this element. */
-__kernel void pool_avg_backward(__global const float *restrict dy, __global float *restrict dx,
-                                float beta, uint count_include_pad, uint total, uint H, uint W,
-                                uint OH, uint OW, uint kh, uint kw, uint sh, uint sw, uint ph,
-                                uint pw)
-{
-    uint i = (uint)get_global_id(0);
-    if (i >= total)
-        return;
-    uint plane, h, w;
-    pool_split(i, H, W, &plane, &h, &w);
-    uint oh0, oh1, ow0, ow1;
-    pool_cover(h, kh, sh, ph, OH, &oh0, &oh1);
-    pool_cover(w, kw, sw, pw, OW, &ow0, &ow1);
-    uint base = plane * OH * OW;
-    float g = 0.0f;
-    for (uint oh = oh0; oh < oh1; ++oh)
-        for (uint ow = ow0; ow < ow1; ++ow)
-            g += dy[base + oh * OW + ow] /
-                 pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
-    if (beta == 0.0f)
-        dx[i] = g;
-    else
-        dx[i] = beta * dx[i] + g;
 }
 
 /* Global average pooling, one work-group per plane of HW values: each work-item sums a strided

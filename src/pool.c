@@ -248,23 +248,28 @@ clnn_status clnn_pool2d_forward(clnn_context *ctx, const clnn_pool2d_desc *desc,
     cl_kernel k;
     if ((status = clnn_get_kernel(ctx, "pool.cl", NULL, name, &k)) != CLNN_SUCCESS)
         return status;
-    cl_uint total = (cl_uint)y->count;
+    /* A run of outputs of one output row per work-item, see pool.cl: the whole row on CPU
+     * forms, one output on GPU forms. */
+    size_t run = clnn_cpu_forms(ctx) ? g.out_w : 1;
+    size_t runs = (g.out_w + run - 1) / run, items = y->count / g.out_w * runs;
+    cl_uint n = (cl_uint)items, nruns = (cl_uint)runs, nrun = (cl_uint)run;
     if (max) {
         cl_uint write = indices != NULL;
         cl_mem idx = indices ? indices->buffer : y->buffer; /* not written without write */
-        return clnn_run_kernel_1d(ctx, k, name, y->count,
-                                  CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(idx),
-                                            CLNN_ARG(write), CLNN_ARG(total), CLNN_ARG(g.H),
-                                            CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
-                                            CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
-                                            CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
+        return clnn_run_kernel_1d(
+            ctx, k, name, items,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(idx), CLNN_ARG(write),
+                      CLNN_ARG(n), CLNN_ARG(nruns), CLNN_ARG(nrun), CLNN_ARG(g.H), CLNN_ARG(g.W),
+                      CLNN_ARG(g.OH), CLNN_ARG(g.OW), CLNN_ARG(g.kh), CLNN_ARG(g.kw),
+                      CLNN_ARG(g.sh), CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
     }
     cl_uint include_pad = desc->count_include_pad != 0;
     return clnn_run_kernel_1d(
-        ctx, k, name, y->count,
-        CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(include_pad), CLNN_ARG(total),
-                  CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW), CLNN_ARG(g.kh),
-                  CLNN_ARG(g.kw), CLNN_ARG(g.sh), CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
+        ctx, k, name, items,
+        CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(include_pad), CLNN_ARG(n),
+                  CLNN_ARG(nruns), CLNN_ARG(nrun), CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH),
+                  CLNN_ARG(g.OW), CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh), CLNN_ARG(g.sw),
+                  CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
 }
 
 clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc,
@@ -311,22 +316,34 @@ clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc
     cl_kernel k;
     if ((status = clnn_get_kernel(ctx, "pool.cl", NULL, name, &k)) != CLNN_SUCCESS)
         return status;
+    /* A run of column tiles (sw columns each) of one input row per work-item, see pool.cl: the
+     * whole row on CPU forms, one tile on GPU forms. */
+    size_t tiles = ((size_t)g.W - 1 + g.pw) / g.sw + 1;
+    size_t run = clnn_cpu_forms(ctx) ? tiles : 1;
+    size_t runs = (tiles + run - 1) / run, items = dx->count / g.W * runs;
+    if (items > CL_UINT_MAX || tiles > CL_UINT_MAX)
+        return clnn_error(ctx, CLNN_ERR_INVALID_SHAPE,
+                          "%s: dx %zux%zux%zux%zu with padding %zu needs %zu work-items of %zu "
+                          "column tiles; at most %u fit",
+                          fn, dx->dims[0], dx->dims[1], dx->dims[2], dx->dims[3],
+                          desc->padding[1], items, tiles, (unsigned)CL_UINT_MAX);
     cl_float b = beta;
-    cl_uint total = (cl_uint)dx->count;
+    cl_uint n = (cl_uint)items, nruns = (cl_uint)runs, nrun = (cl_uint)run, t = (cl_uint)tiles;
     if (max)
         return clnn_run_kernel_1d(
-            ctx, k, name, dx->count,
+            ctx, k, name, items,
             CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(indices->buffer), CLNN_ARG(dx->buffer),
-                      CLNN_ARG(b), CLNN_ARG(total), CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH),
-                      CLNN_ARG(g.OW), CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
-                      CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
+                      CLNN_ARG(b), CLNN_ARG(n), CLNN_ARG(nruns), CLNN_ARG(nrun), CLNN_ARG(t),
+                      CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
+                      CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh), CLNN_ARG(g.sw),
+                      CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
     cl_uint include_pad = desc->count_include_pad != 0;
-    return clnn_run_kernel_1d(ctx, k, name, dx->count,
-                              CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(b),
-                                        CLNN_ARG(include_pad), CLNN_ARG(total), CLNN_ARG(g.H),
-                                        CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW),
-                                        CLNN_ARG(g.kh), CLNN_ARG(g.kw), CLNN_ARG(g.sh),
-                                        CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
+    return clnn_run_kernel_1d(
+        ctx, k, name, items,
+        CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(b), CLNN_ARG(include_pad),
+                  CLNN_ARG(n), CLNN_ARG(nruns), CLNN_ARG(nrun), CLNN_ARG(t), CLNN_ARG(g.H),
+                  CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW), CLNN_ARG(g.kh), CLNN_ARG(g.kw),
+                  CLNN_ARG(g.sh), CLNN_ARG(g.sw), CLNN_ARG(g.ph), CLNN_ARG(g.pw)));
 }
 
 /* ---- global average pooling ------------------------------------------------------------------ */
