@@ -35,32 +35,57 @@ static inline int conv_tap(uint o, uint k, uint s, uint d, uint pad, uint size, 
     return u >= pad && u - pad < size;
 }
 
+/* The first and end output coordinates whose tap at offset u = k d reads inside the input along
+ * one axis: o s + u - pad in [0, size) for o in [*lo, *hi) (empty: *lo == *hi). */
+static inline void conv_inside(uint u, uint s, uint pad, uint size, uint out, uint *lo, uint *hi)
+{
+    *lo = u >= pad ? 0u : (pad - u + s - 1u) / s;
+    *hi = u >= size + pad ? 0u : min(out, (size + pad - u + s - 1u) / s);
+    *lo = min(*lo, *hi);
+}
+
 /* col[r][j] = x[n0 + n][c][oy sh + kh dh - ph][ox sw + kw dw - pw] (0 in the padding) for the
  * `count` images from n0, row r = (c KH + kh) KW + kw, column j = n OH OW + oy OW + ox: the
- * columns of every group at once (group g's rows are g C/groups KH KW onwards). One work-item per
- * output row segment (r, n, oy), OW elements: the index arithmetic is paid once per segment, and
- * consecutive work-items write consecutive segments. */
+ * columns of every group at once (group g's rows are g C/groups KH KW onwards). A work-item
+ * writes `run` output rows of one (r, n) plane (conv_plan_make chooses: the whole plane on CPU
+ * devices, so the divisions that place a work-item are paid once per plane and the copy loops are
+ * long; one row elsewhere); the columns that read inside the input are found once. */
 __kernel void clnn_conv_im2col(__global const float *x, __global float *col, uint16 geometry,
-                               uint n0, uint count)
+                               uint n0, uint count, uint run)
 {
     conv_geom g = conv_unpack(geometry);
     uint P = g.OH * g.OW, cols = count * P, rows = g.C * g.KH * g.KW;
+    uint blocks = (g.OH + run - 1u) / run;
     uint i = (uint)get_global_id(0);
-    if (i >= rows * count * g.OH)
+    if (i >= rows * count * blocks)
         return;
-    uint oy = i % g.OH, t = i / g.OH, n = t % count, r = t / count;
-    uint kw = r % g.KW, kh = (r / g.KW) % g.KH, c = r / (g.KW * g.KH);
-    __global float *dst = col + r * cols + n * P + oy * g.OW;
-    uint iy;
-    if (!conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy)) {
-        for (uint ox = 0; ox < g.OW; ++ox)
+    uint t = i / blocks, oy0 = (i - t * blocks) * run, oy1 = min(oy0 + run, g.OH);
+    uint r = t / count, n = t - r * count;
+    uint rk = r / g.KW, kw = r - rk * g.KW, c = rk / g.KH, kh = rk - c * g.KH;
+    uint lo, hi;
+    conv_inside(kw * g.dw, g.sw, g.pw, g.W, g.OW, &lo, &hi);
+    __global const float *plane = x + ((n0 + n) * g.C + c) * g.H * g.W;
+    __global float *dst = col + r * cols + n * P + oy0 * g.OW;
+    for (uint oy = oy0; oy < oy1; ++oy, dst += g.OW) {
+        uint iy;
+        if (!conv_tap(oy, kh, g.sh, g.dh, g.ph, g.H, &iy)) {
+            for (uint ox = 0; ox < g.OW; ++ox)
+                dst[ox] = 0.0f;
+            continue;
+        }
+        /* Column ox in [lo, hi) reads plane[at0 + ox sw]; at0 itself may lie before the row
+         * (wrapped: the sum is taken in uint, so it comes back). */
+        uint at0 = iy * g.W + kw * g.dw - g.pw;
+        for (uint ox = 0; ox < lo; ++ox)
             dst[ox] = 0.0f;
-        return;
-    }
-    __global const float *src = x + ((n0 + n) * g.C + c) * g.H * g.W + iy * g.W;
-    for (uint ox = 0, u = kw * g.dw; ox < g.OW; ++ox, u += g.sw) {
-        uint ix = u - g.pw;
-        dst[ox] = u >= g.pw && ix < g.W ? src[ix] : 0.0f;
+        if (g.sw == 1u)
+            for (uint ox = lo; ox < hi; ++ox)
+                dst[ox] = plane[at0 + ox];
+        else
+            for (uint ox = lo; ox < hi; ++ox)
+                dst[ox] = plane[at0 + ox * g.sw];
+        for (uint ox = hi; ox < g.OW; ++ox)
+            dst[ox] = 0.0f;
     }
 }
 
@@ -78,12 +103,9 @@ __kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, 
         return;
     uint n = j / P, p = j - n * P, oy = p / g.OW, ox = p - oy * g.OW;
     /* Tap k reads inside iff pad <= o s + k d < size + pad. */
-    uint uy = oy * g.sh, ux = ox * g.sw, endy = g.H + g.ph, endx = g.W + g.pw;
-    uint kh0 = uy >= g.ph ? 0u : (g.ph - uy + g.dh - 1u) / g.dh;
-    uint kh1 = uy >= endy ? 0u : min(g.KH, (endy - uy + g.dh - 1u) / g.dh);
-    uint kw0 = ux >= g.pw ? 0u : (g.pw - ux + g.dw - 1u) / g.dw;
-    uint kw1 = ux >= endx ? 0u : min(g.KW, (endx - ux + g.dw - 1u) / g.dw);
-    kh0 = min(kh0, kh1), kw0 = min(kw0, kw1);
+    uint uy = oy * g.sh, ux = ox * g.sw, kh0, kh1, kw0, kw1;
+    conv_inside(uy, g.dh, g.ph, g.H, g.KH, &kh0, &kh1);
+    conv_inside(ux, g.dw, g.pw, g.W, g.KW, &kw0, &kw1);
     __global float *dst = colt + j * (g.C * g.KH * g.KW);
     /* The first tap inside, (kh0, kw0), of channel 0 (none: nothing is read); the others step
      * by dh rows and dw. */
@@ -133,7 +155,7 @@ __kernel void clnn_conv_gather(__global const float *dy, __global float *ws, uin
  * every column entry im2col would have copied this element to. Each dx element is summed by one
  * work-item in a fixed order: deterministic, no atomics. One work-item per row (n, c, iy) of dx,
  * W elements, the index arithmetic once per row and no division at stride 1. beta == 0 does not
- * read dx. */
+ * read dx. The GPU forms' col2im; the CPU forms take clnn_conv_col2im_planes. */
 __kernel void clnn_conv_col2im(__global const float *col, __global float *dx, uint16 geometry,
                                uint n0, uint count, float beta)
 {
@@ -161,6 +183,50 @@ __kernel void clnn_conv_col2im(__global const float *col, __global float *dx, ui
             }
         }
         out[ix] = beta == 0.0f ? sum : beta * out[ix] + sum;
+    }
+}
+
+/* The same sums on CPU devices, a work-item per (n, c) plane of dx: it scales its plane by beta
+ * (0: no read), then adds each tap's column rows in (kh, kw) order, so every element receives its
+ * terms in the gather's order. The plane stays in the L1 cache while the column rows stream
+ * through contiguous add loops; per element the gather's tap loop with its tests cost three to
+ * four times the bytes' time. Deterministic: the plane is one work-item's. */
+__kernel void clnn_conv_col2im_planes(__global const float *col, __global float *dx,
+                                      uint16 geometry, uint n0, uint count, float beta)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint P = g.OH * g.OW, cols = count * P, HW = g.H * g.W;
+    uint i = (uint)get_global_id(0);
+    if (i >= count * g.C)
+        return;
+    uint n = i / g.C, c = i - n * g.C;
+    __global float *out = dx + ((n0 + n) * g.C + c) * HW;
+    if (beta == 0.0f)
+        for (uint e = 0; e < HW; ++e)
+            out[e] = 0.0f;
+    else
+        for (uint e = 0; e < HW; ++e)
+            out[e] *= beta;
+    __global const float *src = col + c * g.KH * g.KW * cols + n * P;
+    for (uint kh = 0; kh < g.KH; ++kh) {
+        uint ylo, yhi;
+        conv_inside(kh * g.dh, g.sh, g.ph, g.H, g.OH, &ylo, &yhi);
+        for (uint kw = 0; kw < g.KW; ++kw, src += cols) {
+            uint xlo, xhi;
+            conv_inside(kw * g.dw, g.sw, g.pw, g.W, g.OW, &xlo, &xhi);
+            for (uint oy = ylo; oy < yhi; ++oy) {
+                /* Output column ox adds into out[at0 + ox sw]; at0 may lie before the row
+                 * (wrapped in uint, as in im2col). */
+                uint at0 = (oy * g.sh + kh * g.dh - g.ph) * g.W + kw * g.dw - g.pw;
+                __global const float *row = src + oy * g.OW;
+                if (g.sw == 1u)
+                    for (uint ox = xlo; ox < xhi; ++ox)
+                        out[at0 + ox] += row[ox];
+                else
+                    for (uint ox = xlo; ox < xhi; ++ox)
+                        out[at0 + ox * g.sw] += row[ox];
+            }
+        }
     }
 }
 

@@ -53,6 +53,12 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
     size_t budget = clnn_cpu_forms(ctx) ? CPU_CHUNK_FLOATS : GPU_CHUNK_FLOATS;
     size_t chunk = budget / (per_image * P);
     plan->chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
+    /* im2col and col2im take a work-item per plane on CPU devices (the index arithmetic once
+     * per plane, long contiguous loops: with a work-item per row they took 3-4 times the time of
+     * their bytes), a row elsewhere (more work-items, neighbours closer). */
+    int cpu = clnn_cpu_forms(ctx);
+    plan->im2col_rows = cpu ? g->OH : 1;
+    plan->col2im_planes = cpu;
     plan->col_floats = plan->chunk * rows * P;
     plan->workspace = plan->chunk * per_image * P;
     return CLNN_SUCCESS;

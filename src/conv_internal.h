@@ -29,6 +29,8 @@ typedef enum conv_algo {
 typedef struct conv_plan {
     conv_algo algo;
     size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 */
+    size_t im2col_rows; /* im2col's output rows per work-item */
+    int col2im_planes;  /* col2im a plane per work-item (clnn_conv_col2im_planes), else a row */
     size_t col_floats; /* the columns: chunk * C KH KW * OH OW floats, else 0 */
     size_t workspace;  /* col_floats + chunk * O * OH OW floats, else 0 */
 } conv_plan;

@@ -47,14 +47,21 @@ static int next_chunk(const conv_geom *g, size_t chunk, conv_chunk *c)
 
 /* im2col (or its transposed form, im2col_t) of a chunk of x into ws from offset 0. */
 static clnn_status run_im2col(clnn_context *ctx, cl_kernel kernel, int transposed,
-                              const conv_geom *g, cl_mem x, cl_mem ws, const conv_chunk *c)
+                              const conv_geom *g, const conv_plan *plan, cl_mem x, cl_mem ws,
+                              const conv_chunk *c)
 {
     cl_uint16 geometry = geometry_arg(g);
     cl_uint n0 = (cl_uint)c->n0, count = (cl_uint)c->count;
-    size_t items = transposed ? c->count * g->OH * g->OW : g->C * g->KH * g->KW * c->count * g->OH;
-    return clnn_run_kernel_1d(
-        ctx, kernel, transposed ? "clnn_conv_im2col_t" : "clnn_conv_im2col", items,
-        CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(ws), CLNN_ARG(geometry), CLNN_ARG(n0), CLNN_ARG(count)));
+    if (transposed)
+        return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_im2col_t", c->count * g->OH * g->OW,
+                                  CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(ws), CLNN_ARG(geometry),
+                                            CLNN_ARG(n0), CLNN_ARG(count)));
+    size_t run = plan->im2col_rows, blocks = (g->OH + run - 1) / run;
+    cl_uint urun = (cl_uint)run;
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_im2col",
+                              g->C * g->KH * g->KW * c->count * blocks,
+                              CLNN_ARGS(CLNN_ARG(x), CLNN_ARG(ws), CLNN_ARG(geometry),
+                                        CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(urun)));
 }
 
 /* dY [O, count P] at ws + off from the chunk's planes of dy. */
@@ -128,7 +135,7 @@ static clnn_status forward_im2col(clnn_context *ctx, cl_kernel im2col, cl_kernel
     conv_chunk c = {0, 0};
     while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
         size_t J = c.count * P;
-        status = run_im2col(ctx, im2col, 0, g, x->buffer, ws, &c);
+        status = run_im2col(ctx, im2col, 0, g, plan, x->buffer, ws, &c);
         for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
             status = clnn_gemm_offset(ctx, "clnn_conv2d_forward: Y = W col (CLBlastSgemm)", 0, 0,
                                       g->Og, J, Kg, 1.0f, w->buffer, k * g->Og * Kg, Kg, ws,
@@ -200,7 +207,8 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
                     (n * g->O + k * g->Og) * P, P, beta, dx->buffer, (n * g->C + k * g->Cg) * P, P);
         return status;
     }
-    status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_col2im", &kernel);
+    const char *col2im = plan->col2im_planes ? "clnn_conv_col2im_planes" : "clnn_conv_col2im";
+    status = clnn_get_kernel(ctx, "conv.cl", NULL, col2im, &kernel);
     if (status == CLNN_SUCCESS)
         status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_gather", &gather);
     size_t off = plan->col_floats;
@@ -214,11 +222,12 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
                                       1, 0, Kg, J, g->Og, 1.0f, w->buffer, k * g->Og * Kg, Kg, ws,
                                       off + k * g->Og * J, J, 0.0f, ws, k * Kg * J, J);
         cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
+        size_t items = plan->col2im_planes ? c.count * g->C : c.count * g->C * g->H;
         if (status == CLNN_SUCCESS)
-            status =
-                clnn_run_kernel_1d(ctx, kernel, "clnn_conv_col2im", c.count * g->C * g->H,
-                                   CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(dx->buffer), CLNN_ARG(geometry),
-                                             CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(b)));
+            status = clnn_run_kernel_1d(ctx, kernel, col2im, items,
+                                        CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(dx->buffer),
+                                                  CLNN_ARG(geometry), CLNN_ARG(n0),
+                                                  CLNN_ARG(count), CLNN_ARG(b)));
     }
     return status;
 }
@@ -276,7 +285,7 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
     conv_chunk c = {0, 0};
     while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
         size_t J = c.count * P;
-        status = run_im2col(ctx, kernel, 1, g, x->buffer, ws, &c);
+        status = run_im2col(ctx, kernel, 1, g, plan, x->buffer, ws, &c);
         if (status == CLNN_SUCCESS)
             status = run_gather(ctx, gather, g, dy->buffer, ws, off, &c);
         /* beta for the first chunk's product, then accumulate. */
