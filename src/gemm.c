@@ -164,7 +164,8 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
 }
 
 /* clnn_gemm_nn16's blocking for the caches (a CPU BLAS's kc and mc): K is done in launches of
- * NN16_K_CHUNK steps (C accumulated: beta for the first, 1 after), and in each launch the
+ * NN16_K_CHUNK steps (C accumulated: beta for the first, 1 after; longer for products of fewer
+ * rows than a tile, below), and in each launch the
  * work-items walk C in tiles of NN16_TILE_ROWS rows, so a tile's A rows (256 x 256 floats,
  * 256 KiB) stay in L2 while B's 32-column panels (32 KiB) pass through L1. Chosen by measurement
  * on POCL's CPU device (kc 128..512, tiles 128..512): without them 1024^3 and 2048^3 ran at 0.3
@@ -185,7 +186,12 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
     clnn_status status = clnn_get_kernel(ctx, "dense.cl", NULL, name, &kernel);
     if (status != CLNN_SUCCESS)
         return status;
-    const size_t kc = NN16_K_CHUNK, tile_rows = NN16_TILE_ROWS;
+    const size_t tile_rows = NN16_TILE_ROWS;
+    /* A product of fewer rows than a tile keeps the tile's A block in L2 with a longer K chunk
+     * (64 rows: 1024 steps), so short, wide-K products (the convolutions' weight gradients,
+     * K = a chunk of images' pixels) take a few launches, not one per 256 steps. */
+    size_t rows_used = m < tile_rows ? (m + 7) / 8 * 8 : tile_rows;
+    size_t kc = NN16_K_CHUNK * (tile_rows / rows_used);
     cl_uint um = (cl_uint)m, un = (cl_uint)n, uldb = (cl_uint)ldb;
     cl_uint uldc = (cl_uint)ldc, utile = (cl_uint)tile_rows;
     cl_uint ua_off = (cl_uint)a_off, ub_off = (cl_uint)b_off, uc_off = (cl_uint)c_off;
