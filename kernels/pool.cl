@@ -239,6 +239,83 @@ __kernel void pool_avg_backward(__global const float *restrict dy, __global floa
     }
 }
 
+/* 2x2 max pooling with stride 2 and no padding (the usual CNN pooling) on CPU devices: a
+ * work-item per output row r = (plane, oh), i.e. input rows 2 oh and 2 oh + 1. The window is
+ * spelled out (the scan order and NaN rule of pool_max_forward: best starts at the first element,
+ * later ones replace it when greater or NaN), so the loop over the row has no inner loop and the
+ * compiler vectorises it (with the general kernels' window loops each output cost tens of
+ * cycles). */
+__kernel void pool_max2_forward(__global const float *restrict x, __global float *restrict y,
+                                __global int *indices, uint write_indices, uint rows, uint H,
+                                uint W, uint OH, uint OW)
+{
+    uint r = (uint)get_global_id(0);
+    if (r >= rows)
+        return;
+    uint plane = r / OH, oh = r - plane * OH;
+    __global const float *x0 = x + plane * H * W + 2u * oh * W, *x1 = x0 + W;
+    __global float *yr = y + r * OW;
+    __global int *ir = indices + r * OW;
+    int top = (int)(2u * oh * W);
+    for (uint ow = 0; ow < OW; ++ow) {
+        float a = x0[2u * ow], b = x0[2u * ow + 1u], c = x1[2u * ow], d = x1[2u * ow + 1u];
+        int at = top + (int)(2u * ow);
+        float best = a;
+        int pick = at;
+        if (b > best || isnan(b))
+            best = b, pick = at + 1;
+        if (c > best || isnan(c))
+            best = c, pick = at + (int)W;
+        if (d > best || isnan(d))
+            best = d, pick = at + (int)W + 1;
+        yr[ow] = best;
+        if (write_indices)
+            ir[ow] = pick;
+    }
+}
+
+/* Its backward, a work-item per output row: each output's gradient goes to the one element of
+ * its window that the index names, the window's other three get 0 (so dx = beta dx + the routed
+ * gradient, as pool_max_backward). Input rows and columns no window covers (the last of an odd
+ * size) get beta dx alone: the columns by the row's work-item, an odd last row by the work-item of
+ * the plane's last output row. */
+static inline void pool_put(__global float *dx, uint at, float g, float beta)
+{
+    dx[at] = beta == 0.0f ? g : beta * dx[at] + g;
+}
+
+__kernel void pool_max2_backward(__global const float *restrict dy,
+                                 __global const int *restrict indices, __global float *restrict dx,
+                                 float beta, uint rows, uint H, uint W, uint OH, uint OW)
+{
+    uint r = (uint)get_global_id(0);
+    if (r >= rows)
+        return;
+    uint plane = r / OH, oh = r - plane * OH;
+    uint top = 2u * oh * W, base = plane * H * W;
+    __global const float *dyr = dy + r * OW;
+    __global const int *ir = indices + r * OW;
+    __global float *d0 = dx + base + top, *d1 = d0 + W;
+    for (uint ow = 0; ow < OW; ++ow) {
+        uint at = top + 2u * ow;
+        int pick = ir[ow];
+        float g = dyr[ow];
+        pool_put(d0, 2u * ow, pick == (int)at ? g : 0.0f, beta);
+        pool_put(d0, 2u * ow + 1u, pick == (int)(at + 1u) ? g : 0.0f, beta);
+        pool_put(d1, 2u * ow, pick == (int)(at + W) ? g : 0.0f, beta);
+        pool_put(d1, 2u * ow + 1u, pick == (int)(at + W + 1u) ? g : 0.0f, beta);
+    }
+    for (uint w = 2u * OW; w < W; ++w) {
+        pool_put(d0, w, 0.0f, beta);
+        pool_put(d1, w, 0.0f, beta);
+    }
+    if (oh == OH - 1u && 2u * OH < H) {
+        __global float *last = dx + base + 2u * OH * W;
+        for (uint w = 0; w < W; ++w)
+            pool_put(last, w, 0.0f, beta);
+    }
+}
+
 /* Global average pooling, one work-group per plane of HW values: each work-item sums a strided
  * share, then a tree over the group's partials (any local size). */
 __kernel void gap_forward_group(__global const float *restrict x, __global float *restrict y,

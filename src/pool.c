@@ -207,6 +207,16 @@ static clnn_status check_apart(clnn_context *ctx, const clnn_tensor *out, const 
 
 /* ---- max and average pooling ----------------------------------------------------------------- */
 
+/* Whether the 2x2-stride-2 max kernels run this pooling: the CPU forms, max pooling with a 2x2
+ * kernel, stride 2 and no padding (their rows are vectorised loops; see pool.cl). */
+static int max2_form(const clnn_context *ctx, const clnn_pool2d_desc *desc)
+{
+    return clnn_cpu_forms(ctx) && desc->kind == CLNN_POOL_MAX && desc->kernel[0] == 2 &&
+           desc->kernel[1] == 2 && desc->stride[0] == 2 && desc->stride[1] == 2 &&
+           desc->padding[0] == 0 && desc->padding[1] == 0;
+}
+
+
 clnn_status clnn_pool2d_forward(clnn_context *ctx, const clnn_pool2d_desc *desc,
                                 const clnn_tensor *x, clnn_tensor *y, clnn_tensor *indices)
 {
@@ -243,11 +253,19 @@ clnn_status clnn_pool2d_forward(clnn_context *ctx, const clnn_pool2d_desc *desc,
         (status = check_apart(ctx, indices, "indices", y, "y", fn)) != CLNN_SUCCESS)
         return status;
 
-    int max = desc->kind == CLNN_POOL_MAX;
-    const char *name = max ? "pool_max_forward" : "pool_avg_forward";
+    int max = desc->kind == CLNN_POOL_MAX, max2 = max2_form(ctx, desc);
+    const char *name = max2 ? "pool_max2_forward" : max ? "pool_max_forward" : "pool_avg_forward";
     cl_kernel k;
     if ((status = clnn_get_kernel(ctx, "pool.cl", NULL, name, &k)) != CLNN_SUCCESS)
         return status;
+    if (max2) {
+        cl_uint write = indices != NULL, rows = (cl_uint)(y->count / g.out_w);
+        cl_mem idx = indices ? indices->buffer : y->buffer; /* not written without write */
+        return clnn_run_kernel_1d(ctx, k, name, rows,
+                                  CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(idx),
+                                            CLNN_ARG(write), CLNN_ARG(rows), CLNN_ARG(g.H),
+                                            CLNN_ARG(g.W), CLNN_ARG(g.OH), CLNN_ARG(g.OW)));
+    }
     /* A run of outputs of one output row per work-item, see pool.cl: the whole row on CPU
      * forms, one output on GPU forms. */
     size_t run = clnn_cpu_forms(ctx) ? g.out_w : 1;
@@ -312,10 +330,20 @@ clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc
         (status = check_apart(ctx, dx, "dx", indices, "indices", fn)) != CLNN_SUCCESS)
         return status;
 
-    const char *name = max ? "pool_max_backward" : "pool_avg_backward";
+    int max2 = max2_form(ctx, desc);
+    const char *name = max2 ? "pool_max2_backward" : max ? "pool_max_backward" : "pool_avg_backward";
     cl_kernel k;
     if ((status = clnn_get_kernel(ctx, "pool.cl", NULL, name, &k)) != CLNN_SUCCESS)
         return status;
+    cl_float b = beta;
+    if (max2) {
+        cl_uint rows = (cl_uint)(dy->count / g.out_w);
+        return clnn_run_kernel_1d(
+            ctx, k, name, rows,
+            CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(indices->buffer), CLNN_ARG(dx->buffer),
+                      CLNN_ARG(b), CLNN_ARG(rows), CLNN_ARG(g.H), CLNN_ARG(g.W), CLNN_ARG(g.OH),
+                      CLNN_ARG(g.OW)));
+    }
     /* A run of column tiles (sw columns each) of one input row per work-item, see pool.cl: the
      * whole row on CPU forms, one tile on GPU forms. */
     size_t tiles = ((size_t)g.W - 1 + g.pw) / g.sw + 1;
@@ -327,7 +355,6 @@ clnn_status clnn_pool2d_backward(clnn_context *ctx, const clnn_pool2d_desc *desc
                           "column tiles; at most %u fit",
                           fn, dx->dims[0], dx->dims[1], dx->dims[2], dx->dims[3],
                           desc->padding[1], items, tiles, (unsigned)CL_UINT_MAX);
-    cl_float b = beta;
     cl_uint n = (cl_uint)items, nruns = (cl_uint)runs, nrun = (cl_uint)run, t = (cl_uint)tiles;
     if (max)
         return clnn_run_kernel_1d(
