@@ -138,18 +138,19 @@ static inline void pool_tile_outputs(uint t, uint dw, uint kw, uint sw, uint OW,
     *ow1 = min(t + 1u, OW);
 }
 
-/* dx = beta * dx + the sum of dy over the outputs whose recorded maximum is this element. An
- * index that no covering output records (or one out of range) routes nothing. beta == 0 writes
- * without reading dx. */
-__kernel void pool_max_backward(__global const float *restrict dy,
-                                __global const int *restrict indices, __global float *restrict dx,
-                                float beta, uint items, uint runs, uint run, uint tiles, uint H,
-                                uint W, uint OH, uint OW, uint kh, uint kw, uint sh, uint sw,
-                                uint ph, uint pw)
+/* The backward walk of work-item i shared by both kinds (is_max is a constant at each call, so
+ * each kernel compiles to its own loop): over its run of column tiles, each input element in the
+ * row sums what the covering outputs route to it in a fixed order: max pooling dy where the
+ * recorded index is the element (an index no covering output records, or one out of range,
+ * routes nothing), average pooling dy / divisor. Then dx = beta * dx + that sum; beta == 0
+ * writes without reading dx. */
+static inline void pool_backward_run(int is_max, __global const float *restrict dy,
+                                     __global const int *restrict indices,
+                                     __global float *restrict dx, float beta,
+                                     uint count_include_pad, uint i, uint runs, uint run,
+                                     uint tiles, uint H, uint W, uint OH, uint OW, uint kh,
+                                     uint kw, uint sh, uint sw, uint ph, uint pw)
 {
-    uint i = (uint)get_global_id(0);
-    if (i >= items)
-        return;
     uint r, t0, plane, h, oh0, oh1;
     pool_row_start(i, runs, run, H, kh, sh, ph, OH, &r, &t0, &plane, &h, &oh0, &oh1);
     uint base = plane * OH * OW, t1 = min(t0 + run, tiles);
@@ -166,7 +167,10 @@ __kernel void pool_max_backward(__global const float *restrict dy,
             for (uint oh = oh0; oh < oh1; ++oh) {
                 for (uint ow = ow0; ow < ow1; ++ow) {
                     uint o = base + oh * OW + ow;
-                    if (indices[o] == self)
+                    if (!is_max)
+                        g += dy[o] / pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw,
+                                                  count_include_pad);
+                    else if (indices[o] == self)
                         g += dy[o];
                 }
             }
@@ -177,6 +181,19 @@ __kernel void pool_max_backward(__global const float *restrict dy,
                 dx[at] = beta * dx[at] + g;
         }
     }
+}
+
+/* Max pooling's backward: dy to the recorded maxima (pool_backward_run). */
+__kernel void pool_max_backward(__global const float *restrict dy,
+                                __global const int *restrict indices, __global float *restrict dx,
+                                float beta, uint items, uint runs, uint run, uint tiles, uint H,
+                                uint W, uint OH, uint OW, uint kh, uint kw, uint sh, uint sw,
+                                uint ph, uint pw)
+{
+    uint i = (uint)get_global_id(0);
+    if (i < items)
+        pool_backward_run(1, dy, indices, dx, beta, 0u, i, runs, run, tiles, H, W, OH, OW, kh, kw,
+                          sh, sw, ph, pw);
 }
 
 /* y = the sum of the window's input elements, in scan order, over pool_divisor; runs of
@@ -204,39 +221,16 @@ __kernel void pool_avg_forward(__global const float *restrict x, __global float 
     }
 }
 
-/* dx = beta * dx + the sum of dy / divisor over the outputs whose windows cover this element,
- * in runs of column tiles as pool_max_backward. */
+/* Average pooling's backward: dy / divisor to every covered element (pool_backward_run). */
 __kernel void pool_avg_backward(__global const float *restrict dy, __global float *restrict dx,
                                 float beta, uint count_include_pad, uint items, uint runs,
                                 uint run, uint tiles, uint H, uint W, uint OH, uint OW, uint kh,
                                 uint kw, uint sh, uint sw, uint ph, uint pw)
 {
     uint i = (uint)get_global_id(0);
-    if (i >= items)
-        return;
-    uint r, t0, plane, h, oh0, oh1;
-    pool_row_start(i, runs, run, H, kh, sh, ph, OH, &r, &t0, &plane, &h, &oh0, &oh1);
-    uint base = plane * OH * OW, t1 = min(t0 + run, tiles);
-    for (uint t = t0; t < t1; ++t) {
-        int wstart = (int)(t * sw) - (int)pw;
-        for (uint dw = 0; dw < sw; ++dw) {
-            int w = wstart + (int)dw;
-            if (w < 0 || w >= (int)W)
-                continue;
-            uint ow0, ow1;
-            pool_tile_outputs(t, dw, kw, sw, OW, &ow0, &ow1);
-            float g = 0.0f;
-            for (uint oh = oh0; oh < oh1; ++oh)
-                for (uint ow = ow0; ow < ow1; ++ow)
-                    g += dy[base + oh * OW + ow] /
-                         pool_divisor(oh, ow, H, W, kh, kw, sh, sw, ph, pw, count_include_pad);
-            uint at = r * W + (uint)w;
-            if (beta == 0.0f)
-                dx[at] = g;
-            else
-                dx[at] = beta * dx[at] + g;
-        }
-    }
+    if (i < items)
+        pool_backward_run(0, dy, NULL, dx, beta, count_include_pad, i, runs, run, tiles, H, W,
+                          OH, OW, kh, kw, sh, sw, ph, pw);
 }
 
 /* 2x2 max pooling with stride 2 and no padding (the usual CNN pooling) on CPU devices: a
