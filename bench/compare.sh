@@ -17,7 +17,7 @@
 #
 # The CNN is about 30 times the MLP's work per sample, so by default it trains on the first
 # --cnn-limit-train images (5120: 40 batches of 128) for --cnn-epochs 2 epochs, both trainers
-# alike (the cosine schedule then spans those steps); --cnn-limit-train 0 --cnn-epochs 8 is the
+# alike (the cosine schedule then spans those steps); --cnn-limit-train 0 --cnn-epochs 14 is the
 # full clnn-train --model cnn run.
 #
 # Cold start is read from the line "cold start: X s" that each trainer prints (process start to

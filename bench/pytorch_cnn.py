@@ -22,16 +22,17 @@ What it mirrors of clnn-train --model cnn (defaults in brackets):
     BatchNorm2d with PyTorch's defaults (eps 1e-5, momentum 0.1, gamma 1, beta 0);
   * init: every Conv2d and Linear weight kaiming_normal_(mode="fan_in", nonlinearity="relu"),
     N(0, 2/fan_in) with fan_in = C*KH*KW, the classifier included; the classifier's bias zero;
-  * loss: softmax cross-entropy (mean over the batch); Adam lr 2e-3, betas (0.9, 0.999), eps 1e-8;
+  * loss: softmax cross-entropy (mean over the batch); AdamW lr 2e-3, weight decay 0.05 (decoupled,
+    on every parameter), betas (0.9, 0.999), eps 1e-8 [--optimizer adam: Adam, no decay];
   * schedule: cosine annealing per step to 0 over the whole run, lr_t = lr (1 + cos(pi t / T)) / 2
     with t the steps already taken and T = epochs * batches per epoch (clnn's closed form, as a
     LambdaLR; CosineAnnealingLR's recursive form gives the same values up to rounding);
   * batches of 128 [--batch], the training set reshuffled every epoch (torch.randperm from a
     generator seeded with --seed), the last partial batch kept unless it holds a single sample
-    (batch norm cannot train on it; clnn-train leaves it out then too); 8 epochs [--epochs];
+    (batch norm cannot train on it; clnn-train leaves it out then too); 14 epochs [--epochs];
   * threads: pytorch_mlp.py's settings (OMP_NUM_THREADS 2, OMP_WAIT_POLICY passive, OpenBLAS
     threads, see its configure_threads()); here OpenBLAS only gets the 3136x10 classifier;
-  * augmentation [--augment none]: as clnn-train's --augment, each training image mirrored left
+  * augmentation [--augment flip]: as clnn-train's --augment, each training image mirrored left
     to right with probability 1/2 (flip) and moved by up to 2 pixels each way (shift), the blank
     (normalised 0) pixel filling in, drawn anew every batch from its own generator.
 
@@ -62,9 +63,13 @@ def parse_args(argv):
                     "(benchmark reference).")
     p.add_argument("--data", default=common.DEFAULT_DATA,
                    help="directory holding the four Fashion-MNIST IDX .gz files (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=8, help="epochs to train (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=14, help="epochs to train (default: %(default)s)")
     p.add_argument("--batch", type=int, default=128, help="batch size (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: %(default)s)")
+    p.add_argument("--optimizer", choices=["adamw", "adam"], default="adamw",
+                   help="optimiser (default: %(default)s)")
+    p.add_argument("--weight-decay", type=float, default=0.05,
+                   help="AdamW's decoupled weight decay (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="seed for init and shuffling (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2,
                    help="intra-op threads, torch.set_num_threads and OMP_NUM_THREADS (default: %(default)s)")
@@ -74,7 +79,7 @@ def parse_args(argv):
                    help="OMP_WAIT_POLICY for PyTorch's OpenMP pool (default: %(default)s)")
     p.add_argument("--limit-train", type=int, default=0, metavar="N",
                    help="use only the first N training images (0 = all)")
-    p.add_argument("--augment", choices=["none", "flip", "shift", "flip,shift"], default="none",
+    p.add_argument("--augment", choices=["none", "flip", "shift", "flip,shift"], default="flip",
                    help="random changes to each training image (default: %(default)s)")
     p.add_argument("--csv", metavar="FILE", help="write one row per epoch (clnn-train's columns)")
     a = p.parse_args(argv)
@@ -161,7 +166,10 @@ def main(argv):
             nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.optimizer == "adamw":
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # As clnn-train: the last partial batch is dropped only when it holds a single sample.
     remainder = n_train % args.batch
     batches = n_train // args.batch + (1 if remainder > 1 else 0)
@@ -174,7 +182,9 @@ def main(argv):
           f"{torch.get_num_threads()} threads, " + ", ".join(f"{k}={v}" for k, v in env.items()),
           flush=True)
     print(f"data: {args.data}: {n_train} train, {n_test} test, global mean {mean:.3f} std {std:.3f}; "
-          f"model {LAYERS}, kaiming_normal fan_in, Adam lr {args.lr:g} cosine over {t_max} steps, "
+          f"model {LAYERS}, kaiming_normal fan_in, {args.optimizer} lr {args.lr:g}"
+          f"{f' weight decay {args.weight_decay:g}' if args.optimizer == 'adamw' else ''}"
+          f" cosine over {t_max} steps, augment {args.augment}, "
           f"batch {args.batch}, seed {args.seed}", flush=True)
 
     blank = (0.0 - mean) / std  # a 0 pixel after normalisation
