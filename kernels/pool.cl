@@ -1,7 +1,8 @@
 /*
- * 2-D pooling on NCHW tensors (src/pool.c): max and average pooling, forward with one work-item
- * per output and backward with one work-item per column tile of an input row (below), and global
- * average pooling.
+ * 2-D pooling on NCHW tensors (src/pool.c): max and average pooling and global average pooling.
+ * The general kernels give a work-item a run of one row: the GPU forms one output (forward) or
+ * one column tile of an input row (backward, below), the CPU forms the whole row. 2x2 max
+ * pooling with stride 2 and no padding has its own CPU-form kernels (pool_max2_*).
  *
  * The backward passes are gathers, not scatters: input element (h, w) visits
  * the outputs whose windows can cover it, oh in [ceil((h + ph - kh + 1) / sh), (h + ph) / sh]
@@ -138,6 +139,12 @@ static inline void pool_tile_outputs(uint t, uint dw, uint kw, uint sw, uint OW,
     *ow1 = min(t + 1u, OW);
 }
 
+/* dx[at] = beta dx[at] + g; beta == 0 writes g without reading dx. */
+static inline void pool_put(__global float *dx, uint at, float g, float beta)
+{
+    dx[at] = beta == 0.0f ? g : beta * dx[at] + g;
+}
+
 /* The backward walk of work-item i shared by both kinds (is_max is a constant at each call, so
  * each kernel compiles to its own loop): over its run of column tiles, each input element in the
  * row sums what the covering outputs route to it in a fixed order: max pooling dy where the
@@ -174,11 +181,7 @@ static inline void pool_backward_run(int is_max, __global const float *restrict 
                         g += dy[o];
                 }
             }
-            uint at = r * W + (uint)w;
-            if (beta == 0.0f)
-                dx[at] = g;
-            else
-                dx[at] = beta * dx[at] + g;
+            pool_put(dx, r * W + (uint)w, g, beta);
         }
     }
 }
@@ -273,11 +276,6 @@ __kernel void pool_max2_forward(__global const float *restrict x, __global float
  * gradient, as pool_max_backward). Input rows and columns no window covers (the last of an odd
  * size) get beta dx alone: the columns by the row's work-item, an odd last row by the work-item of
  * the plane's last output row. */
-static inline void pool_put(__global float *dx, uint at, float g, float beta)
-{
-    dx[at] = beta == 0.0f ? g : beta * dx[at] + g;
-}
-
 __kernel void pool_max2_backward(__global const float *restrict dy,
                                  __global const int *restrict indices, __global float *restrict dx,
                                  float beta, uint rows, uint H, uint W, uint OH, uint OW)

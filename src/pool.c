@@ -1,9 +1,11 @@
 /*
  * 2-D pooling (include/clnn/pool.h, kernels/pool.cl): argument checks and kernel launches for
  * max and average pooling and global average pooling. Every check runs before anything is
- * queued. The kernels take one work-item per output (forward) or per input element (backward,
- * a gather over the covering windows), each launched with the kernel's own work-group size
- * whatever the shape, so POCL compiles each kernel once.
+ * queued. Here the layout is decided: the general kernels take a run of one row per work-item
+ * (one output or column tile on GPU forms, the whole row on CPU forms; the backward passes are
+ * gathers over the covering windows), and 2x2 stride-2 max pooling takes its own kernels on CPU
+ * forms. Each kernel is launched with its own work-group size whatever the shape, so POCL
+ * compiles each kernel once.
  */
 #include "internal.h"
 
