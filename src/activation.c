@@ -157,7 +157,10 @@ int clnn_activation_has_output_backward(clnn_activation kind)
 
 void clnn_activation_build_options(const clnn_activation_desc *desc, char *options, size_t size)
 {
-    snprintf(options, size, "-DCLNN_ACTIVATION=%d", (int)desc->kind);
+    if (desc->kind == CLNN_ACTIVATION_IDENTITY)
+        snprintf(options, size, "%s", "");
+    else
+        snprintf(options, size, "-DCLNN_ACTIVATION=%d", (int)desc->kind);
 }
 
 cl_float4 clnn_activation_kernel_params(const clnn_activation_desc *d)

@@ -12,7 +12,9 @@
 #define CLNN_ACTIVATION_OPTIONS_SIZE 32
 
 /* Writes "-DCLNN_ACTIVATION=<kind>" into options (CLNN_ACTIVATION_OPTIONS_SIZE bytes): append
- * it to a program's build options so that its #include "activation.h" gives desc->kind. */
+ * it to a program's build options so that its #include "activation.h" gives desc->kind. For the
+ * identity it writes "": kernels/activation.h builds the identity without the option, and the
+ * identity's kernels then come from the shared program (src/program.c). */
 void clnn_activation_build_options(const clnn_activation_desc *desc, char *options, size_t size);
 
 /* The float4 kernel argument `p` of the device functions in kernels/activation.h. */

@@ -1,8 +1,8 @@
 /*
  * The compiled-program cache: a miss then a hit, corrupt, truncated and foreign entries rejected
  * and rebuilt, an unwritable directory that only disables caching, "off", two processes writing
- * the same entries at once, kernel sources read from a directory, and a build failure with its
- * compiler log.
+ * the same entries at once, kernel sources read from a directory, a build failure with its
+ * compiler log, and the shared program built ahead of use (clnn_context_build_programs).
  */
 #define _GNU_SOURCE
 #include "clnn_test.h"
@@ -95,6 +95,36 @@ static void test_miss_then_hit(void **state)
     clnn_cache_stats stats;
     clnn_context_get_cache_stats(ctx, &stats);
     assert_int_equal(stats.disk_hits + stats.programs_built, 1);
+    clnn_context_destroy(ctx);
+    clnn_test_remove_tree(dir);
+}
+
+/* clnn_context_build_programs builds the shared program once; the ops whose kernels it holds
+ * (the self check's core.cl, clip.cl) then build nothing more. */
+static void test_build_programs(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    clnn_context *ctx = make_context(dir, NULL);
+    CLNN_ASSERT_OK(clnn_context_build_programs(ctx));
+    CLNN_ASSERT_OK(clnn_context_build_programs(ctx));
+    clnn_cache_stats stats;
+    CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+    assert_int_equal(stats.programs_built, 1);
+    CLNN_ASSERT_OK(clnn_context_self_check(ctx));
+    /* clip.cl's kernel, from the same program. */
+    float v[4] = {-3.0f, -0.5f, 0.5f, 3.0f}, got[4];
+    size_t n = 4;
+    clnn_tensor *t = NULL;
+    CLNN_ASSERT_OK(clnn_tensor_create(ctx, 1, &n, &t));
+    CLNN_ASSERT_OK(clnn_tensor_upload(t, v, n));
+    CLNN_ASSERT_OK(clnn_clip_by_value(&t, 1, 1.0f));
+    CLNN_ASSERT_OK(clnn_tensor_download(t, got, n));
+    assert_true(got[0] == -1.0f && got[1] == -0.5f && got[2] == 0.5f && got[3] == 1.0f);
+    CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+    assert_int_equal(stats.programs_built + stats.disk_hits, 1);
+    clnn_tensor_destroy(t);
     clnn_context_destroy(ctx);
     clnn_test_remove_tree(dir);
 }
@@ -412,6 +442,7 @@ static void copy_file(const char *from, const char *dir, const char *name)
     static char text[1 << 16];
     size_t n = fread(text, 1, sizeof text - 1, in);
     fclose(in);
+    assert_true(n < sizeof text - 1); /* the whole file */
     text[n] = '\0';
     write_file(dir, name, text);
 }
@@ -431,7 +462,13 @@ static void test_kernel_directory_and_build_failure(void **state)
     assert_non_null(strstr(clnn_context_last_error(ctx), "core.cl"));
     clnn_context_destroy(ctx);
 
-    copy_file(CLNN_KERNEL_SOURCE_DIR, dir, "common.h");
+    /* Every source, then a broken core.cl: the shared program that holds it fails to build. */
+    DIR *sources = opendir(CLNN_KERNEL_SOURCE_DIR);
+    assert_non_null(sources);
+    for (struct dirent *e; (e = readdir(sources)) != NULL;)
+        if (e->d_name[0] != '.')
+            copy_file(CLNN_KERNEL_SOURCE_DIR, dir, e->d_name);
+    closedir(sources);
     write_file(dir, "core.cl",
                "#include \"common.h\"\n"
                "__kernel void clnn_self_check(__global float *y) { y[0] = undeclared_name; }\n");
@@ -468,6 +505,7 @@ int main(void)
         return cache_build_child();
 
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_programs),
         cmocka_unit_test(test_miss_then_hit),
         cmocka_unit_test(test_corrupt_entry),
         cmocka_unit_test(test_truncated_entry),

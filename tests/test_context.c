@@ -140,6 +140,7 @@ static void test_null_arguments(void **state)
     CLNN_ASSERT_OK(clnn_context_destroy(NULL));
     CLNN_ASSERT_STATUS(clnn_context_finish(NULL), CLNN_ERR_INVALID_ARGUMENT);
     CLNN_ASSERT_STATUS(clnn_context_self_check(NULL), CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_context_build_programs(NULL), CLNN_ERR_INVALID_ARGUMENT);
     clnn_device_info info;
     CLNN_ASSERT_STATUS(clnn_context_get_device_info(NULL, &info), CLNN_ERR_INVALID_ARGUMENT);
     CLNN_ASSERT_STATUS(clnn_context_get_device_info(clnn_test_ctx, NULL),

@@ -158,6 +158,7 @@ static void test_core(void **state)
     assert_ptr_equal(queue, (cl_command_queue)0x1);
     MISUSE(clnn_context_finish, clnn_context_finish(NULL), BAD);
     MISUSE(clnn_context_self_check, clnn_context_self_check(NULL), BAD);
+    MISUSE(clnn_context_build_programs, clnn_context_build_programs(NULL), BAD);
     clnn_cache_stats stats;
     MISUSE(clnn_context_get_cache_stats, clnn_context_get_cache_stats(NULL, &stats), BAD);
     MISUSE(clnn_context_get_cache_stats, clnn_context_get_cache_stats(ctx, NULL), BAD);

@@ -247,6 +247,18 @@ CLNN_API clnn_status clnn_context_finish(clnn_context *ctx);
  */
 CLNN_API clnn_status clnn_context_self_check(clnn_context *ctx);
 
+/**
+ * @brief Builds (or loads from the caches) the library's shared kernel program now, instead of at
+ * the first operation that needs it: the kernels of every family except batch norm, and those
+ * built for an activation other than the identity, which stay separate programs built at first
+ * use. A first build can take a second or more (POCL 3.1 on a 2-core CPU: about 0.9 s, its
+ * compiler's start-up included), so a program can call this while another of its threads loads
+ * data, as clnn-train does. Calling it again does nothing.
+ * @return CLNN_SUCCESS, or CLNN_ERR_BUILD / CLNN_ERR_KERNEL_SOURCE with the message naming the
+ * program (and clnn_context_build_log() holding the compiler's log).
+ */
+CLNN_API clnn_status clnn_context_build_programs(clnn_context *ctx);
+
 /** Counters of the compiled-program cache of one context. */
 typedef struct clnn_cache_stats {
     int enabled;                    /**< 1 when the disk cache is in use */
