@@ -103,7 +103,9 @@ static clnn_status device_norm(clnn_context *ctx, clnn_tensor *const *tensors, s
     if (status != CLNN_SUCCESS)
         return status;
     size_t local = reduction_group_size(ctx, partial);
-    size_t local_final = reduction_group_size(ctx, final);
+    /* The final stage over the partials: one work-item in the CPU forms, for the reason given
+     * at clnn_single_group_size (src/internal.h). */
+    size_t local_final = clnn_cpu_forms(ctx) ? 1 : reduction_group_size(ctx, final);
     size_t per_group = local * NORM_ITEMS_PER_THREAD; /* float4s a work-group covers */
 
     /* One partial per work-group of every tensor. */

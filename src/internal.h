@@ -195,6 +195,14 @@ size_t clnn_pow2_ceil_capped(size_t v, size_t cap);
  * for it); in the GPU forms the smallest power of two >= n within that size. */
 size_t clnn_reduction_group_size(clnn_context *ctx, cl_kernel kernel, size_t n);
 
+/* The same for a reduction over few values that finishes an op (a batch's labels or row losses,
+ * the partial sums of a norm): 1 in the CPU forms, one work-item looping over all n, which a CPU
+ * runs as fast as a group's items one after another; POCL 3.1 compiles such a kernel for one
+ * work-item in 0.4-0.7 of the time it takes for 256 with their barriers, a cost that the first
+ * training step of every process pays (ce_finish 0.09 -> 0.04 s, the norm's final stage
+ * 0.15 -> 0.06 s). In the GPU forms as clnn_reduction_group_size. */
+size_t clnn_single_group_size(clnn_context *ctx, cl_kernel kernel, size_t n);
+
 /* ---- the scratch pool (src/scratch.c) --------------------------------------------------------- */
 
 /* The buffer of `slot`, holding at least `bytes` (at least 1): the slot's own when large enough,

@@ -98,3 +98,8 @@ size_t clnn_reduction_group_size(clnn_context *ctx, cl_kernel kernel, size_t n)
     size_t limit = clnn_kernel_group_size(ctx, kernel);
     return clnn_cpu_forms(ctx) ? limit : clnn_pow2_ceil_capped(n, limit);
 }
+
+size_t clnn_single_group_size(clnn_context *ctx, cl_kernel kernel, size_t n)
+{
+    return clnn_cpu_forms(ctx) ? 1 : clnn_reduction_group_size(ctx, kernel, n);
+}

@@ -269,7 +269,7 @@ static clnn_status check_labels_tensor(clnn_context *ctx, const clnn_tensor *lab
 static clnn_status queue_label_check(clnn_context *ctx, cl_kernel k, cl_mem labels, size_t n,
                                      size_t C, int ignore_index, cl_mem info)
 {
-    size_t L = clnn_reduction_group_size(ctx, k, n);
+    size_t L = clnn_single_group_size(ctx, k, n);
     cl_uint N = (cl_uint)n;
     cl_int Ci = (cl_int)C, ig = ignore_index;
     return clnn_run_kernel(ctx, k, "ce_check_labels", 1, &L, &L,
@@ -402,7 +402,7 @@ static clnn_status cross_entropy(clnn_context *ctx, const clnn_tensor *logits,
     }
     cl_mem dest = host_loss ? out : loss ? loss->buffer : NULL;
     if (status == CLNN_SUCCESS && dest) {
-        size_t L = clnn_reduction_group_size(ctx, k_finish, N);
+        size_t L = clnn_single_group_size(ctx, k_finish, N);
         cl_uint Nu = (cl_uint)N, mean = opt.reduction == CLNN_REDUCTION_MEAN;
         status = clnn_run_kernel(ctx, k_finish, "ce_finish", 1, &L, &L,
                                  CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(Nu), CLNN_ARG(info),
