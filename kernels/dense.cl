@@ -70,16 +70,22 @@ static inline float8 load8_clamped(__global const float *p, uint left)
 
 /* B(k, n) contiguous along n (b[k * ldb + n]): A not transposed (A(m, k) = a[m * lda + k]) or
  * transposed (a[k * lda + m]), given by a_m / a_k strides. A 4 x 8 block per work-item: per k,
- * 4 scalars of A times one 8-vector of B. */
+ * 4 scalars of A times one 8-vector of B. Global dimension 1 holds m_blocks 4-row blocks for
+ * each of `slices` K slices (src/gemm.c splits a product of few blocks along K): slice s sums
+ * k in [s * k_slice, + k_slice) within [0, K) into C + s * c_slice. */
 __kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global const float *a,
                                  uint a_off, uint a_m, uint a_k, __global const float *b,
                                  uint b_off, uint ldb, float beta, __global float *c, uint c_off,
-                                 uint ldc)
+                                 uint ldc, uint m_blocks, uint slices, uint k_slice,
+                                 uint c_slice)
 {
-    a += a_off, b += b_off, c += c_off;
-    uint n0 = (uint)get_global_id(0) * 8u, m0 = (uint)get_global_id(1) * 4u;
-    if (n0 >= N || m0 >= M)
+    uint row = (uint)get_global_id(1), slice = row / m_blocks;
+    uint n0 = (uint)get_global_id(0) * 8u, m0 = (row % m_blocks) * 4u;
+    if (n0 >= N || m0 >= M || slice >= slices)
         return;
+    uint k_begin = min(K, slice * k_slice), k_end = min(K, k_begin + k_slice);
+    a += a_off + k_begin * a_k, b += b_off + k_begin * ldb, c += c_off + slice * c_slice;
+    K = k_end - k_begin;
     uint m1 = min(m0 + 1u, M - 1u), m2 = min(m0 + 2u, M - 1u), m3 = min(m0 + 3u, M - 1u);
     __global const float *a0 = a + m0 * a_m, *a1 = a + m1 * a_m, *a2 = a + m2 * a_m,
                          *a3 = a + m3 * a_m;
@@ -196,12 +202,19 @@ static inline void gemm_store_block(__global float *c, uint ldc, uint M, uint N,
         }                                                                                        \
     }
 
-__kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, float alpha,
-                             __global const float *a, uint a_off, uint a_m, uint a_k,
-                             __global const float *b, uint b_off, uint ldb, float beta,
-                             __global float *c, uint c_off, uint ldc, uint tile_rows)
+/* Global dimension 1 is the K slice s (src/gemm.c splits a product of few blocks along K): it
+ * sums k in [k_begin + s * k_slice, + k_slice) within [k_begin, k_end) into C + s * c_slice. One
+ * slice (the usual launch) is the whole range into C. */
+__kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_slice,
+                             float alpha, __global const float *a, uint a_off, uint a_m,
+                             uint a_k, __global const float *b, uint b_off, uint ldb, float beta,
+                             __global float *c, uint c_off, uint ldc, uint c_slice,
+                             uint tile_rows)
 {
-    a += a_off, b += b_off, c += c_off;
+    uint slice = (uint)get_global_id(1);
+    a += a_off, b += b_off, c += c_off + slice * c_slice;
+    k_begin = min(k_end, k_begin + slice * k_slice);
+    k_end = min(k_end, k_begin + k_slice);
     /* Work-item order: tiles of tile_rows rows of C (whole width) one after another; within a
      * tile, column blocks one after another and, within those, the 8-row blocks: consecutive
      * work-items share B's 32-column panel (in cache), and a tile's rows of A stay in the L2
@@ -252,6 +265,23 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, float alp
     vstore16(c60, 12, block), vstore16(c61, 13, block), vstore16(c70, 14, block);
     vstore16(c71, 15, block);
     gemm_store_block(c, ldc, M, N, m0, n0, first, block, alpha, beta);
+}
+
+/* C = alpha sum_{s < slices} P_s + beta C, C (M x N, leading dimension ldc) and the slices'
+ * partial products P_s = p[s * stride ..] (M x N, contiguous): the second stage of a product split
+ * along K. A work-item per element of C; the slices are added in order (deterministic). */
+__kernel void clnn_gemm_sum_slices(uint M, uint N, uint slices, __global const float *p,
+                                   uint stride, float alpha, float beta, __global float *c,
+                                   uint c_off, uint ldc)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= M * N)
+        return;
+    float s = 0.0f;
+    for (uint j = 0; j < slices; ++j)
+        s += p[j * stride + i];
+    __global float *cm = c + c_off + (i / N) * ldc + i % N;
+    *cm = beta == 0.0f ? alpha * s : alpha * s + beta * *cm;
 }
 
 /* dst[c][r] = src[r][c] for a [rows, cols] src with leading dimension lds and a [cols, rows] dst

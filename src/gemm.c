@@ -129,6 +129,59 @@ static clnn_status run_2d(clnn_context *ctx, cl_kernel kernel, const char *name,
     return clnn_run_kernel(ctx, kernel, name, 2, rounded, local, arg_count, args);
 }
 
+/* Products of few work-items over a long K (the convolutions' weight gradients: 64 x 288 over the
+ * pixels of a chunk of images is 72 of clnn_gemm_nn16's blocks, three work-groups of 32 on two
+ * cores; the first layer's 32 x 9 is 16 of clnn_gemm_small_nn's) leave cores idle. In the CPU
+ * forms such a product is split along K into slices of one launch, each summing its part of K
+ * into a partial product of its own (alpha 1, beta 0); clnn_gemm_sum_slices then adds the
+ * partials, in order, into C with alpha and beta. Slices are added until the launch has
+ * SPLIT_GROUPS_PER_CU groups of 32 work-items per compute unit, each slice at least
+ * SPLIT_MIN_STEPS of K. On the default CNN (batch 128, POCL, 2 cores) the 32 -> 64 weight gradient
+ * went from 9.1 to 6.2 ms per step, the 64 -> 64 ones from 7.3 to 4.9 ms, and the first layer's
+ * from 4.7 to 2.5 ms (16 slices): about 10% of the step. */
+#define SPLIT_GROUPS_PER_CU 4
+#define SPLIT_MIN_STEPS 256
+#define SPLIT_MAX_SLICES 16
+
+/* How many K slices a product of `items` work-items over k steps takes (1: not split). */
+static size_t k_slices(const clnn_context *ctx, size_t items, size_t k)
+{
+    size_t target = SPLIT_GROUPS_PER_CU * 32 * (size_t)ctx->info.compute_units;
+    if (!clnn_cpu_forms(ctx) || items >= target || k < 2 * SPLIT_MIN_STEPS)
+        return 1;
+    size_t slices = (target + items - 1) / items;
+    if (slices > k / SPLIT_MIN_STEPS)
+        slices = k / SPLIT_MIN_STEPS;
+    return slices < SPLIT_MAX_SLICES ? slices : SPLIT_MAX_SLICES;
+}
+
+/* The scratch buffer of the partial products: slices x m x n floats, contiguous. */
+static clnn_status slice_buffer(clnn_context *ctx, size_t slices, size_t m, size_t n, cl_mem *out)
+{
+    return clnn_scratch_get(ctx, CLNN_SCRATCH_GEMM_SLICES, slices * m * n * sizeof(cl_float),
+                            "the K slices of a product", out);
+}
+
+/* C = alpha sum of the slices' partial products + beta C. */
+static clnn_status sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slices,
+                              cl_mem partials, float alpha, float beta, cl_mem c, size_t c_off,
+                              size_t ldc)
+{
+    static const char name[] = "clnn_gemm_sum_slices";
+    cl_kernel kernel;
+    clnn_status status = clnn_get_kernel(ctx, "dense.cl", NULL, name, &kernel);
+    if (status != CLNN_SUCCESS)
+        return status;
+    cl_uint um = (cl_uint)m, un = (cl_uint)n, uslices = (cl_uint)slices;
+    cl_uint stride = (cl_uint)(m * n), uc_off = (cl_uint)c_off, uldc = (cl_uint)ldc;
+    cl_float ualpha = alpha, ubeta = beta;
+    return clnn_run_kernel_1d(ctx, kernel, name, m * n,
+                              CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uslices),
+                                        CLNN_ARG(partials), CLNN_ARG(stride), CLNN_ARG(ualpha),
+                                        CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uc_off),
+                                        CLNN_ARG(uldc)));
+}
+
 /* The product through clnn_gemm_small_nn (B not transposed) or clnn_gemm_small_nt (A not
  * transposed, B transposed); both transposed is left to CLBlast. */
 static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_t m, size_t n,
@@ -155,12 +208,27 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
     }
     /* Element strides of A(m, k) in its row-major storage. */
     cl_uint a_m = trans_a ? 1u : ulda, a_k = trans_a ? ulda : 1u;
-    size_t global[2] = {(n + 7) / 8, (m + 3) / 4};
-    return run_2d(ctx, kernel, name, global,
-                  CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
-                            CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m), CLNN_ARG(a_k),
-                            CLNN_ARG(b), CLNN_ARG(ub_off), CLNN_ARG(uldb), CLNN_ARG(ubeta),
-                            CLNN_ARG(c), CLNN_ARG(uc_off), CLNN_ARG(uldc)));
+    size_t m_blocks = (m + 3) / 4, n_blocks = (n + 7) / 8;
+    size_t slices = k_slices(ctx, m_blocks * n_blocks, k);
+    cl_mem out = c;
+    if (slices > 1) {
+        if ((status = slice_buffer(ctx, slices, m, n, &out)) != CLNN_SUCCESS)
+            return status;
+        uc_off = 0, uldc = un, ualpha = 1.0f, ubeta = 0.0f;
+    }
+    cl_uint um_blocks = (cl_uint)m_blocks, uslices = (cl_uint)slices;
+    cl_uint k_slice = (cl_uint)((k + slices - 1) / slices), c_slice = (cl_uint)(m * n);
+    size_t global[2] = {n_blocks, m_blocks * slices};
+    status = run_2d(ctx, kernel, name, global,
+                    CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uk), CLNN_ARG(ualpha),
+                              CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m), CLNN_ARG(a_k),
+                              CLNN_ARG(b), CLNN_ARG(ub_off), CLNN_ARG(uldb), CLNN_ARG(ubeta),
+                              CLNN_ARG(out), CLNN_ARG(uc_off), CLNN_ARG(uldc),
+                              CLNN_ARG(um_blocks), CLNN_ARG(uslices), CLNN_ARG(k_slice),
+                              CLNN_ARG(c_slice)));
+    if (status == CLNN_SUCCESS && slices > 1)
+        status = sum_slices(ctx, m, n, slices, out, alpha, beta, c, c_off, ldc);
+    return status;
 }
 
 /* clnn_gemm_nn16's blocking for the caches (a CPU BLAS's kc and mc): K is done in launches of
@@ -193,29 +261,49 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
      * the default CNN's products. */
     size_t tile_rows = m < NN16_TILE_ROWS ? (m + 7) / 8 * 8 : NN16_TILE_ROWS;
     size_t kc = NN16_K_CHUNK * (NN16_TILE_ROWS / tile_rows);
-    cl_uint um = (cl_uint)m, un = (cl_uint)n, uldb = (cl_uint)ldb;
-    cl_uint uldc = (cl_uint)ldc, utile = (cl_uint)tile_rows;
-    cl_uint ua_off = (cl_uint)a_off, ub_off = (cl_uint)b_off, uc_off = (cl_uint)c_off;
-    cl_uint a_m = trans_a ? 1u : (cl_uint)lda, a_k = trans_a ? (cl_uint)lda : 1u;
-    cl_float ualpha = alpha;
     size_t tiles = (m + tile_rows - 1) / tile_rows;
+    size_t items = tiles * (tile_rows / 8) * ((n + 31) / 32);
     /* One local size for every shape (as run_2d, for the same reason): the global size is
      * rounded up to it, and the work-items past the last tile return at once. */
-    size_t local = 32;
-    size_t global = (tiles * (tile_rows / 8) * ((n + 31) / 32) + local - 1) / local * local;
-    const size_t *local_size = clnn_kernel_group_size(ctx, kernel) >= local ? &local : NULL;
+    size_t local[2] = {32, 1};
+    size_t global[2] = {(items + local[0] - 1) / local[0] * local[0], 1};
+    const size_t *local_size = clnn_kernel_group_size(ctx, kernel) >= local[0] ? local : NULL;
+
+    /* Split along K (above k_slices): each launch covers up to slices K chunks, a chunk a
+     * slice. */
+    size_t slices = k_slices(ctx, items, k);
+    cl_mem out = c;
+    size_t out_off = c_off, out_ld = ldc;
+    if (slices > 1) {
+        if ((status = slice_buffer(ctx, slices, m, n, &out)) != CLNN_SUCCESS)
+            return status;
+        out_off = 0, out_ld = n;
+    }
+    global[1] = slices;
+    cl_uint um = (cl_uint)m, un = (cl_uint)n, uldb = (cl_uint)ldb;
+    cl_uint uldc = (cl_uint)out_ld, utile = (cl_uint)tile_rows;
+    cl_uint ua_off = (cl_uint)a_off, ub_off = (cl_uint)b_off, uc_off = (cl_uint)out_off;
+    cl_uint a_m = trans_a ? 1u : (cl_uint)lda, a_k = trans_a ? (cl_uint)lda : 1u;
+    cl_uint c_slice = (cl_uint)(m * n);
+    cl_float ualpha = slices > 1 ? 1.0f : alpha;
     size_t k0 = 0;
     do { /* at least one launch: k == 0 still scales C by beta */
-        cl_uint kb = (cl_uint)k0, ke = (cl_uint)(k - k0 < kc ? k : k0 + kc);
-        cl_float ubeta = k0 == 0 ? beta : 1.0f;
+        /* This launch: [k0, k0 + span), slice s of it [k0 + s * per, k0 + (s + 1) * per). */
+        size_t span = k - k0 < slices * kc ? k - k0 : slices * kc;
+        size_t per = (span + slices - 1) / slices;
+        cl_uint kb = (cl_uint)k0, ke = (cl_uint)(k0 + span), k_slice = (cl_uint)per;
+        cl_float ubeta = k0 > 0 ? 1.0f : slices > 1 ? 0.0f : beta;
         status = clnn_run_kernel(
-            ctx, kernel, name, 1, &global, local_size,
-            CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(kb), CLNN_ARG(ke), CLNN_ARG(ualpha),
-                      CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m), CLNN_ARG(a_k), CLNN_ARG(b),
-                      CLNN_ARG(ub_off), CLNN_ARG(uldb), CLNN_ARG(ubeta), CLNN_ARG(c),
-                      CLNN_ARG(uc_off), CLNN_ARG(uldc), CLNN_ARG(utile)));
-        k0 += kc;
+            ctx, kernel, name, 2, global, local_size,
+            CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(kb), CLNN_ARG(ke), CLNN_ARG(k_slice),
+                      CLNN_ARG(ualpha), CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m),
+                      CLNN_ARG(a_k), CLNN_ARG(b), CLNN_ARG(ub_off), CLNN_ARG(uldb),
+                      CLNN_ARG(ubeta), CLNN_ARG(out), CLNN_ARG(uc_off), CLNN_ARG(uldc),
+                      CLNN_ARG(c_slice), CLNN_ARG(utile)));
+        k0 += span;
     } while (status == CLNN_SUCCESS && k0 < k);
+    if (status == CLNN_SUCCESS && slices > 1)
+        status = sum_slices(ctx, m, n, slices, out, alpha, beta, c, c_off, ldc);
     return status;
 }
 

@@ -25,6 +25,7 @@ typedef enum clnn_scratch_slot {
     CLNN_SCRATCH_INFO,         /* a few status words (cross-entropy's label check) */
     CLNN_SCRATCH_RESULT,       /* a scalar the host reads back (a global norm, a loss) */
     CLNN_SCRATCH_GEMM,         /* clnn_gemm's transposed operand (clnn_gemm_prepare) */
+    CLNN_SCRATCH_GEMM_SLICES,  /* the partial products of a product split along K (src/gemm.c) */
     CLNN_SCRATCH_CONV,         /* a convolution's columns when the caller passes no workspace */
     CLNN_SCRATCH_SLOT_COUNT
 } clnn_scratch_slot;

@@ -32,17 +32,21 @@ typedef struct shape {
  * partial 8-row blocks, and K in several 256-step launches (8x300x300 with beta too, 256x784x512,
  * 512x520x520 with a last launch of 8 steps); 512x520x520's forward product is large enough to
  * go through the transposition (clnn_transpose16 with partial 16x16 blocks, then
- * clnn_gemm_nn16). test_clblast_path runs them all through CLBlast as well. On GPUs the large
- * products run CLBlast. */
+ * clnn_gemm_nn16). The weight gradients of 512x32x8 (one 8 x 32 block over K = 512) and
+ * 2100x290x64 (72 blocks over K = 2100, a right edge of 2 and a short last slice) are split
+ * along K in clnn_gemm_nn16, those of 512x9x32 (2 slices) and 3000x9x32 (11 slices, the last
+ * shorter) in clnn_gemm_small_nn; clnn_gemm_sum_slices adds the slices into C. test_clblast_path
+ * runs them all through CLBlast as well. On GPUs the large products run CLBlast. */
 static const shape full_shapes[] = {
     {1, 1, 1},    {7, 13, 5},  {33, 65, 17},   {100, 130, 70},  {37, 59, 23},  {8, 300, 300},
-    {19, 300, 3}, {6, 70, 90}, {256, 256, 10}, {256, 784, 512}, {512, 520, 520},
+    {19, 300, 3}, {6, 70, 90}, {256, 256, 10}, {256, 784, 512}, {512, 520, 520}, {512, 32, 8},
+    {2100, 290, 64}, {512, 9, 32},  {3000, 9, 32},
 };
 /* The small tier: every edge above (partial blocks, K = 3, K over 256, a 10-wide output, right
  * edges of the nn16 kernel) at under a million multiply-adds per product. */
 static const shape small_shapes[] = {
     {1, 1, 1}, {7, 13, 5}, {33, 65, 17}, {37, 59, 23}, {8, 300, 300}, {19, 300, 3}, {6, 70, 90},
-    {40, 256, 10},
+    {40, 256, 10}, {512, 32, 8}, {512, 9, 32},
 };
 #define SHAPES CLNN_TEST_SHAPE(full_shapes, small_shapes)
 #define SHAPE_COUNT                                                                                \
