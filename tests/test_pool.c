@@ -335,6 +335,11 @@ static void test_pool_2x2(void **state)
     run_all(&a);
     pool_case odd = {1, 3, 9, 7, 2, 2, 2, 2, 0, 0}; /* batch 1; odd sizes drop a row and column */
     run_all(&odd);
+    /* Rows of 6 and 11 outputs: the CPU kernel's last group of four overlaps the one before. */
+    pool_case six = {2, 3, 12, 13, 2, 2, 2, 2, 0, 0};
+    run_all(&six);
+    pool_case eleven = {1, 2, 4, 22, 2, 2, 2, 2, 0, 0};
+    run_all(&eleven);
 }
 
 static void test_pool_overlap(void **state)
