@@ -343,4 +343,33 @@ static inline int clnn_rng_keep(clnn_u32 word, clnn_u32 threshold)
     return (word >> 8) >= threshold;
 }
 
+#ifdef __OPENCL_VERSION__
+/* clnn_rng_block on eight consecutive blocks at once: lane j of *ww is word w of block
+ * `block + j`, the same bits. POCL left the scalar rounds scalar (dropout took 2.2 ns per element
+ * on a 2-core CPU, bound by the multiplies); on uint8 lanes, with the high halves from ulong8
+ * products, it vectorises them (mul_hi on the lanes vectorised less: 17 against 11 ms for 10M
+ * elements with four lanes). */
+static inline void clnn_rng_block8(uint block, uint domain, uint step0, uint step1, uint k0,
+                                   uint k1, uint8 *w0, uint8 *w1, uint8 *w2, uint8 *w3)
+{
+    uint8 x0 = (uint8)(block) + (uint8)(0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u), x1 = (uint8)(domain);
+    uint8 x2 = (uint8)(step0), x3 = (uint8)(step1);
+    for (int round = 0; round < 10; ++round) {
+        uint8 hi0 = convert_uint8((convert_ulong8(x0) * (ulong)CLNN_PHILOX_M0) >> 32);
+        uint8 hi1 = convert_uint8((convert_ulong8(x2) * (ulong)CLNN_PHILOX_M1) >> 32);
+        uint8 lo0 = x0 * CLNN_PHILOX_M0, lo1 = x2 * CLNN_PHILOX_M1;
+        x0 = hi1 ^ x1 ^ k0;
+        x1 = lo1;
+        x2 = hi0 ^ x3 ^ k1;
+        x3 = lo0;
+        k0 += CLNN_PHILOX_W0; /* after the last round too: unused */
+        k1 += CLNN_PHILOX_W1;
+    }
+    *w0 = x0;
+    *w1 = x1;
+    *w2 = x2;
+    *w3 = x3;
+}
+#endif
+
 #endif /* CLNN_PHILOX_H */

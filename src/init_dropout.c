@@ -46,7 +46,8 @@ clnn_status clnn_dropout_forward(const clnn_tensor *x, clnn_tensor *y, float p, 
         return status;
     cl_uint n = (cl_uint)x->count, k0 = CLNN_SEED_LO(seed), k1 = CLNN_SEED_HI(seed),
             s0 = CLNN_SEED_LO(step), s1 = CLNN_SEED_HI(step);
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_dropout_forward", (x->count + 3) / 4,
+    /* 32 elements (eight Philox blocks) per work-item, see init.cl. */
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_dropout_forward", (x->count + 31) / 32,
                               CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(n),
                                         CLNN_ARG(k0), CLNN_ARG(k1), CLNN_ARG(s0), CLNN_ARG(s1),
                                         CLNN_ARG(threshold), CLNN_ARG(scale)));
@@ -86,7 +87,7 @@ clnn_status clnn_dropout_backward(const clnn_tensor *dy, clnn_tensor *dx, float 
         return status;
     cl_uint k0 = CLNN_SEED_LO(seed), k1 = CLNN_SEED_HI(seed), s0 = CLNN_SEED_LO(step),
             s1 = CLNN_SEED_HI(step);
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_dropout_backward", items,
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_dropout_backward", (dy->count + 31) / 32,
                               CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(n),
                                         CLNN_ARG(k0), CLNN_ARG(k1), CLNN_ARG(s0), CLNN_ARG(s1),
                                         CLNN_ARG(threshold), CLNN_ARG(scale), CLNN_ARG(beta)));
