@@ -35,12 +35,13 @@ static clnn_status bn_view(clnn_context *ctx, const clnn_tensor *x, const char *
     return CLNN_SUCCESS;
 }
 
-/* The activation of a fused call: NULL or identity means plain batch norm (the program built
- * without options); otherwise the descriptor is checked and gives the build options and the
- * kernels' float4 parameters. */
+/* The activation of a fused call: the descriptor is checked and gives the build options and the
+ * kernels' float4 parameters. NULL or the identity runs on the program built for ReLU with
+ * p.s3 = 1, which makes the kernels' f the identity (see norm.cl): one program and one set of
+ * compiled kernels serve a network's batch norms with and without ReLU. */
 typedef struct bn_act {
     char options[CLNN_ACTIVATION_OPTIONS_SIZE];
-    const char *opts; /* options or NULL */
+    const char *opts; /* = options */
     cl_float4 p;
 } bn_act;
 
@@ -48,15 +49,18 @@ static clnn_status bn_act_init(clnn_context *ctx, const clnn_activation_desc *de
                                const char *fn, bn_act *a)
 {
     memset(a, 0, sizeof *a);
-    if (!desc)
-        return CLNN_SUCCESS;
-    clnn_status status = clnn_activation_check_desc(ctx, desc, fn);
+    clnn_status status = desc ? clnn_activation_check_desc(ctx, desc, fn) : CLNN_SUCCESS;
     if (status != CLNN_SUCCESS)
         return status;
-    if (desc->kind == CLNN_ACTIVATION_IDENTITY)
-        return CLNN_SUCCESS;
-    clnn_activation_build_options(desc, a->options, sizeof a->options);
     a->opts = a->options;
+    if (!desc || desc->kind == CLNN_ACTIVATION_IDENTITY) {
+        clnn_activation_desc relu;
+        clnn_activation_desc_init(&relu, CLNN_ACTIVATION_RELU);
+        clnn_activation_build_options(&relu, a->options, sizeof a->options);
+        a->p.s[3] = 1.0f;
+        return CLNN_SUCCESS;
+    }
+    clnn_activation_build_options(desc, a->options, sizeof a->options);
     a->p = clnn_activation_kernel_params(desc);
     return CLNN_SUCCESS;
 }
@@ -382,40 +386,34 @@ static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_act
                                         "bn_bwd_apply_cols",    "bn_bwd_reduce_cols16",
                                         "bn_stats_serial",      "bn_stats_planes",
                                         "bn_bwd_prep",          "bn_stats_cols16"};
-    int fused = a.opts != NULL;
     cl_kernel k[10];
-    if ((status = bn_kernels(ctx, &a, fused ? 10 : 6, names, k)) != CLNN_SUCCESS)
+    if ((status = bn_kernels(ctx, &a, 10, names, k)) != CLNN_SUCCESS)
         return status;
 
     bn_plan plan;
     size_t gs_serial = clnn_kernel_group_size(ctx, k[0]);
     size_t gs_planes = clnn_kernel_group_size(ctx, k[1]);
     size_t gs_cols = clnn_kernel_group_size(ctx, k[5]);
-    if (fused) {
-        gs_serial = min_size(gs_serial, clnn_kernel_group_size(ctx, k[6]));
-        gs_planes = min_size(gs_planes, clnn_kernel_group_size(ctx, k[7]));
-        gs_cols = min_size(gs_cols, clnn_kernel_group_size(ctx, k[9]));
-    }
+    gs_serial = min_size(gs_serial, clnn_kernel_group_size(ctx, k[6]));
+    gs_planes = min_size(gs_planes, clnn_kernel_group_size(ctx, k[7]));
+    gs_cols = min_size(gs_cols, clnn_kernel_group_size(ctx, k[9]));
     clnn_bn_make_plan(ctx, &v, gs_serial, gs_planes, gs_cols, &plan);
     cl_mem part, coef;
-    /* coef holds the 6 per-channel coefficients of dx, and before them (fused) the 4 of z. */
+    /* coef holds the 6 per-channel coefficients of dx, and before them the 4 of z. */
     if ((status = clnn_bn_scratch(ctx, &v, &plan, 6 * v.C, &part, &coef)) != CLNN_SUCCESS)
         return status;
     cl_uint C = (cl_uint)v.C, S = (cl_uint)v.S, N = (cl_uint)v.N;
     cl_uint P = (cl_uint)plan.P, rows = plan.rows, Ps = plan.Ps, schunk = plan.schunk;
     cl_uint run = plan.run;
-    cl_mem pre = save_mean->buffer; /* plain: only K = save_mean is read */
-    if (fused) {
-        /* z needs the exact mean: reduce x as the forward does, then pre = [K | d | a | beta]. */
-        status = bn_run_stats(ctx, &v, &plan, k[6], k[7], k[9], x->buffer, part);
-        if (status == CLNN_SUCCESS)
-            status = clnn_run_kernel_1d(
-                ctx, k[8], "bn_bwd_prep", v.C,
-                CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C),
-                          CLNN_ARG(S), CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer),
-                          CLNN_ARG(g), CLNN_ARG(b), CLNN_ARG(gflags), CLNN_ARG(coef)));
-        pre = coef;
-    }
+    /* z needs the exact mean: reduce x as the forward does, then pre = [K | d | a | beta]. */
+    cl_mem pre = coef;
+    status = bn_run_stats(ctx, &v, &plan, k[6], k[7], k[9], x->buffer, part);
+    if (status == CLNN_SUCCESS)
+        status = clnn_run_kernel_1d(
+            ctx, k[8], "bn_bwd_prep", v.C,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(part), CLNN_ARG(P), CLNN_ARG(C), CLNN_ARG(S),
+                      CLNN_ARG(save_mean->buffer), CLNN_ARG(save_invstd->buffer), CLNN_ARG(g),
+                      CLNN_ARG(b), CLNN_ARG(gflags), CLNN_ARG(coef)));
     if (status == CLNN_SUCCESS) {
         if (plan.cols)
             status = clnn_run_kernel(
