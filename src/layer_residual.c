@@ -148,6 +148,45 @@ clnn_status clnn_residual_setup(clnn_layer *layer, const clnn_layer_spec *spec, 
     return status;
 }
 
+/* The block's end when f is ReLU, one kernel each way (kernels/core.cl): sum = body + skip and
+ * y = relu(sum); backward dy = relu'(sum) dy in place, and the skip's share into dx (NULL: a
+ * projection takes it), dx = dy or dx + dy with accumulate. */
+static clnn_status relu_end_forward(clnn_context *ctx, const clnn_tensor *body,
+                                    const clnn_tensor *skip, clnn_tensor *sum, clnn_tensor *y)
+{
+    static const char name[] = "clnn_residual_relu_forward";
+    cl_kernel kernel;
+    clnn_status status = clnn_get_kernel(ctx, "core.cl", NULL, name, &kernel);
+    cl_uint n = (cl_uint)y->count;
+    if (status == CLNN_SUCCESS)
+        status = clnn_run_kernel_1d(ctx, kernel, name, (y->count + 3) / 4,
+                                    CLNN_ARGS(CLNN_ARG(body->buffer), CLNN_ARG(skip->buffer),
+                                              CLNN_ARG(sum->buffer), CLNN_ARG(y->buffer),
+                                              CLNN_ARG(n)));
+    return status;
+}
+
+static clnn_status relu_end_backward(clnn_context *ctx, const clnn_tensor *sum, clnn_tensor *dy,
+                                     clnn_tensor *dx, int accumulate)
+{
+    static const char name[] = "clnn_residual_relu_backward";
+    cl_kernel kernel;
+    clnn_status status = clnn_get_kernel(ctx, "core.cl", NULL, name, &kernel);
+    cl_uint n = (cl_uint)dy->count, has_dx = dx != NULL, acc = accumulate != 0;
+    cl_mem out = dx ? dx->buffer : dy->buffer; /* not written without has_dx */
+    if (status == CLNN_SUCCESS)
+        status = clnn_run_kernel_1d(ctx, kernel, name, (dy->count + 3) / 4,
+                                    CLNN_ARGS(CLNN_ARG(sum->buffer), CLNN_ARG(dy->buffer),
+                                              CLNN_ARG(out), CLNN_ARG(has_dx), CLNN_ARG(acc),
+                                              CLNN_ARG(n)));
+    return status;
+}
+
+static int relu_end(const residual_impl *impl)
+{
+    return impl->sum && impl->end.activation.kind == CLNN_ACTIVATION_RELU;
+}
+
 static clnn_status residual_forward(clnn_layer *layer, const clnn_pass *pass,
                                     const clnn_tensor *x, clnn_tensor *y)
 {
@@ -164,6 +203,8 @@ static clnn_status residual_forward(clnn_layer *layer, const clnn_pass *pass,
         return status;
     if (!impl->sum)
         return clnn_add_tensors(ctx, body, skip, y);
+    if (relu_end(impl))
+        return relu_end_forward(ctx, body, skip, impl->sum, y);
     status = clnn_add_tensors(ctx, body, skip, impl->sum);
     if (status == CLNN_SUCCESS)
         status = clnn_activation_forward(ctx, &impl->end.activation, impl->sum, y);
@@ -178,13 +219,18 @@ static clnn_status residual_backward(clnn_layer *layer, const clnn_pass *pass,
     residual_impl *impl = layer->impl;
     clnn_context *ctx = layer->ctx;
     clnn_status status = CLNN_SUCCESS;
-    if (impl->sum) /* dy becomes the gradient of the sum, in place */
+    /* dy becomes the gradient of the sum, in place; with ReLU, the same pass gives the identity
+     * skip its share too. */
+    int skip_done = relu_end(impl) && !impl->projection;
+    if (relu_end(impl))
+        status = relu_end_backward(ctx, impl->sum, dy, skip_done ? dx : NULL, dx_beta != 0.0f);
+    else if (impl->sum)
         status = clnn_activation_backward(ctx, &impl->end.activation, impl->sum, dy, 0.0f, dy);
     /* The skip's share first: the body may overwrite dy. */
     if (status == CLNN_SUCCESS && impl->projection)
         status = impl->projection->kind->backward(impl->projection, pass, x, impl->projected, dy,
                                                   dx, dx_beta);
-    else if (status == CLNN_SUCCESS && dx)
+    else if (status == CLNN_SUCCESS && dx && !skip_done)
         status = dx_beta == 0.0f ? clnn_tensor_copy(dx, dy) : clnn_add_tensors(ctx, dx, dy, dx);
     if (status != CLNN_SUCCESS)
         return status;
