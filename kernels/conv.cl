@@ -130,6 +130,79 @@ __kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, 
     }
 }
 
+/* The weight gradient of a convolution with few weights per output channel, R = C/G KH KW <=
+ * CONV_FEW_ROWS (a first layer on 1 or 3 channels: 9 or 27), on CPU devices: as a product,
+ * dW_g [Og, R] = dY_g [Og, J] colT_g [J, R] has an M and N of a few blocks and a K of J =
+ * count OH OW (25088 pixels a batch of 128 28x28 images), which left clnn_gemm_small_nn at about
+ * 7 GFLOP/s even split along K, behind a gather of dy and a transposed im2col. Here dy's planes
+ * and clnn_conv_im2col's columns [C KH KW, count P] are read where they lie: work-item
+ * part * blocks + b takes output channels o0 .. o0 + 3 of one group (block b) over the chunk's
+ * images in its part (parts contiguous ranges), and for each image and column row r sums
+ * dy[o] * col[r] along the
+ * plane on float16 lanes, four channels at a time. It writes partial[part][o][r]; the host adds
+ * the parts into dW in order (clnn_gemm_sum_slices), so the result is deterministic. */
+#define CONV_FEW_ROWS 32u
+__kernel void clnn_conv_backward_weight_few(__global const float *dy, __global const float *col,
+                                            __global float *partial, uint partial_off,
+                                            uint16 geometry, uint n0, uint count, uint parts)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint G = g.O / g.Og, R = g.C / G * g.KH * g.KW, P = g.OH * g.OW, J = count * P;
+    uint blocks = (g.Og + 3u) / 4u, id = (uint)get_global_id(0);
+    uint part = id / (G * blocks), item = id - part * (G * blocks);
+    if (part >= parts)
+        return;
+    uint k = item / blocks, o0 = k * g.Og + (item - k * blocks) * 4u;
+    uint here = min(4u, (k + 1u) * g.Og - o0); /* channels in this block */
+    uint per = (count + parts - 1u) / parts, na = min(count, part * per);
+    uint nb = min(count, na + per);
+    float s0[CONV_FEW_ROWS], s1[CONV_FEW_ROWS], s2[CONV_FEW_ROWS], s3[CONV_FEW_ROWS];
+    for (uint r = 0; r < R; ++r)
+        s0[r] = s1[r] = s2[r] = s3[r] = 0.0f;
+    for (uint n = na; n < nb; ++n) {
+        /* The block's planes of dy (a block of fewer than four repeats its last channel). */
+        __global const float *d0 = dy + ((n0 + n) * g.O + o0) * P;
+        __global const float *d1 = d0 + min(1u, here - 1u) * P, *d2 = d0 + min(2u, here - 1u) * P,
+                             *d3 = d0 + min(3u, here - 1u) * P;
+        for (uint r = 0; r < R; ++r) {
+            __global const float *cr = col + (k * R + r) * J + n * P;
+            float16 a0 = (float16)(0.0f), a1 = (float16)(0.0f), a2 = (float16)(0.0f),
+                    a3 = (float16)(0.0f);
+            uint p = 0;
+            for (; p + 16u <= P; p += 16u) {
+                float16 v = vload16(0, cr + p);
+                a0 += vload16(0, d0 + p) * v;
+                a1 += vload16(0, d1 + p) * v;
+                a2 += vload16(0, d2 + p) * v;
+                a3 += vload16(0, d3 + p) * v;
+            }
+            float t0 = clnn_sum16(a0), t1 = clnn_sum16(a1), t2 = clnn_sum16(a2),
+                  t3 = clnn_sum16(a3);
+            for (; p < P; ++p) {
+                float v = cr[p];
+                t0 += d0[p] * v;
+                t1 += d1[p] * v;
+                t2 += d2[p] * v;
+                t3 += d3[p] * v;
+            }
+            s0[r] += t0;
+            s1[r] += t1;
+            s2[r] += t2;
+            s3[r] += t3;
+        }
+    }
+    __global float *out = partial + partial_off + (part * g.O + o0) * R;
+    for (uint r = 0; r < R; ++r) {
+        out[r] = s0[r];
+        if (here > 1u)
+            out[R + r] = s1[r];
+        if (here > 2u)
+            out[2u * R + r] = s2[r];
+        if (here > 3u)
+            out[3u * R + r] = s3[r];
+    }
+}
+
 /* Between a chunk's planes in NCHW order and the products' layout [K, count P] (K planes per
  * image, P elements each): one work-item per plane (n, k), copying its P elements (on CPU devices
  * a loop the compiler vectorises; the 2-D form with one work-item per element ran 10-20 times

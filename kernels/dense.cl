@@ -268,12 +268,14 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_sl
 }
 
 /* C = alpha sum_{s < slices} P_s + beta C, C (M x N, leading dimension ldc) and the slices'
- * partial products P_s = p[s * stride ..] (M x N, contiguous): the second stage of a product split
- * along K. A work-item per element of C; the slices are added in order (deterministic). */
+ * partial products P_s = p[p_off + s * stride ..] (M x N, contiguous): the second stage of a
+ * product split along K (and of clnn_conv_backward_weight_few). A work-item per element of C;
+ * the slices are added in order (deterministic). */
 __kernel void clnn_gemm_sum_slices(uint M, uint N, uint slices, __global const float *p,
-                                   uint stride, float alpha, float beta, __global float *c,
-                                   uint c_off, uint ldc)
+                                   uint p_off, uint stride, float alpha, float beta,
+                                   __global float *c, uint c_off, uint ldc)
 {
+    p += p_off;
     uint i = (uint)get_global_id(0);
     if (i >= M * N)
         return;

@@ -28,7 +28,8 @@
  *  - everything else, a one-channel input too (its products have K = KH KW but M = O and
  *    N = chunk OH OW, long enough; the direct kernel ran the default CNN's first layer at
  *    0.8 GFLOP/s): im2col and GEMM, a chunk of images at a time (sized by the device profile,
- *    at least one image), one product per chunk and group.
+ *    at least one image), one product per chunk and group; on CPU devices, the weight gradient
+ *    of few weights per output channel (C/G KH KW <= CONV_FEW_ROWS) by a kernel of its own.
  * A smaller batch never gets a larger chunk, so the workspace for N images serves fewer. */
 static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_geom *g,
                                   conv_plan *plan)
@@ -59,6 +60,11 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
     int cpu = clnn_cpu_forms(ctx);
     plan->im2col_rows = cpu ? g->OH : 1;
     plan->col2im_planes = cpu;
+    /* Few weights per output channel (a first layer): the weight gradient reads dy and the
+     * columns where they lie (see conv.cl); its partial sums fit where dY would go, as their
+     * parts * O * R floats never exceed chunk * O * P when R <= P. */
+    size_t few_rows = g->Cg * g->KH * g->KW;
+    plan->weight_few = cpu && few_rows <= CONV_FEW_ROWS && few_rows <= P;
     plan->col_floats = plan->chunk * rows * P;
     plan->workspace = plan->chunk * per_image * P;
     return CLNN_SUCCESS;

@@ -26,11 +26,16 @@ typedef enum conv_algo {
 /* The im2col workspace holds, for one chunk of images, the columns (chunk OH OW x C KH KW
  * floats, from offset 0) and the products' side in the chunk's layout, Y or dY [O, chunk OH OW]
  * (from offset col_floats). */
+/* The most weights per output channel (C/G KH KW) that clnn_conv_backward_weight_few takes; the
+ * kernel's CONV_FEW_ROWS (kernels/conv.cl) is the same number. */
+#define CONV_FEW_ROWS 32
+
 typedef struct conv_plan {
     conv_algo algo;
     size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 */
     size_t im2col_rows; /* im2col's output rows per work-item */
     int col2im_planes;  /* col2im a plane per work-item (clnn_conv_col2im_planes), else a row */
+    int weight_few;     /* the weight gradient by clnn_conv_backward_weight_few, else products */
     size_t col_floats; /* the columns: chunk * C KH KW * OH OW floats, else 0 */
     size_t workspace;  /* col_floats + chunk * O * OH OW floats, else 0 */
 } conv_plan;

@@ -246,6 +246,45 @@ static clnn_status run_reduction(clnn_context *ctx, cl_kernel kernel, const char
     return clnn_run_kernel(ctx, kernel, name, 1, &global, &local, arg_count + 1, all);
 }
 
+/* Work-items per compute unit that clnn_conv_backward_weight_few's launch aims at: the images of
+ * a chunk are cut into as many parts as that takes (each part's partial sums are added later). */
+#define FEW_ITEMS_PER_CU 16
+
+/* The weight gradient by clnn_conv_backward_weight_few (plan->weight_few): per chunk, im2col
+ * into the workspace, the kernel's partial sums after the columns, then dW = beta dW (first
+ * chunk; 1 after) + the sum of the parts. */
+static clnn_status backward_weight_few(clnn_context *ctx, const conv_geom *g,
+                                       const conv_plan *plan, const clnn_tensor *dy,
+                                       const clnn_tensor *x, float beta, clnn_tensor *dw,
+                                       cl_mem ws)
+{
+    static const char name[] = "clnn_conv_backward_weight_few";
+    cl_kernel im2col = NULL, kernel = NULL;
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col", &im2col);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
+    cl_uint16 geometry = geometry_arg(g);
+    size_t R = g->Cg * g->KH * g->KW, blocks = g->G * ((g->Og + 3) / 4), off = plan->col_floats;
+    size_t target = FEW_ITEMS_PER_CU * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    cl_uint uoff = (cl_uint)off;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        size_t parts = (target + blocks - 1) / blocks;
+        parts = parts > c.count ? c.count : parts;
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count, uparts = (cl_uint)parts;
+        status = run_im2col(ctx, im2col, 0, g, plan, x->buffer, ws, &c);
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel_single(
+                ctx, kernel, name, blocks * parts,
+                CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(ws), CLNN_ARG(ws), CLNN_ARG(uoff),
+                          CLNN_ARG(geometry), CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(uparts)));
+        if (status == CLNN_SUCCESS)
+            status = clnn_gemm_sum_slices(ctx, g->O, R, parts, ws, off, 1.0f,
+                                          c.n0 == 0 ? beta : 1.0f, dw->buffer, 0, R);
+    }
+    return status;
+}
+
 clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                                           const conv_plan *plan, const clnn_tensor *dy,
                                           const clnn_tensor *x, float beta, clnn_tensor *dw,
@@ -278,6 +317,8 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                     k * g->Og * g->Cg, g->Cg);
         return status;
     }
+    if (plan->weight_few)
+        return backward_weight_few(ctx, g, plan, dy, x, beta, dw, ws);
     status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col_t", &kernel);
     if (status == CLNN_SUCCESS)
         status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_gather", &gather);

@@ -162,10 +162,9 @@ static clnn_status slice_buffer(clnn_context *ctx, size_t slices, size_t m, size
                             "the K slices of a product", out);
 }
 
-/* C = alpha sum of the slices' partial products + beta C. */
-static clnn_status sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slices,
-                              cl_mem partials, float alpha, float beta, cl_mem c, size_t c_off,
-                              size_t ldc)
+clnn_status clnn_gemm_sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slices,
+                                 cl_mem partials, size_t p_off, float alpha, float beta, cl_mem c,
+                                 size_t c_off, size_t ldc)
 {
     static const char name[] = "clnn_gemm_sum_slices";
     cl_kernel kernel;
@@ -173,13 +172,14 @@ static clnn_status sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slic
     if (status != CLNN_SUCCESS)
         return status;
     cl_uint um = (cl_uint)m, un = (cl_uint)n, uslices = (cl_uint)slices;
-    cl_uint stride = (cl_uint)(m * n), uc_off = (cl_uint)c_off, uldc = (cl_uint)ldc;
+    cl_uint up_off = (cl_uint)p_off, stride = (cl_uint)(m * n), uc_off = (cl_uint)c_off;
+    cl_uint uldc = (cl_uint)ldc;
     cl_float ualpha = alpha, ubeta = beta;
     return clnn_run_kernel_1d(ctx, kernel, name, m * n,
                               CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uslices),
-                                        CLNN_ARG(partials), CLNN_ARG(stride), CLNN_ARG(ualpha),
-                                        CLNN_ARG(ubeta), CLNN_ARG(c), CLNN_ARG(uc_off),
-                                        CLNN_ARG(uldc)));
+                                        CLNN_ARG(partials), CLNN_ARG(up_off), CLNN_ARG(stride),
+                                        CLNN_ARG(ualpha), CLNN_ARG(ubeta), CLNN_ARG(c),
+                                        CLNN_ARG(uc_off), CLNN_ARG(uldc)));
 }
 
 /* The product through clnn_gemm_small_nn (B not transposed) or clnn_gemm_small_nt (A not
@@ -227,7 +227,7 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
                               CLNN_ARG(um_blocks), CLNN_ARG(uslices), CLNN_ARG(k_slice),
                               CLNN_ARG(c_slice)));
     if (status == CLNN_SUCCESS && slices > 1)
-        status = sum_slices(ctx, m, n, slices, out, alpha, beta, c, c_off, ldc);
+        status = clnn_gemm_sum_slices(ctx, m, n, slices, out, 0, alpha, beta, c, c_off, ldc);
     return status;
 }
 
@@ -303,7 +303,7 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
         k0 += span;
     } while (status == CLNN_SUCCESS && k0 < k);
     if (status == CLNN_SUCCESS && slices > 1)
-        status = sum_slices(ctx, m, n, slices, out, alpha, beta, c, c_off, ldc);
+        status = clnn_gemm_sum_slices(ctx, m, n, slices, out, 0, alpha, beta, c, c_off, ldc);
     return status;
 }
 

@@ -23,6 +23,14 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
                              size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
                              size_t c_off, size_t ldc);
 
+/* C = alpha sum_{s < slices} P_s + beta C, P_s the m x n partial products stored contiguously
+ * one after another from `p_off` floats into `partials` (C: c_off, ldc as clnn_gemm_offset's);
+ * the slices are added in order. The second stage of a product split along K (clnn_gemm on CPU
+ * devices) and of the convolutions' weight gradients by parts (src/conv_run.c). */
+clnn_status clnn_gemm_sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slices,
+                                 cl_mem partials, size_t p_off, float alpha, float beta, cl_mem c,
+                                 size_t c_off, size_t ldc);
+
 /* Allocates, ahead of time, what clnn_gemm needs beyond its operands for such a product (on CPU
  * devices, the buffer that large A B^T products transpose B into; kept by the context, grown to
  * the largest product prepared or run). clnn_gemm calls it itself; callers that must not

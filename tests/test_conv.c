@@ -31,9 +31,13 @@ typedef struct conv_case {
  * both there. The full tier adds larger
  * products (clnn_gemm_nn16's blocks and edges on CPU devices, CLBlast on GPUs) and, on CPU
  * devices, im2col in several chunks with a partial last one (147456 floats of columns and 32768
- * of products per image, chunks of 5 images in the 4 MiB of src/conv.c). Which algorithm runs:
- * groups = C > 1 gives the direct kernels, 1x1 with stride 1 and no padding the products on x, the
- * rest im2col. */
+ * of products per image, chunks of 5 images in the 4 MiB of src/conv.c; one input channel: 9 + 32
+ * rows of 4096, chunks of 6). Which algorithm runs: groups = C > 1 gives the direct kernels, 1x1
+ * with stride 1 and no padding the products on x, the rest im2col; on CPU devices the weight
+ * gradient of C/G KH KW <= 32 weights per output channel, where the output plane has at least as
+ * many pixels, takes clnn_conv_backward_weight_few (stride larger than the kernel: planes of 12,
+ * no full run of 16; dilation 2; groups 2 (full tier: blocks of 4 and 1 channels); one input
+ * channel; 1x1 stride 2). */
 static const conv_case small_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 3, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"1x1 images, 3x3 pad 1", {2, 3, 1, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -68,6 +72,7 @@ static const conv_case full_cases[] = {
     {"1x1 groups 2", {2, 8, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2}},
     {"1x1 stride 2 (im2col)", {2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1}},
     {"im2col in chunks", {8, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"one input channel in chunks", {8, 1, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 #define CASES CLNN_TEST_SHAPE(full_cases, small_cases)
 #define CASE_COUNT                                                                                 \
