@@ -130,6 +130,24 @@ __kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, 
     }
 }
 
+/* dYT [count P, O] at ws + off, row j the chunk's pixel (n, p) with its O channels: the B operand
+ * of the weight gradient's transposed product on CPU devices (src/conv_run.c), dW_g^T = col_g
+ * dYT_g, which takes the forward's im2col layout instead of the transposed columns (O floats a
+ * row to move here against C KH KW there). A work-item per row, reading its values a plane
+ * apart. */
+__kernel void clnn_conv_gather_t(__global const float *dy, __global float *ws, uint off, uint O,
+                                 uint P, uint n0, uint count)
+{
+    uint j = (uint)get_global_id(0);
+    if (j >= count * P)
+        return;
+    uint n = j / P, p = j - n * P;
+    __global const float *src = dy + (n0 + n) * O * P + p;
+    __global float *dst = ws + off + j * O;
+    for (uint o = 0; o < O; ++o)
+        dst[o] = src[o * P];
+}
+
 /* The weight gradient of a convolution with few weights per output channel, R = C/G KH KW <=
  * CONV_FEW_ROWS (a first layer on 1 or 3 channels: 9 or 27), on CPU devices: as a product,
  * dW_g [Og, R] = dY_g [Og, J] colT_g [J, R] has an M and N of a few blocks and a K of J =
@@ -138,9 +156,9 @@ __kernel void clnn_conv_im2col_t(__global const float *x, __global float *colt, 
  * and clnn_conv_im2col's columns [C KH KW, count P] are read where they lie: work-item
  * part * blocks + b takes output channels o0 .. o0 + 3 of one group (block b) over the chunk's
  * images in its part (parts contiguous ranges), and for each image and column row r sums
- * dy[o] * col[r] along the
- * plane on float16 lanes, four channels at a time. It writes partial[part][o][r]; the host adds
- * the parts into dW in order (clnn_gemm_sum_slices), so the result is deterministic. */
+ * dy[o] * col[r] along the plane on float16 lanes, four channels at a time. It writes
+ * partial[part][o][r]; the host adds the parts into dW in order (clnn_gemm_sum_slices), so the
+ * result is deterministic. */
 #define CONV_FEW_ROWS 32u
 __kernel void clnn_conv_backward_weight_few(__global const float *dy, __global const float *col,
                                             __global float *partial, uint partial_off,

@@ -267,13 +267,15 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_sl
     gemm_store_block(c, ldc, M, N, m0, n0, first, block, alpha, beta);
 }
 
-/* C = alpha sum_{s < slices} P_s + beta C, C (M x N, leading dimension ldc) and the slices'
- * partial products P_s = p[p_off + s * stride ..] (M x N, contiguous): the second stage of a
- * product split along K (and of clnn_conv_backward_weight_few). A work-item per element of C;
- * the slices are added in order (deterministic). */
+/* C = alpha sum_{s < slices} P_s + beta C, the slices' partial products P_s = p[p_off + s * stride
+ * ..] (M x N, contiguous) and C's element (i, j) at c_off + i c_row + j c_col (c_row = ldc,
+ * c_col = 1: C itself; c_row = 1, c_col = ldc: C stored transposed): the second stage of a
+ * product split along K, of clnn_conv_backward_weight_few, and of the convolutions' transposed
+ * weight-gradient products. A work-item per element of C; the slices are added in order
+ * (deterministic). */
 __kernel void clnn_gemm_sum_slices(uint M, uint N, uint slices, __global const float *p,
                                    uint p_off, uint stride, float alpha, float beta,
-                                   __global float *c, uint c_off, uint ldc)
+                                   __global float *c, uint c_off, uint c_row, uint c_col)
 {
     p += p_off;
     uint i = (uint)get_global_id(0);
@@ -282,7 +284,8 @@ __kernel void clnn_gemm_sum_slices(uint M, uint N, uint slices, __global const f
     float s = 0.0f;
     for (uint j = 0; j < slices; ++j)
         s += p[j * stride + i];
-    __global float *cm = c + c_off + (i / N) * ldc + i % N;
+    uint row = i / N;
+    __global float *cm = c + c_off + row * c_row + (i - row * N) * c_col;
     *cm = beta == 0.0f ? alpha * s : alpha * s + beta * *cm;
 }
 

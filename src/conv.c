@@ -65,8 +65,15 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
      * parts * O * R floats never exceed chunk * O * P when R <= P. */
     size_t few_rows = g->Cg * g->KH * g->KW;
     plan->weight_few = cpu && few_rows <= CONV_FEW_ROWS && few_rows <= P;
+    /* The other weight gradients on CPU devices: dW_g^T [C/G KH KW, O/G] = col_g dY_g^T, the
+     * columns in the forward's layout and dY moved to [pixels, O] (clnn_conv_gather_t), then
+     * added transposed into dW. The transposed columns the plain product dW_g = dY_g colT_g
+     * takes cost 1.5 times the forward's im2col (rows of C KH KW floats a pixel, written a few
+     * at a time), where dY^T moves O floats a pixel. The sum over the chunks lives after dY. */
+    plan->weight_t = cpu && !plan->weight_few;
+    plan->wt_floats = plan->weight_t ? g->O * few_rows : 0;
     plan->col_floats = plan->chunk * rows * P;
-    plan->workspace = plan->chunk * per_image * P;
+    plan->workspace = plan->chunk * per_image * P + plan->wt_floats;
     return CLNN_SUCCESS;
 }
 

@@ -36,8 +36,10 @@ typedef struct conv_plan {
     size_t im2col_rows; /* im2col's output rows per work-item */
     int col2im_planes;  /* col2im a plane per work-item (clnn_conv_col2im_planes), else a row */
     int weight_few;     /* the weight gradient by clnn_conv_backward_weight_few, else products */
+    int weight_t;       /* its products transposed, dW^T = col dY^T (clnn_conv_gather_t) */
+    size_t wt_floats;   /* the transposed products' sum, O C/G KH KW floats (weight_t), else 0 */
     size_t col_floats; /* the columns: chunk * C KH KW * OH OW floats, else 0 */
-    size_t workspace;  /* col_floats + chunk * O * OH OW floats, else 0 */
+    size_t workspace;  /* col_floats + chunk * O * OH OW + wt_floats floats, else 0 */
 } conv_plan;
 
 /* The activation applied by the forward: the build options of conv.cl's activation kernels

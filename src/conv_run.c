@@ -280,8 +280,45 @@ static clnn_status backward_weight_few(clnn_context *ctx, const conv_geom *g,
                           CLNN_ARG(geometry), CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(uparts)));
         if (status == CLNN_SUCCESS)
             status = clnn_gemm_sum_slices(ctx, g->O, R, parts, ws, off, 1.0f,
-                                          c.n0 == 0 ? beta : 1.0f, dw->buffer, 0, R);
+                                          c.n0 == 0 ? beta : 1.0f, dw->buffer, 0, R, 1);
     }
+    return status;
+}
+
+/* The weight gradient by transposed products (plan->weight_t): per chunk, im2col and dY^T into
+ * the workspace, then per group T_g [Kg, Og] (+)= col_g [Kg, J] dYT_g [J, Og] (beta 0 for the
+ * first chunk); at the end dW_g = beta dW_g + T_g^T. */
+static clnn_status backward_weight_t(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
+                                     const clnn_tensor *dy, const clnn_tensor *x, float beta,
+                                     clnn_tensor *dw, cl_mem ws)
+{
+    static const char name[] = "clnn_conv_gather_t";
+    cl_kernel im2col = NULL, gather = NULL;
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col", &im2col);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &gather);
+    size_t P = g->OH * g->OW, Kg = g->Cg * g->KH * g->KW, off = plan->col_floats;
+    size_t t_off = off + plan->chunk * g->O * P;
+    cl_uint uoff = (cl_uint)off, O = (cl_uint)g->O, uP = (cl_uint)P;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        size_t J = c.count * P;
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
+        status = run_im2col(ctx, im2col, 0, g, plan, x->buffer, ws, &c);
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel_1d(ctx, gather, name, J,
+                                        CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(ws),
+                                                  CLNN_ARG(uoff), CLNN_ARG(O), CLNN_ARG(uP),
+                                                  CLNN_ARG(n0), CLNN_ARG(count)));
+        for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+            status = clnn_gemm_offset(
+                ctx, "clnn_conv2d_backward_weight: dweight^T = col dY^T (CLBlastSgemm)", 0, 0, Kg,
+                g->Og, J, 1.0f, ws, k * Kg * J, J, ws, off + k * g->Og, g->O,
+                c.n0 == 0 ? 0.0f : 1.0f, ws, t_off + k * Kg * g->Og, g->Og);
+    }
+    for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+        status = clnn_gemm_sum_slices(ctx, Kg, g->Og, 1, ws, t_off + k * Kg * g->Og, 1.0f, beta,
+                                      dw->buffer, k * g->Og * Kg, 1, Kg);
     return status;
 }
 
@@ -319,6 +356,8 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
     }
     if (plan->weight_few)
         return backward_weight_few(ctx, g, plan, dy, x, beta, dw, ws);
+    if (plan->weight_t)
+        return backward_weight_t(ctx, g, plan, dy, x, beta, dw, ws);
     status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_im2col_t", &kernel);
     if (status == CLNN_SUCCESS)
         status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_gather", &gather);

@@ -164,7 +164,7 @@ static clnn_status slice_buffer(clnn_context *ctx, size_t slices, size_t m, size
 
 clnn_status clnn_gemm_sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slices,
                                  cl_mem partials, size_t p_off, float alpha, float beta, cl_mem c,
-                                 size_t c_off, size_t ldc)
+                                 size_t c_off, size_t c_row, size_t c_col)
 {
     static const char name[] = "clnn_gemm_sum_slices";
     cl_kernel kernel;
@@ -173,13 +173,13 @@ clnn_status clnn_gemm_sum_slices(clnn_context *ctx, size_t m, size_t n, size_t s
         return status;
     cl_uint um = (cl_uint)m, un = (cl_uint)n, uslices = (cl_uint)slices;
     cl_uint up_off = (cl_uint)p_off, stride = (cl_uint)(m * n), uc_off = (cl_uint)c_off;
-    cl_uint uldc = (cl_uint)ldc;
+    cl_uint uc_row = (cl_uint)c_row, uc_col = (cl_uint)c_col;
     cl_float ualpha = alpha, ubeta = beta;
     return clnn_run_kernel_1d(ctx, kernel, name, m * n,
                               CLNN_ARGS(CLNN_ARG(um), CLNN_ARG(un), CLNN_ARG(uslices),
                                         CLNN_ARG(partials), CLNN_ARG(up_off), CLNN_ARG(stride),
                                         CLNN_ARG(ualpha), CLNN_ARG(ubeta), CLNN_ARG(c),
-                                        CLNN_ARG(uc_off), CLNN_ARG(uldc)));
+                                        CLNN_ARG(uc_off), CLNN_ARG(uc_row), CLNN_ARG(uc_col)));
 }
 
 /* The product through clnn_gemm_small_nn (B not transposed) or clnn_gemm_small_nt (A not
@@ -227,7 +227,7 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
                               CLNN_ARG(um_blocks), CLNN_ARG(uslices), CLNN_ARG(k_slice),
                               CLNN_ARG(c_slice)));
     if (status == CLNN_SUCCESS && slices > 1)
-        status = clnn_gemm_sum_slices(ctx, m, n, slices, out, 0, alpha, beta, c, c_off, ldc);
+        status = clnn_gemm_sum_slices(ctx, m, n, slices, out, 0, alpha, beta, c, c_off, ldc, 1);
     return status;
 }
 
@@ -261,6 +261,11 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
      * the default CNN's products. */
     size_t tile_rows = m < NN16_TILE_ROWS ? (m + 7) / 8 * 8 : NN16_TILE_ROWS;
     size_t kc = NN16_K_CHUNK * (NN16_TILE_ROWS / tile_rows);
+    /* With at most two column blocks each row of A is read at most twice whatever the K chunk,
+     * so chunks would only add launches (the convolutions' transposed weight gradients, 288 x 64
+     * over a chunk's 3640 pixels: 15 launches, not 1): K is taken whole. */
+    if (n <= 64)
+        kc = k;
     size_t tiles = (m + tile_rows - 1) / tile_rows;
     size_t items = tiles * (tile_rows / 8) * ((n + 31) / 32);
     /* One local size for every shape (as run_2d, for the same reason): the global size is
@@ -303,7 +308,7 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
         k0 += span;
     } while (status == CLNN_SUCCESS && k0 < k);
     if (status == CLNN_SUCCESS && slices > 1)
-        status = clnn_gemm_sum_slices(ctx, m, n, slices, out, 0, alpha, beta, c, c_off, ldc);
+        status = clnn_gemm_sum_slices(ctx, m, n, slices, out, 0, alpha, beta, c, c_off, ldc, 1);
     return status;
 }
 

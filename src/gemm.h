@@ -24,12 +24,13 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
                              size_t c_off, size_t ldc);
 
 /* C = alpha sum_{s < slices} P_s + beta C, P_s the m x n partial products stored contiguously
- * one after another from `p_off` floats into `partials` (C: c_off, ldc as clnn_gemm_offset's);
- * the slices are added in order. The second stage of a product split along K (clnn_gemm on CPU
- * devices) and of the convolutions' weight gradients by parts (src/conv_run.c). */
+ * one after another from `p_off` floats into `partials`, C's element (i, j) at c_off + i c_row +
+ * j c_col (c_row = ldc, c_col = 1 for C itself; 1 and ldc for C stored transposed); the slices
+ * are added in order. The second stage of a product split along K (clnn_gemm on CPU devices)
+ * and of the convolutions' weight gradients (src/conv_run.c). */
 clnn_status clnn_gemm_sum_slices(clnn_context *ctx, size_t m, size_t n, size_t slices,
                                  cl_mem partials, size_t p_off, float alpha, float beta, cl_mem c,
-                                 size_t c_off, size_t ldc);
+                                 size_t c_off, size_t c_row, size_t c_col);
 
 /* Allocates, ahead of time, what clnn_gemm needs beyond its operands for such a product (on CPU
  * devices, the buffer that large A B^T products transpose B into; kept by the context, grown to
