@@ -47,12 +47,14 @@ __kernel void clnn_init_trunc_normal(__global float *out, uint n, uint k0, uint 
 
 /* Dropout: a work-item takes eight Philox blocks, elements 32i .. 32i+31 (element 32i + 4j + w is
  * word w of block 8i + j), computed on uint8 lanes (clnn_rng_block8): 10M elements 22 -> 8.6 ms
- * on POCL (2 cores). keep ? v * scale : 0 for them, v from x (forward) or dy (backward); the last,
- * partial group goes block by block. The words and values pass through private arrays: written
- * with vector swizzles (v.s048c, w0.lo) it ran in 5.8 ms, but Oclgrind 21.10's uninitialised-value
- * checker crashes (SIGSEGV) on a shuffle that narrows a vector. */
-static inline void dropout_keep32(float16 *lo, float16 *hi, uint i, uint k0, uint k1, uint step0,
-                                  uint step1, uint threshold)
+ * on POCL (2 cores). out = beta out + (keep ? v * scale : 0) for them (beta 0: out not read), v
+ * from x (forward) or dy (backward); the last, partial group element by element with the same
+ * words. The words and values pass through private arrays: written with vector swizzles
+ * (v.s048c, w0.lo) it ran in 5.8 ms, but Oclgrind 21.10's uninitialised-value checker crashes
+ * (SIGSEGV) on a shuffle that narrows a vector. */
+static inline void dropout_run(__global const float *v, __global float *out, uint i, uint n,
+                               uint k0, uint k1, uint step0, uint step1, uint threshold,
+                               float scale, float beta)
 {
     uint8 w0, w1, w2, w3;
     clnn_rng_block8(8u * i, CLNN_RNG_DOMAIN_DROPOUT, step0, step1, k0, k1, &w0, &w1, &w2, &w3);
@@ -61,30 +63,27 @@ static inline void dropout_keep32(float16 *lo, float16 *hi, uint i, uint k0, uin
     vstore8(w1, 0, words[1]);
     vstore8(w2, 0, words[2]);
     vstore8(w3, 0, words[3]);
-    float v[32];
-    vstore16(*lo, 0, v);
-    vstore16(*hi, 1, v);
-    for (int e = 0; e < 32; ++e)
-        v[e] = clnn_rng_keep(words[e & 3][e >> 2], threshold) ? v[e] : 0.0f;
-    *lo = vload16(0, v);
-    *hi = vload16(1, v);
-}
-
-/* The partial last group: out[e] = beta out[e] + (keep ? v[e] * scale : 0) for e from 32i to n
- * (beta 0: out not read). */
-static inline void dropout_tail(__global const float *v, __global float *out, uint i, uint n,
-                                uint k0, uint k1, uint step0, uint step1, uint threshold,
-                                float scale, float beta)
-{
-    for (uint block = 8u * i; block < 8u * i + 8u && block * 4u < n; ++block) {
-        uint r[4];
-        clnn_rng_block(r, block, CLNN_RNG_DOMAIN_DROPOUT, step0, step1, k0, k1);
-        for (uint w = 0; w < 4u && block * 4u + w < n; ++w) {
-            uint e = block * 4u + w;
-            float kept = clnn_rng_keep(r[w], threshold) ? v[e] * scale : 0.0f;
-            out[e] = beta != 0.0f ? beta * out[e] + kept : kept;
+    uint base = 32u * i;
+    if (n - base < 32u) {
+        for (uint e = 0; e < n - base; ++e) {
+            float kept = clnn_rng_keep(words[e & 3u][e >> 2], threshold) ? v[base + e] * scale
+                                                                          : 0.0f;
+            out[base + e] = beta != 0.0f ? beta * out[base + e] + kept : kept;
         }
+        return;
     }
+    float t[32];
+    vstore16(vload16(2u * i, v) * scale, 0, t);
+    vstore16(vload16(2u * i + 1u, v) * scale, 1, t);
+    for (uint e = 0; e < 32u; ++e)
+        t[e] = clnn_rng_keep(words[e & 3u][e >> 2], threshold) ? t[e] : 0.0f;
+    float16 lo = vload16(0, t), hi = vload16(1, t);
+    if (beta != 0.0f) {
+        lo = beta * vload16(2u * i, out) + lo;
+        hi = beta * vload16(2u * i + 1u, out) + hi;
+    }
+    vstore16(lo, 2u * i, out);
+    vstore16(hi, 2u * i + 1u, out);
 }
 
 /* Inverted dropout: y = keep ? x * scale : 0. x and y may be the same buffer. */
@@ -92,15 +91,8 @@ __kernel void clnn_dropout_forward(__global const float *x, __global float *y, u
                                    uint k1, uint step0, uint step1, uint threshold, float scale)
 {
     uint i = (uint)get_global_id(0);
-    if (i * 32u >= n)
-        return;
-    if (i * 32u + 31u < n) {
-        float16 lo = vload16(2u * i, x) * scale, hi = vload16(2u * i + 1u, x) * scale;
-        dropout_keep32(&lo, &hi, i, k0, k1, step0, step1, threshold);
-        vstore16(lo, 2u * i, y);
-        vstore16(hi, 2u * i + 1u, y);
-    } else
-        dropout_tail(x, y, i, n, k0, k1, step0, step1, threshold, scale, 0.0f);
+    if (i * 32u < n)
+        dropout_run(x, y, i, n, k0, k1, step0, step1, threshold, scale, 0.0f);
 }
 
 /* dx = beta * dx + (keep ? dy * scale : 0); with beta = 0, dx is not read. dx may be dy. */
@@ -109,20 +101,8 @@ __kernel void clnn_dropout_backward(__global const float *dy, __global float *dx
                                     float beta)
 {
     uint i = (uint)get_global_id(0);
-    if (i * 32u >= n)
-        return;
-    if (i * 32u + 31u >= n) {
-        dropout_tail(dy, dx, i, n, k0, k1, step0, step1, threshold, scale, beta);
-        return;
-    }
-    float16 lo = vload16(2u * i, dy) * scale, hi = vload16(2u * i + 1u, dy) * scale;
-    dropout_keep32(&lo, &hi, i, k0, k1, step0, step1, threshold);
-    if (beta != 0.0f) {
-        lo = beta * vload16(2u * i, dx) + lo;
-        hi = beta * vload16(2u * i + 1u, dx) + hi;
-    }
-    vstore16(lo, 2u * i, dx);
-    vstore16(hi, 2u * i + 1u, dx);
+    if (i * 32u < n)
+        dropout_run(dy, dx, i, n, k0, k1, step0, step1, threshold, scale, beta);
 }
 
 /* dx = beta * dx + dy (dropout backward at inference); beta = 0 does not read dx. */
