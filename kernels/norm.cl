@@ -44,6 +44,7 @@ static inline float bn_activation1(float z, float4 act)
     return act.s3 != 0.0f ? z : clnn_act_forward(z, act);
 }
 
+#if CLNN_ACTIVATION != CLNN_ACT_IDENTITY /* the identity build never multiplies by f' */
 static inline float4 bn_activation_grad4(float4 z, float4 act)
 {
     return act.s3 != 0.0f ? (float4)(1.0f) : clnn_act_grad4(z, act);
@@ -53,6 +54,7 @@ static inline float bn_activation_grad1(float z, float4 act)
 {
     return act.s3 != 0.0f ? 1.0f : clnn_act_grad(z, act);
 }
+#endif
 
 /* flags of bn_finalize / bn_coef_inference / bn_bwd_finalize / ln_* */
 #define BN_RUNNING 1u

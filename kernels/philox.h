@@ -343,7 +343,7 @@ static inline int clnn_rng_keep(clnn_u32 word, clnn_u32 threshold)
     return (word >> 8) >= threshold;
 }
 
-#ifdef __OPENCL_VERSION__
+#if defined(__OPENCL_VERSION__) || defined(__OPENCL_C_VERSION__) /* a device compiler */
 /* clnn_rng_block on eight consecutive blocks at once: lane j of *ww is word w of block
  * `block + j`, the same bits. POCL left the scalar rounds scalar (dropout took 2.2 ns per element
  * on a 2-core CPU, bound by the multiplies); on uint8 lanes, with the high halves from ulong8

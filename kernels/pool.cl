@@ -307,9 +307,29 @@ __kernel void pool_max2_forward(__global const float *restrict x, __global float
 
 /* Its backward, a work-item per output row: each output's gradient goes to the one element of
  * its window that the index names, the window's other three get 0 (so dx = beta dx + the routed
- * gradient, as pool_max_backward). Input rows and columns no window covers (the last of an odd
- * size) get beta dx alone: the columns by the row's work-item, an odd last row by the work-item of
- * the plane's last output row. */
+ * gradient, as pool_max_backward), four outputs at a time as vector selects and two 8-float
+ * stores (the rest of the row one by one). Input rows and columns no window covers (the last of
+ * an odd size) get beta dx alone: the columns by the row's work-item, an odd last row by the
+ * work-item of the plane's last output row. */
+static inline void pool_max2_backward_quad(__global const float *dyr, __global const int *ir,
+                                           __global float *d0, __global float *d1, uint ow,
+                                           int top, int W, float beta)
+{
+    float4 g = vload4(0, dyr + ow), z = (float4)(0.0f);
+    int4 pick = vload4(0, ir + ow);
+    int4 at = (int4)(top + (int)(2u * ow)) + (int4)(0, 2, 4, 6);
+    float4 a = select(z, g, pick == at), b = select(z, g, pick == at + 1);
+    float4 c = select(z, g, pick == at + W), d = select(z, g, pick == at + W + 1);
+    float8 r0 = (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3);
+    float8 r1 = (float8)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3);
+    if (beta != 0.0f) {
+        r0 = beta * vload8(0, d0 + 2u * ow) + r0;
+        r1 = beta * vload8(0, d1 + 2u * ow) + r1;
+    }
+    vstore8(r0, 0, d0 + 2u * ow);
+    vstore8(r1, 0, d1 + 2u * ow);
+}
+
 __kernel void pool_max2_backward(__global const float *restrict dy,
                                  __global const int *restrict indices, __global float *restrict dx,
                                  float beta, uint rows, uint H, uint W, uint OH, uint OW)
@@ -322,7 +342,10 @@ __kernel void pool_max2_backward(__global const float *restrict dy,
     __global const float *dyr = dy + r * OW;
     __global const int *ir = indices + r * OW;
     __global float *d0 = dx + base + top, *d1 = d0 + W;
-    for (uint ow = 0; ow < OW; ++ow) {
+    uint ow = 0;
+    for (; ow + 4u <= OW; ow += 4u)
+        pool_max2_backward_quad(dyr, ir, d0, d1, ow, (int)top, (int)W, beta);
+    for (; ow < OW; ++ow) {
         uint at = top + 2u * ow;
         int pick = ir[ow];
         float g = dyr[ow];
