@@ -7,6 +7,7 @@
  * im2col, per chunk of `count` images and group g (Kg = C/G KH KW rows of columns per group,
  * P = OH OW, the chunk's columns J = count P long; col, Y and dY live in the workspace):
  *   forward          Y_g [Og, J]   = W_g [Og, Kg] col_g [Kg, J], then y = f(Y + b) into NCHW
+ *                    (no bias, no activation, CPU devices: the products write y's planes)
  *   backward data    dY = the chunk of dy as [O, J]; col_g [Kg, J] = W_g^T dY_g, then col2im
  *                    (a gather) into dx
  *   backward weight  dY as above; dW_g [Og, Kg] += dY_g [Og, J] colT_g [J, Kg], colT the
@@ -136,6 +137,15 @@ static clnn_status forward_im2col(clnn_context *ctx, cl_kernel im2col, cl_kernel
     while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
         size_t J = c.count * P;
         status = run_im2col(ctx, im2col, 0, g, plan, x->buffer, ws, &c);
+        /* Nothing to add or apply, on a CPU device: the products write y's planes themselves
+         * (clnn_gemm_images), no Y and no scatter pass. */
+        if (!b && act->identity && clnn_gemm_images_ok(ctx, J)) {
+            for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
+                status = clnn_gemm_images(ctx, g->Og, J, Kg, 1.0f, w->buffer, k * g->Og * Kg, Kg,
+                                          ws, k * Kg * J, J, 0.0f, y->buffer,
+                                          (c.n0 * g->O + k * g->Og) * P, P, g->O * P);
+            continue;
+        }
         for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
             status = clnn_gemm_offset(ctx, "clnn_conv2d_forward: Y = W col (CLBlastSgemm)", 0, 0,
                                       g->Og, J, Kg, 1.0f, w->buffer, k * g->Og * Kg, Kg, ws,

@@ -243,11 +243,12 @@ static clnn_status gemm_small(clnn_context *ctx, int trans_a, int trans_b, size_
 
 /* C = op(A) B through clnn_gemm_nn16 (CPU devices, B not transposed, n >= 32): 8 x 32 blocks of
  * C per work-item, the dense backward products (dx = dy W, dW = dy^T x). On POCL's CPU device it
- * runs them at 0.6-0.9 of OpenBLAS where CLBlast's tuned Xgemm reached 0.16-0.48. */
+ * runs them at 0.6-0.9 of OpenBLAS where CLBlast's tuned Xgemm reached 0.16-0.48. img_cols > 0:
+ * C's columns are images' planes (clnn_gemm_images; ldc is then img_cols), never split along K. */
 static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n, size_t k,
                              float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
                              size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
-                             size_t ldc)
+                             size_t ldc, size_t img_cols, size_t img_stride)
 {
     static const char name[] = "clnn_gemm_nn16";
     cl_kernel kernel;
@@ -276,7 +277,7 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
 
     /* Split along K (above k_slices): each launch covers up to slices K chunks, a chunk a
      * slice. */
-    size_t slices = k_slices(ctx, items, k);
+    size_t slices = img_cols ? 1 : k_slices(ctx, items, k);
     cl_mem out = c;
     size_t out_off = c_off, out_ld = ldc;
     if (slices > 1) {
@@ -289,7 +290,8 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
     cl_uint uldc = (cl_uint)out_ld, utile = (cl_uint)tile_rows;
     cl_uint ua_off = (cl_uint)a_off, ub_off = (cl_uint)b_off, uc_off = (cl_uint)out_off;
     cl_uint a_m = trans_a ? 1u : (cl_uint)lda, a_k = trans_a ? (cl_uint)lda : 1u;
-    cl_uint c_slice = (cl_uint)(m * n);
+    cl_uint c_slice = (cl_uint)(m * n), uimg_cols = (cl_uint)img_cols;
+    cl_uint uimg_stride = (cl_uint)img_stride;
     cl_float ualpha = slices > 1 ? 1.0f : alpha;
     size_t k0 = 0;
     do { /* at least one launch: k == 0 still scales C by beta */
@@ -304,7 +306,8 @@ static clnn_status gemm_nn16(clnn_context *ctx, int trans_a, size_t m, size_t n,
                       CLNN_ARG(ualpha), CLNN_ARG(a), CLNN_ARG(ua_off), CLNN_ARG(a_m),
                       CLNN_ARG(a_k), CLNN_ARG(b), CLNN_ARG(ub_off), CLNN_ARG(uldb),
                       CLNN_ARG(ubeta), CLNN_ARG(out), CLNN_ARG(uc_off), CLNN_ARG(uldc),
-                      CLNN_ARG(c_slice), CLNN_ARG(utile)));
+                      CLNN_ARG(c_slice), CLNN_ARG(utile), CLNN_ARG(uimg_cols),
+                      CLNN_ARG(uimg_stride)));
         k0 += span;
     } while (status == CLNN_SUCCESS && k0 < k);
     if (status == CLNN_SUCCESS && slices > 1)
@@ -366,7 +369,8 @@ static clnn_status gemm_nt_by_transpose(clnn_context *ctx, size_t m, size_t n, s
                     CLNN_ARGS(CLNN_ARG(rows), CLNN_ARG(cols), CLNN_ARG(b), CLNN_ARG(src_off),
                               CLNN_ARG(lds), CLNN_ARG(bt), CLNN_ARG(ldd)));
     if (status == CLNN_SUCCESS)
-        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, a_off, lda, bt, 0, ld, beta, c, c_off, ldc);
+        status = gemm_nn16(ctx, 0, m, n, k, alpha, a, a_off, lda, bt, 0, ld, beta, c, c_off, ldc, 0,
+                           0);
     return status;
 }
 
@@ -387,7 +391,7 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
     int cpu = clnn_cpu_forms(ctx);
     if (own && cpu && !trans_b && n >= 32)
         return gemm_nn16(ctx, trans_a, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
-                         c_off, ldc);
+                         c_off, ldc, 0, 0);
     if (nt_by_transpose(ctx, trans_a, trans_b, m, n, k))
         return gemm_nt_by_transpose(ctx, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
                                     c_off, ldc);
@@ -406,4 +410,18 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
     if (code != CLBlastSuccess)
         return clnn_blas_error(ctx, code, what);
     return CLNN_SUCCESS;
+}
+
+int clnn_gemm_images_ok(const clnn_context *ctx, size_t n)
+{
+    return !ctx->gemm_clblast_only && clnn_cpu_forms(ctx) && n >= 32;
+}
+
+clnn_status clnn_gemm_images(clnn_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                             cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                             size_t ldb, float beta, cl_mem c, size_t c_off, size_t img_cols,
+                             size_t img_stride)
+{
+    return gemm_nn16(ctx, 0, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+                     img_cols, img_cols, img_stride);
 }

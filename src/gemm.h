@@ -23,6 +23,19 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
                              size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
                              size_t c_off, size_t ldc);
 
+/* Whether clnn_gemm_images can run a product of n columns on ctx's device: clnn's own kernels on
+ * a CPU device (not CLNN_GEMM=clblast), n >= 32. */
+int clnn_gemm_images_ok(const clnn_context *ctx, size_t n);
+
+/* C = alpha A B + beta C, A [m, k] (lda) and B [k, n] (ldb) row-major and not transposed, where C's
+ * columns are images' planes: column j is element j - i img_cols of image i = j / img_cols, an
+ * image's rows img_cols apart, images img_stride apart from c_off. The convolutions' forward
+ * products written straight into NCHW (src/conv_run.c). Only where clnn_gemm_images_ok. */
+clnn_status clnn_gemm_images(clnn_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                             cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                             size_t ldb, float beta, cl_mem c, size_t c_off, size_t img_cols,
+                             size_t img_stride);
+
 /* C = alpha sum_{s < slices} P_s + beta C, P_s the m x n partial products stored contiguously
  * one after another from `p_off` floats into `partials`, C's element (i, j) at c_off + i c_row +
  * j c_col (c_row = ldc, c_col = 1 for C itself; 1 and ldc for C stored transposed); the slices
