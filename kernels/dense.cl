@@ -179,36 +179,19 @@ __kernel void clnn_gemm_small_nt(uint M, uint N, uint K, float alpha, __global c
  * halved its compile time on POCL (the first launch of a process, 0.5 s before). */
 
 /* Stores an 8 x 32 block b (row-major, columns n0 .. n0 + 31) into rows m0 .. and columns
- * first .. of C, within M and N. */
+ * first .. of C, within M and N; block columns from j_split on lie `skip` floats further on (the
+ * next image's plane, clnn_gemm_images; 32 and 0 otherwise). */
 static inline void gemm_store_block(__global float *c, uint ldc, uint M, uint N, uint m0,
-                                    uint n0, uint first, const float *b, float alpha, float beta)
+                                    uint n0, uint first, const float *b, float alpha, float beta,
+                                    uint j_split, uint skip)
 {
     uint rows = min(8u, M - m0), j0 = first - n0, j1 = min(32u, N - n0);
     for (uint i = 0; i < rows; ++i) {
         __global float *cr = c + (m0 + i) * ldc + n0;
-        for (uint j = j0; j < j1; ++j)
-            cr[j] = beta == 0.0f ? alpha * b[32u * i + j] : alpha * b[32u * i + j] + beta * cr[j];
-    }
-}
-
-/* gemm_store_block for a C whose columns are images' planes (clnn_gemm_images): column j is
- * element j - n img_cols of image n = j / img_cols, rows img_cols apart, images img_stride apart.
- * The block's columns go in runs that stay within one image, one division a run. */
-static inline void gemm_store_images(__global float *c, uint img_cols, uint img_stride, uint M,
-                                     uint N, uint m0, uint n0, uint first, const float *b,
-                                     float alpha, float beta)
-{
-    uint rows = min(8u, M - m0), j1 = min(32u, N - n0);
-    for (uint j = first - n0; j < j1;) {
-        uint col = n0 + j, n = col / img_cols, q = col - n * img_cols;
-        uint len = min(j1 - j, img_cols - q);
-        for (uint i = 0; i < rows; ++i) {
-            __global float *cr = c + n * img_stride + (m0 + i) * img_cols + q;
-            for (uint t = 0; t < len; ++t)
-                cr[t] = beta == 0.0f ? alpha * b[32u * i + j + t]
-                                     : alpha * b[32u * i + j + t] + beta * cr[t];
+        for (uint j = j0; j < j1; ++j) {
+            uint at = j < j_split ? j : j + skip;
+            cr[at] = beta == 0.0f ? alpha * b[32u * i + j] : alpha * b[32u * i + j] + beta * cr[at];
         }
-        j += len;
     }
 }
 
@@ -225,8 +208,8 @@ static inline void gemm_store_images(__global float *c, uint img_cols, uint img_
 
 /* Global dimension 1 is the K slice s (src/gemm.c splits a product of few blocks along K): it
  * sums k in [k_begin + s * k_slice, + k_slice) within [k_begin, k_end) into C + s * c_slice. One
- * slice (the usual launch) is the whole range into C. img_cols > 0 (one slice only): C's columns
- * are images' planes, as gemm_store_images; ldc is then img_cols. */
+ * slice (the usual launch) is the whole range into C. img_cols >= 32 (one slice only): C's columns
+ * are images' planes (clnn_gemm_images; ldc is then img_cols), so a block spans one image or two. */
 __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_slice,
                              float alpha, __global const float *a, uint a_off, uint a_m,
                              uint a_k, __global const float *b, uint b_off, uint ldb, float beta,
@@ -273,15 +256,16 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_sl
         x = a6[ia], c60 = fma((float16)(x), b0, c60), c61 = fma((float16)(x), b1, c61);
         x = a7[ia], c70 = fma((float16)(x), b0, c70), c71 = fma((float16)(x), b1, c71);
     }
-    /* Images' planes: a block within one image is stored as usual from that image's plane. */
-    int straddles = 0;
+    /* Images' planes: the block is stored from its first image's plane, its columns from the
+     * next image's first one (j_split) img_stride - img_cols floats further on. */
+    uint j_split = 32u, skip = 0u;
     if (img_cols != 0u) {
         uint image = n0 / img_cols;
-        straddles = (n0 + 31u) / img_cols != image;
-        if (!straddles)
-            c += image * (img_stride - img_cols);
+        c += image * (img_stride - img_cols);
+        j_split = (image + 1u) * img_cols - n0;
+        skip = img_stride - img_cols;
     }
-    if (!straddles && m0 + 8u <= M && n0 == first) {
+    if (j_split >= 32u && m0 + 8u <= M && n0 == first) {
         GEMM_NN16_ROW(0u, c00, c01) GEMM_NN16_ROW(1u, c10, c11) GEMM_NN16_ROW(2u, c20, c21)
         GEMM_NN16_ROW(3u, c30, c31) GEMM_NN16_ROW(4u, c40, c41) GEMM_NN16_ROW(5u, c50, c51)
         GEMM_NN16_ROW(6u, c60, c61) GEMM_NN16_ROW(7u, c70, c71)
@@ -294,10 +278,7 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_sl
     vstore16(c41, 9, block), vstore16(c50, 10, block), vstore16(c51, 11, block);
     vstore16(c60, 12, block), vstore16(c61, 13, block), vstore16(c70, 14, block);
     vstore16(c71, 15, block);
-    if (straddles)
-        gemm_store_images(c, img_cols, img_stride, M, N, m0, n0, first, block, alpha, beta);
-    else
-        gemm_store_block(c, ldc, M, N, m0, n0, first, block, alpha, beta);
+    gemm_store_block(c, ldc, M, N, m0, n0, first, block, alpha, beta, j_split, skip);
 }
 
 /* C = alpha sum_{s < slices} P_s + beta C, the slices' partial products P_s = p[p_off + s * stride

@@ -139,7 +139,7 @@ static clnn_status forward_im2col(clnn_context *ctx, cl_kernel im2col, cl_kernel
         status = run_im2col(ctx, im2col, 0, g, plan, x->buffer, ws, &c);
         /* Nothing to add or apply, on a CPU device: the products write y's planes themselves
          * (clnn_gemm_images), no Y and no scatter pass. */
-        if (!b && act->identity && clnn_gemm_images_ok(ctx, J)) {
+        if (!b && act->identity && clnn_gemm_images_ok(ctx, J, P)) {
             for (size_t k = 0; k < g->G && status == CLNN_SUCCESS; ++k)
                 status = clnn_gemm_images(ctx, g->Og, J, Kg, 1.0f, w->buffer, k * g->Og * Kg, Kg,
                                           ws, k * Kg * J, J, 0.0f, y->buffer,

@@ -412,9 +412,9 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
     return CLNN_SUCCESS;
 }
 
-int clnn_gemm_images_ok(const clnn_context *ctx, size_t n)
+int clnn_gemm_images_ok(const clnn_context *ctx, size_t n, size_t img_cols)
 {
-    return !ctx->gemm_clblast_only && clnn_cpu_forms(ctx) && n >= 32;
+    return !ctx->gemm_clblast_only && clnn_cpu_forms(ctx) && n >= 32 && img_cols >= 32;
 }
 
 clnn_status clnn_gemm_images(clnn_context *ctx, size_t m, size_t n, size_t k, float alpha,

@@ -23,9 +23,10 @@ clnn_status clnn_gemm_offset(clnn_context *ctx, const char *what, int trans_a, i
                              size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
                              size_t c_off, size_t ldc);
 
-/* Whether clnn_gemm_images can run a product of n columns on ctx's device: clnn's own kernels on
- * a CPU device (not CLNN_GEMM=clblast), n >= 32. */
-int clnn_gemm_images_ok(const clnn_context *ctx, size_t n);
+/* Whether clnn_gemm_images can run a product of n columns of images of img_cols on ctx's device:
+ * clnn's own kernels on a CPU device (not CLNN_GEMM=clblast), n >= 32 and img_cols >= 32 (so that
+ * a block of 32 columns spans at most two images). */
+int clnn_gemm_images_ok(const clnn_context *ctx, size_t n, size_t img_cols);
 
 /* C = alpha A B + beta C, A [m, k] (lda) and B [k, n] (ldb) row-major and not transposed, where C's
  * columns are images' planes: column j is element j - i img_cols of image i = j / img_cols, an

@@ -37,7 +37,10 @@ typedef struct conv_case {
  * gradient of C/G KH KW <= 32 weights per output channel, where the output plane has at least as
  * many pixels, takes clnn_conv_backward_weight_few (stride larger than the kernel: planes of 12,
  * no full run of 16; dilation 2; groups 2 (full tier: blocks of 4 and 1 channels); one input
- * channel; 1x1 stride 2). */
+ * channel; 1x1 stride 2). Without a bias or activation (test_shapes: every odd case) the CPU
+ * forms' forward products write y's planes themselves where a plane holds at least 32 pixels
+ * ("planes of 35, no bias" in both tiers: blocks across two images; dilation 2, groups 2 in the
+ * full tier). */
 static const conv_case small_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 3, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"1x1 images, 3x3 pad 1", {2, 3, 1, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -54,6 +57,7 @@ static const conv_case small_cases[] = {
     {"1x1 fast path", {3, 8, 5, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 1}},
     {"1x1 groups 2", {2, 8, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2}},
     {"1x1 stride 2 (im2col)", {2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1}},
+    {"planes of 35, no bias", {2, 2, 5, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 static const conv_case full_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -73,6 +77,7 @@ static const conv_case full_cases[] = {
     {"1x1 stride 2 (im2col)", {2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1}},
     {"im2col in chunks", {8, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"one input channel in chunks", {8, 1, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"planes of 35, no bias", {2, 2, 5, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 #define CASES CLNN_TEST_SHAPE(full_cases, small_cases)
 #define CASE_COUNT                                                                                 \
