@@ -209,7 +209,8 @@ static inline void gemm_store_block(__global float *c, uint ldc, uint M, uint N,
 /* Global dimension 1 is the K slice s (src/gemm.c splits a product of few blocks along K): it
  * sums k in [k_begin + s * k_slice, + k_slice) within [k_begin, k_end) into C + s * c_slice. One
  * slice (the usual launch) is the whole range into C. img_cols >= 32 (one slice only): C's columns
- * are images' planes (clnn_gemm_images; ldc is then img_cols), so a block spans one image or two. */
+ * are images' planes (clnn_gemm_images; ldc is then img_cols), so a block spans one image or
+ * two. */
 __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_slice,
                              float alpha, __global const float *a, uint a_off, uint a_m,
                              uint a_k, __global const float *b, uint b_off, uint ldb, float beta,

@@ -345,11 +345,14 @@ __kernel void bn_apply_cols(__global const float *x, __global float *y,
  * part[(p*C + c)*3 + {0,1,2}] = (sum g, sum g*(x - K), sum (x - K)), and
  * sum g*(x - mean) = sum g*(x - K) - d * sum g. The fused form needs d before stage 1 (for z):
  * the host first reduces x with the forward's statistics kernels and bn_bwd_prep writes
- * pre = [K | d | gamma * invstd | beta]; the plain form passes save_mean as pre (only K is read). */
+ * pre = [K | d | gamma * invstd | beta]. The identity build (which src/norm.c no longer asks for:
+ * batch norm without an activation runs on ReLU's build) reads only K from pre. */
 
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
 #define BN_BWD_GRAD(g, v, c, C, pre, act)                                                          \
-    ((g) * bn_activation_grad1(((v) - pre[(C) + (c)]) * pre[2u * (C) + (c)] + pre[3u * (C) + (c)], act))
+    ((g) * bn_activation_grad1(((v) - pre[(C) + (c)]) * pre[2u * (C) + (c)] +                   \
+                                   pre[3u * (C) + (c)],                                          \
+                               act))
 #else
 #define BN_BWD_GRAD(g, v, c, C, pre, act) (g)
 #endif
@@ -488,8 +491,8 @@ __kernel void bn_bwd_reduce_planes(__global const float *restrict x,
                 float8 d = clnn_load8(0, xr + s) - K;
 #if CLNN_ACTIVATION != CLNN_ACT_IDENTITY
                 float8 z = (d - pre[C + c]) * pre[2u * C + c] + pre[3u * C + c];
-                float8 gv = clnn_load8(0, gr + s) *
-                            (float8)(bn_activation_grad4(z.lo, act), bn_activation_grad4(z.hi, act));
+                float8 gv = clnn_load8(0, gr + s) * (float8)(bn_activation_grad4(z.lo, act),
+                                                             bn_activation_grad4(z.hi, act));
 #else
                 float8 gv = clnn_load8(0, gr + s);
 #endif

@@ -275,7 +275,8 @@ static clnn_status backward_weight_few(clnn_context *ctx, const conv_geom *g,
         status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
     cl_uint16 geometry = geometry_arg(g);
     size_t R = g->Cg * g->KH * g->KW, blocks = g->G * ((g->Og + 3) / 4), off = plan->col_floats;
-    size_t target = FEW_ITEMS_PER_CU * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1;
+    size_t target = FEW_ITEMS_PER_CU * cus;
     cl_uint uoff = (cl_uint)off;
     conv_chunk c = {0, 0};
     while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
