@@ -86,23 +86,16 @@ static inline void dropout_run(__global const float *v, __global float *out, uin
     vstore16(hi, 2u * i + 1u, out);
 }
 
-/* Inverted dropout: y = keep ? x * scale : 0. x and y may be the same buffer. */
-__kernel void clnn_dropout_forward(__global const float *x, __global float *y, uint n, uint k0,
-                                   uint k1, uint step0, uint step1, uint threshold, float scale)
+/* Inverted dropout, both ways: out = beta * out + (keep ? v * scale : 0); beta = 0 does not read
+ * out. Forward: v = x, out = y, beta 0; backward: v = dy, out = dx (the same masks: a step's
+ * seed and counter). One kernel rather than two: one compile before a model's first step. out
+ * may be v. */
+__kernel void clnn_dropout(__global const float *v, __global float *out, uint n, uint k0, uint k1,
+                           uint step0, uint step1, uint threshold, float scale, float beta)
 {
     uint i = (uint)get_global_id(0);
     if (i * 32u < n)
-        dropout_run(x, y, i, n, k0, k1, step0, step1, threshold, scale, 0.0f);
-}
-
-/* dx = beta * dx + (keep ? dy * scale : 0); with beta = 0, dx is not read. dx may be dy. */
-__kernel void clnn_dropout_backward(__global const float *dy, __global float *dx, uint n, uint k0,
-                                    uint k1, uint step0, uint step1, uint threshold, float scale,
-                                    float beta)
-{
-    uint i = (uint)get_global_id(0);
-    if (i * 32u < n)
-        dropout_run(dy, dx, i, n, k0, k1, step0, step1, threshold, scale, beta);
+        dropout_run(v, out, i, n, k0, k1, step0, step1, threshold, scale, beta);
 }
 
 /* dx = beta * dx + dy (dropout backward at inference); beta = 0 does not read dx. */

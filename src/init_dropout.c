@@ -23,6 +23,23 @@ static clnn_status dropout_params(clnn_context *ctx, const char *fn, float p, cl
     return CLNN_SUCCESS;
 }
 
+/* out = beta * out + (keep ? v * scale : 0) with the masks of (seed, step): kernels/init.cl's
+ * clnn_dropout, 32 elements (eight Philox blocks) per work-item. */
+static clnn_status run_dropout(const clnn_tensor *v, clnn_tensor *out, uint64_t seed,
+                               uint64_t step, cl_uint threshold, float scale, float beta)
+{
+    cl_kernel kernel;
+    clnn_status status = clnn_get_kernel(v->ctx, "init.cl", NULL, "clnn_dropout", &kernel);
+    if (status != CLNN_SUCCESS)
+        return status;
+    cl_uint n = (cl_uint)v->count, k0 = CLNN_SEED_LO(seed), k1 = CLNN_SEED_HI(seed),
+            s0 = CLNN_SEED_LO(step), s1 = CLNN_SEED_HI(step);
+    return clnn_run_kernel_1d(v->ctx, kernel, "clnn_dropout", (v->count + 31) / 32,
+                              CLNN_ARGS(CLNN_ARG(v->buffer), CLNN_ARG(out->buffer), CLNN_ARG(n),
+                                        CLNN_ARG(k0), CLNN_ARG(k1), CLNN_ARG(s0), CLNN_ARG(s1),
+                                        CLNN_ARG(threshold), CLNN_ARG(scale), CLNN_ARG(beta)));
+}
+
 clnn_status clnn_dropout_forward(const clnn_tensor *x, clnn_tensor *y, float p, int training,
                                  uint64_t seed, uint64_t step)
 {
@@ -40,17 +57,7 @@ clnn_status clnn_dropout_forward(const clnn_tensor *x, clnn_tensor *y, float p, 
         return status;
     if (!training || threshold == 0) /* identity: inference, or nothing dropped (scale 1) */
         return clnn_tensor_copy(y, x);
-    cl_kernel kernel;
-    if ((status = clnn_get_kernel(ctx, "init.cl", NULL, "clnn_dropout_forward", &kernel)) !=
-        CLNN_SUCCESS)
-        return status;
-    cl_uint n = (cl_uint)x->count, k0 = CLNN_SEED_LO(seed), k1 = CLNN_SEED_HI(seed),
-            s0 = CLNN_SEED_LO(step), s1 = CLNN_SEED_HI(step);
-    /* 32 elements (eight Philox blocks) per work-item, see init.cl. */
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_dropout_forward", (x->count + 31) / 32,
-                              CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(y->buffer), CLNN_ARG(n),
-                                        CLNN_ARG(k0), CLNN_ARG(k1), CLNN_ARG(s0), CLNN_ARG(s1),
-                                        CLNN_ARG(threshold), CLNN_ARG(scale)));
+    return run_dropout(x, y, seed, step, threshold, scale, 0.0f);
 }
 
 clnn_status clnn_dropout_backward(const clnn_tensor *dy, clnn_tensor *dx, float p, int training,
@@ -82,15 +89,7 @@ clnn_status clnn_dropout_backward(const clnn_tensor *dy, clnn_tensor *dx, float 
                                   CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer),
                                             CLNN_ARG(n), CLNN_ARG(beta)));
     }
-    if ((status = clnn_get_kernel(ctx, "init.cl", NULL, "clnn_dropout_backward", &kernel)) !=
-        CLNN_SUCCESS)
-        return status;
-    cl_uint k0 = CLNN_SEED_LO(seed), k1 = CLNN_SEED_HI(seed), s0 = CLNN_SEED_LO(step),
-            s1 = CLNN_SEED_HI(step);
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_dropout_backward", (dy->count + 31) / 32,
-                              CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(dx->buffer), CLNN_ARG(n),
-                                        CLNN_ARG(k0), CLNN_ARG(k1), CLNN_ARG(s0), CLNN_ARG(s1),
-                                        CLNN_ARG(threshold), CLNN_ARG(scale), CLNN_ARG(beta)));
+    return run_dropout(dy, dx, seed, step, threshold, scale, beta);
 }
 
 clnn_status clnn_dropout_mask_host(size_t count, float p, uint64_t seed, uint64_t step,
