@@ -95,6 +95,21 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
  * can run a smaller batch through buffers allocated once for the largest. */
 clnn_status clnn_tensor_set_rows(clnn_tensor *t, size_t rows);
 
+/* Builds the program of batch norm fused with act (NULL: none) ahead of its first use: a
+ * network's batch-norm layers do when the network is created (src/norm.c). */
+clnn_status clnn_batch_norm_build(clnn_context *ctx, const clnn_activation_desc *act);
+
+/* Launches the optimiser's kernel for every parameter with a zero learning rate and no weight
+ * decay, on gradients that must all be zero, without counting a step: on an optimiser that has
+ * not stepped yet (its state still zero) nothing changes, and a driver that compiles kernels at
+ * their first launch has compiled the update's (src/optim.c; clnn_network_warm_up). */
+clnn_status clnn_optimizer_warm_up(clnn_optimizer *optimizer, clnn_tensor *const *zero_grads);
+
+/* Zeroes the whole of a buffer (queued with clEnqueueFillBuffer, no kernel: nothing to compile).
+ * The network engine starts every buffer it makes at zero (src/network.c), so that a pass that
+ * reads one before anything wrote it (clnn_network_warm_up's backward) reads defined values. */
+clnn_status clnn_buffer_zero(clnn_context *ctx, cl_mem buffer, const char *what);
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 /* Records a formatted message on ctx (when not NULL) and on this thread, and returns status. */

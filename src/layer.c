@@ -56,7 +56,10 @@ clnn_status clnn_layer_tensor(clnn_context *ctx, size_t batch, const clnn_shape 
     int ndim;
     size_t dims[4];
     full_dims(batch, shape, &ndim, dims);
-    return clnn_tensor_create(ctx, ndim, dims, t);
+    clnn_status status = clnn_tensor_create(ctx, ndim, dims, t);
+    if (status == CLNN_SUCCESS)
+        status = clnn_buffer_zero(ctx, (*t)->buffer, "a layer's tensor");
+    return status;
 }
 
 clnn_status clnn_layer_view(clnn_context *ctx, cl_mem buffer, size_t batch,
@@ -276,11 +279,11 @@ clnn_status clnn_sequence_set_batch(clnn_sequence *seq, size_t batch)
 clnn_status clnn_sequence_forward(clnn_sequence *seq, const clnn_pass *pass, const clnn_tensor *x)
 {
     clnn_status status = CLNN_SUCCESS;
-    const clnn_tensor *in = x;
-    for (size_t i = 0; status == CLNN_SUCCESS && i < seq->count; ++i) {
+    for (size_t k = 0; status == CLNN_SUCCESS && k < seq->count; ++k) {
+        size_t i = pass->reversed ? seq->count - 1 - k : k;
         clnn_layer *layer = &seq->layers[i];
-        status = layer->kind->forward(layer, pass, in, seq->outputs[i]);
-        in = seq->outputs[i];
+        status = layer->kind->forward(layer, pass, i > 0 ? seq->outputs[i - 1] : x,
+                                      seq->outputs[i]);
     }
     return status;
 }
@@ -289,7 +292,8 @@ clnn_status clnn_sequence_backward(clnn_sequence *seq, const clnn_pass *pass,
                                    const clnn_tensor *x, float dx_beta)
 {
     clnn_status status = CLNN_SUCCESS;
-    for (size_t i = seq->count; status == CLNN_SUCCESS && i-- > 0;) {
+    for (size_t k = 0; status == CLNN_SUCCESS && k < seq->count; ++k) {
+        size_t i = pass->reversed ? k : seq->count - 1 - k;
         clnn_layer *layer = &seq->layers[i];
         const clnn_tensor *in = i > 0 ? seq->outputs[i - 1] : x;
         clnn_tensor *dx = seq->grad_in[i];

@@ -38,6 +38,8 @@ typedef struct clnn_pass {
     int training;       /* batch statistics and dropout */
     int update_running; /* move batch norm's running statistics (training steps do, probes not) */
     uint64_t step;      /* the network's step: dropout masks */
+    int reversed;       /* warm-up only (clnn_network_warm_up): sequences walk their layers in
+                           the other order, so the values computed mean nothing */
 } clnn_pass;
 
 /* Values every layer's setup may need from the network. */

@@ -47,7 +47,10 @@ static clnn_status pool_setup(clnn_layer *layer, const clnn_layer_env *env)
     if (layer->spec.pool.kind != CLNN_POOL_MAX)
         return CLNN_SUCCESS;
     size_t dims[4] = {env->max_batch, layer->out.dims[0], layer->out.dims[1], layer->out.dims[2]};
-    return clnn_tensor_create_int32(env->ctx, 4, dims, &impl->indices);
+    clnn_status status = clnn_tensor_create_int32(env->ctx, 4, dims, &impl->indices);
+    if (status == CLNN_SUCCESS)
+        status = clnn_buffer_zero(env->ctx, impl->indices->buffer, "max pooling's indices");
+    return status;
 }
 
 static clnn_status pool_forward(clnn_layer *layer, const clnn_pass *pass, const clnn_tensor *x,

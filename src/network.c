@@ -2,7 +2,9 @@
  * The network engine: building a network from a spec (layers, workspace, loss buffers,
  * optimiser), parameter access and learning rates. Every buffer is allocated here, for the
  * largest batch; a smaller batch runs through the same buffers (clnn_tensor_set_rows), so a step
- * allocates nothing. Running it: src/network_run.c; health diagnostics: src/network_health.c;
+ * allocates nothing. Every buffer the network makes starts at zero (parameters at their initial
+ * values), so that a backward pass before any forward one, as clnn_network_warm_up() may run,
+ * reads defined values. Running it: src/network_run.c; health diagnostics: src/network_health.c;
  * checkpoints: src/network_checkpoint.c; the layers: src/layer.c and src/layer_*.c.
  */
 #include "network_internal.h"
@@ -135,6 +137,9 @@ static clnn_status create_workspace(clnn_network *net)
                 *buffers[i] = NULL;
                 return clnn_cl_error(net->ctx, err, "clCreateBuffer(network workspace)");
             }
+            clnn_status status = clnn_buffer_zero(net->ctx, *buffers[i], "the workspace");
+            if (status != CLNN_SUCCESS)
+                return status;
         }
     }
     return CLNN_SUCCESS;
@@ -153,6 +158,8 @@ static clnn_status create_io(clnn_network *net)
         status = clnn_layer_tensor(ctx, net->max_batch, &net->out, &net->targets);
     if (status == CLNN_SUCCESS && net->options.loss == CLNN_LOSS_CROSS_ENTROPY)
         status = clnn_tensor_create_int32(ctx, 1, &net->max_batch, &net->labels);
+    if (status == CLNN_SUCCESS && net->labels)
+        status = clnn_buffer_zero(ctx, net->labels->buffer, "the labels");
     net->host_outputs = malloc(net->max_batch * net->out_size * sizeof(float));
     if (status == CLNN_SUCCESS && !net->host_outputs)
         status = clnn_error(ctx, CLNN_ERR_HOST_MEMORY, "out of memory creating the network");
@@ -237,6 +244,8 @@ clnn_status clnn_network_create(clnn_context *ctx, const clnn_network_spec *spec
     status = create_workspace(net);
     if (status == CLNN_SUCCESS && env.scratch_floats > 0)
         status = clnn_tensor_create(ctx, 1, &env.scratch_floats, &net->scratch);
+    if (status == CLNN_SUCCESS && net->scratch)
+        status = clnn_buffer_zero(ctx, net->scratch->buffer, "the ops' scratch");
     env.scratch = net->scratch;
     env.dense_ordinal = env.dropout_ordinal = 0;
     env.dropout_since_dense = 0;

@@ -73,7 +73,7 @@ clnn_status clnn_network_load_batch(clnn_network *net, const float *x, const voi
 clnn_status clnn_network_forward(clnn_network *net, const clnn_tensor *x, int training,
                                  int update_running)
 {
-    clnn_pass pass = {training, update_running, net->step};
+    clnn_pass pass = {training, update_running, net->step, 0};
     return clnn_sequence_forward(&net->seq, &pass, x);
 }
 
@@ -99,7 +99,7 @@ clnn_status clnn_network_loss(clnn_network *net, const clnn_tensor *targets,
 
 clnn_status clnn_network_backward(clnn_network *net, const clnn_tensor *x)
 {
-    clnn_pass pass = {1, 0, net->step};
+    clnn_pass pass = {1, 0, net->step, 0};
     return clnn_sequence_backward(&net->seq, &pass, x, 0.0f);
 }
 
@@ -217,6 +217,99 @@ clnn_status clnn_network_train_step_tensors(clnn_network *net, const clnn_tensor
         status = clnn_network_set_batch(net, batch);
     if (status == CLNN_SUCCESS)
         status = clnn_network_step(net, x, y, y, info);
+    return status;
+}
+
+/* ---- warming up ------------------------------------------------------------------------------ */
+
+/* The update's kernels on zeroed gradients, changing nothing (clnn_optimizer_warm_up), before the
+ * first step only; the gradients are zero afterwards either way. */
+static clnn_status warm_up_update(clnn_network *net)
+{
+    clnn_status status = CLNN_SUCCESS;
+    for (size_t i = 0; status == CLNN_SUCCESS && i < net->param_count; ++i)
+        status = clnn_buffer_zero(net->ctx, net->grads[i]->buffer, "a gradient");
+    if (status != CLNN_SUCCESS || net->step > 0)
+        return status;
+    const clnn_train_options *train = &net->options.train;
+    if (train->clip_norm > 0.0f || train->skip_non_finite) {
+        float norm; /* 0: nothing is scaled */
+        float max_norm = train->clip_norm > 0.0f ? train->clip_norm : INFINITY;
+        status = clnn_clip_by_global_norm(net->grads, net->param_count, max_norm, CLNN_NORM_L2,
+                                          &norm);
+    }
+    if (status == CLNN_SUCCESS)
+        status = clnn_optimizer_warm_up(net->optimizer, net->grads);
+    return status;
+}
+
+/* The forward pass (batch norm's running statistics left alone) and the loss on zero labels or
+ * targets; reversed: the loss first, then the layers from the last. */
+static clnn_status warm_up_forward(clnn_network *net, int reversed)
+{
+    clnn_tensor *y = net->labels ? net->labels : net->targets; /* label 0 is a valid class */
+    clnn_status status = clnn_buffer_zero(net->ctx, y->buffer, "the targets");
+    clnn_pass pass = {1, 0, net->step, reversed};
+    if (status == CLNN_SUCCESS && reversed)
+        status = clnn_network_loss(net, net->targets, net->labels);
+    if (status == CLNN_SUCCESS)
+        status = clnn_sequence_forward(&net->seq, &pass, net->x);
+    if (status == CLNN_SUCCESS && !reversed)
+        status = clnn_network_loss(net, net->targets, net->labels);
+    return status;
+}
+
+/* The backward pass from a zero loss gradient; reversed: from the first layer. */
+static clnn_status warm_up_backward(clnn_network *net, int reversed)
+{
+    clnn_status status = clnn_buffer_zero(net->ctx, net->grad_output->buffer, "the loss gradient");
+    clnn_pass pass = {1, 0, net->step, reversed};
+    if (status == CLNN_SUCCESS)
+        status = clnn_sequence_backward(&net->seq, &pass, net->x, 0.0f);
+    return status;
+}
+
+clnn_status clnn_network_warm_up(clnn_network *net, size_t batch, unsigned parts)
+{
+    static const char function[] = "clnn_network_warm_up";
+    if (!net)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: network is NULL", function);
+    const unsigned all = CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD | CLNN_WARM_UP_REVERSED;
+    if ((parts & (CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD)) == 0 || (parts & ~all) != 0)
+        return clnn_error(net->ctx, CLNN_ERR_INVALID_ARGUMENT,
+                          "%s: parts is %u; it must hold CLNN_WARM_UP_FORWARD (1), "
+                          "CLNN_WARM_UP_BACKWARD (2) or both, and may add "
+                          "CLNN_WARM_UP_REVERSED (4)",
+                          function, parts);
+    int forward = (parts & CLNN_WARM_UP_FORWARD) != 0;
+    int backward = (parts & CLNN_WARM_UP_BACKWARD) != 0;
+    int reversed = (parts & CLNN_WARM_UP_REVERSED) != 0;
+    clnn_status status = check_batch(net, batch, 1, function);
+    if (status == CLNN_SUCCESS)
+        status = clnn_network_set_batch(net, batch);
+    if (status == CLNN_SUCCESS)
+        status = clnn_buffer_zero(net->ctx, net->x->buffer, "the input");
+    if (!reversed) {
+        if (status == CLNN_SUCCESS && forward)
+            status = warm_up_forward(net, 0);
+        if (status == CLNN_SUCCESS && backward)
+            status = warm_up_backward(net, 0);
+        if (status == CLNN_SUCCESS && backward)
+            status = warm_up_update(net);
+    } else {
+        if (status == CLNN_SUCCESS && backward)
+            status = warm_up_update(net);
+        if (status == CLNN_SUCCESS && backward)
+            status = warm_up_backward(net, 1);
+        if (status == CLNN_SUCCESS && forward)
+            status = warm_up_forward(net, 1);
+    }
+    /* Whatever the activations held (the last pass's, or the zeros of a new network), no
+     * gradient is left behind. */
+    for (size_t i = 0; status == CLNN_SUCCESS && backward && i < net->param_count; ++i)
+        status = clnn_buffer_zero(net->ctx, net->grads[i]->buffer, "a gradient");
+    if (status == CLNN_SUCCESS)
+        status = clnn_context_finish(net->ctx);
     return status;
 }
 

@@ -75,6 +75,16 @@ static clnn_status bn_kernels(clnn_context *ctx, const bn_act *a, size_t n,
     return status;
 }
 
+clnn_status clnn_batch_norm_build(clnn_context *ctx, const clnn_activation_desc *act)
+{
+    bn_act a;
+    clnn_status status = bn_act_init(ctx, act, "clnn_batch_norm_build", &a);
+    cl_kernel kernel; /* any of the program's kernels: getting one builds the program */
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "norm.cl", a.opts, "bn_forward_resident_planes", &kernel);
+    return status;
+}
+
 /* Stage 1 of the forward statistics into part (3 * C * plan->P floats). */
 static clnn_status bn_run_stats(clnn_context *ctx, const bn_shape *v, const bn_plan *plan,
                                 cl_kernel k_serial, cl_kernel k_planes, cl_kernel k_cols,

@@ -398,6 +398,22 @@ clnn_status clnn_optimizer_step(clnn_optimizer *optimizer, clnn_tensor *const *g
     return CLNN_SUCCESS;
 }
 
+clnn_status clnn_optimizer_warm_up(clnn_optimizer *optimizer, clnn_tensor *const *zero_grads)
+{
+    /* With lr 0 and no weight decay every kind's update is p - 0 (AdamW's factor 1 - lr wd is
+     * 1), and a zero gradient leaves state that is still zero at zero (Adam's averages, SGD's
+     * momentum buffer, RMSprop's and Adagrad's sums). The kernel is the same one either way:
+     * these are run-time arguments. */
+    clnn_optimizer_options saved = optimizer->options;
+    optimizer->options.lr = 0.0;
+    optimizer->options.weight_decay = 0.0;
+    clnn_status status = CLNN_SUCCESS;
+    for (size_t i = 0; status == CLNN_SUCCESS && i < optimizer->count; ++i)
+        status = launch(optimizer, i, zero_grads[i]);
+    optimizer->options = saved;
+    return status;
+}
+
 clnn_status clnn_optimizer_set_lr(clnn_optimizer *optimizer, double lr)
 {
     if (!optimizer)

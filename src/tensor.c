@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,4 +306,19 @@ clnn_status clnn_tensor_get_context(const clnn_tensor *tensor, clnn_context **ct
                           "clnn_tensor_get_context: %s is NULL", tensor ? "ctx" : "tensor");
     *ctx = tensor->ctx;
     return CLNN_SUCCESS;
+}
+
+clnn_status clnn_buffer_zero(clnn_context *ctx, cl_mem buffer, const char *what)
+{
+    size_t bytes = 0;
+    cl_int err = clGetMemObjectInfo(buffer, CL_MEM_SIZE, sizeof bytes, &bytes, NULL);
+    cl_uint zero = 0;
+    if (err == CL_SUCCESS) /* every buffer here holds whole 4-byte elements */
+        err = clEnqueueFillBuffer(ctx->queue, buffer, &zero, sizeof zero, 0,
+                                  bytes / sizeof zero * sizeof zero, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        return CLNN_SUCCESS;
+    char call[96];
+    snprintf(call, sizeof call, "clEnqueueFillBuffer(zeroing %s)", what);
+    return clnn_cl_error(ctx, err, call);
 }

@@ -1295,6 +1295,14 @@ static void test_network(void **state)
     MISUSE(clnn_network_set_lr_schedule, clnn_network_set_lr_schedule(NULL, &schedule), BAD);
     MISUSE(clnn_network_set_lr_schedule, clnn_network_set_lr_schedule(net, &schedule), BAD);
 
+    const unsigned both = CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD;
+    MISUSE(clnn_network_warm_up, clnn_network_warm_up(NULL, 4, both), BAD);
+    MISUSE(clnn_network_warm_up, clnn_network_warm_up(net, 0, both), SHAPE);
+    MISUSE(clnn_network_warm_up, clnn_network_warm_up(net, 5, both), SHAPE);
+    MISUSE(clnn_network_warm_up, clnn_network_warm_up(net, 4, 0), BAD);
+    MISUSE(clnn_network_warm_up, clnn_network_warm_up(net, 4, CLNN_WARM_UP_REVERSED), BAD);
+    MISUSE(clnn_network_warm_up, clnn_network_warm_up(net, 4, 16u), BAD);
+
     float x[5 * 3] = {0}, out[5 * 3];
     int32_t good[5] = {0, 1, 2, 0, 1}, bad_labels[4] = {0, 1, 3, 0};
     clnn_step_info info;

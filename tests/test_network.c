@@ -4,7 +4,8 @@
  * residual blocks with identity and projection skips, nested blocks, 2-D and NCHW activations,
  * and convolutional networks (grouped, depthwise, dilated and strided convolutions, both
  * poolings, a strided 1x1 projection); training steps against the reference; inputs from device tensors; exact resume
- * from checkpoints and the rejection of damaged or mismatched files; and bad specs.
+ * from checkpoints and the rejection of damaged or mismatched files; warm-ups that change
+ * nothing; and bad specs.
  */
 #include "clnn_test.h"
 #include "network_ref.h"
@@ -637,6 +638,102 @@ static void test_cnn_health_and_checkpoint(void **state)
     fixture_free(&f);
 }
 
+/* Two networks of one spec and options: a warmed up in every way (before its first step and
+ * after one), b not; both train the same batches. Warming up changes nothing, so their losses,
+ * parameters and evaluations (running statistics) agree bit for bit. */
+static void warm_up_case(const clnn_network_spec *spec, const clnn_network_options *options,
+                         size_t in_size, size_t out_size, int labels)
+{
+    enum { BATCH = 6 };
+    clnn_network *a = NULL, *b = NULL;
+    CLNN_ASSERT_OK(clnn_network_create(clnn_test_ctx, spec, options, BATCH, &a));
+    CLNN_ASSERT_OK(clnn_network_create(clnn_test_ctx, spec, options, BATCH, &b));
+    static float x[2][BATCH * 72], targets[2][BATCH * 3];
+    int32_t y[2][BATCH];
+    assert_true(in_size <= 72 && out_size <= 3);
+    for (int s = 0; s < 2; ++s) {
+        clnn_test_fill_uniform(x[s], BATCH * in_size, -2.0, 2.0);
+        clnn_test_fill_uniform(targets[s], BATCH * out_size, -1.0, 1.0);
+        for (int i = 0; i < BATCH; ++i)
+            y[s][i] = (int32_t)(clnn_test_random_u64() % out_size);
+    }
+    const unsigned F = CLNN_WARM_UP_FORWARD, B = CLNN_WARM_UP_BACKWARD,
+                   R = CLNN_WARM_UP_REVERSED;
+    const unsigned ways[] = {F | B | R, B | R, B, F, F | R, F | B};
+    static float pa[4096], pb[4096];
+    for (int s = 0; s < 2; ++s) {
+        for (size_t w = 0; w < sizeof ways / sizeof ways[0]; ++w)
+            CLNN_ASSERT_OK(clnn_network_warm_up(a, w % 2 ? BATCH : 4, ways[w]));
+        uint64_t step = 99;
+        CLNN_ASSERT_OK(clnn_network_get_step(a, &step));
+        assert_int_equal(step, (uint64_t)s);
+        const void *target = labels ? (const void *)y[s] : (const void *)targets[s];
+        clnn_step_info info_a, info_b;
+        CLNN_ASSERT_OK(clnn_network_train_step(a, x[s], target, BATCH, &info_a));
+        CLNN_ASSERT_OK(clnn_network_train_step(b, x[s], target, BATCH, &info_b));
+        assert_true(isfinite(info_a.loss));
+        assert_memory_equal(&info_a.loss, &info_b.loss, sizeof info_a.loss);
+        size_t na = snapshot(a, pa, 4096), nb = snapshot(b, pb, 4096);
+        assert_int_equal(na, nb);
+        assert_memory_equal(pa, pb, na * sizeof(float));
+        double loss_a = 0, loss_b = 0;
+        CLNN_ASSERT_OK(clnn_network_evaluate(a, x[s], target, BATCH, &loss_a, NULL));
+        CLNN_ASSERT_OK(clnn_network_evaluate(b, x[s], target, BATCH, &loss_b, NULL));
+        assert_memory_equal(&loss_a, &loss_b, sizeof loss_a);
+    }
+    clnn_network_destroy(a);
+    clnn_network_destroy(b);
+}
+
+/* Warming up (clnn_network_warm_up) leaves nothing changed, whatever is warmed and in which
+ * order: a CNN with batch norm, pooling, a residual block, dropout and clipping under Adam with
+ * L2 weight decay (which would move its state if the decay were applied), and an MLP on MSE
+ * under SGD with momentum; and bad arguments are refused. */
+static void test_warm_up_changes_nothing(void **state)
+{
+    (void)state;
+    clnn_network_spec *spec = NULL;
+    size_t in[3] = {2, 6, 6};
+    CLNN_ASSERT_OK(clnn_network_spec_parse("conv4k3p1nb,bn:relu,maxpool2,"
+                                           "res[conv4k3p1nb,bn:relu,conv4k3p1nb,bn]:relu,"
+                                           "flatten,dropout0.3,dense3",
+                                           3, in, &spec));
+    clnn_network_options options;
+    CLNN_ASSERT_OK(clnn_network_options_init(&options));
+    options.seed = clnn_test_random_u64();
+    options.train.optimizer.weight_decay = 0.1;
+    options.train.clip_norm = 0.5f;
+    warm_up_case(spec, &options, 72, 3, 1);
+
+    clnn_network *net = NULL;
+    CLNN_ASSERT_OK(clnn_network_create(clnn_test_ctx, spec, &options, 6, &net));
+    const unsigned both = CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD;
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(NULL, 6, both), CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(net, 0, both), CLNN_ERR_INVALID_SHAPE);
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(net, 7, both), CLNN_ERR_INVALID_SHAPE);
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(net, 1, both), CLNN_ERR_INVALID_SHAPE); /* BN */
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(net, 6, 0), CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(net, 6, CLNN_WARM_UP_REVERSED),
+                       CLNN_ERR_INVALID_ARGUMENT);
+    CLNN_ASSERT_STATUS(clnn_network_warm_up(net, 6, both | 8u), CLNN_ERR_INVALID_ARGUMENT);
+    clnn_network_destroy(net);
+    clnn_network_spec_destroy(spec);
+
+    clnn_activation_desc tanh_ = act(CLNN_ACTIVATION_TANH);
+    CLNN_ASSERT_OK(clnn_network_spec_create(&spec, 1, (size_t[]){9}));
+    CLNN_ASSERT_OK(clnn_network_spec_add_dense(spec, 7, &tanh_));
+    CLNN_ASSERT_OK(clnn_network_spec_add_dense(spec, 2, NULL));
+    CLNN_ASSERT_OK(clnn_network_options_init(&options));
+    options.seed = clnn_test_random_u64();
+    options.loss = CLNN_LOSS_MSE;
+    CLNN_ASSERT_OK(clnn_optimizer_options_init(&options.train.optimizer, CLNN_OPTIMIZER_SGD));
+    options.train.optimizer.lr = 0.1;
+    options.train.optimizer.momentum = 0.9;
+    options.train.optimizer.weight_decay = 0.01;
+    warm_up_case(spec, &options, 9, 2, 0);
+    clnn_network_spec_destroy(spec);
+}
+
 /* Bad specs: each refused where it happens, with the spec unchanged. */
 static void test_spec_errors(void **state)
 {
@@ -719,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_resume_is_exact),
         cmocka_unit_test(test_health),
         cmocka_unit_test(test_cnn_health_and_checkpoint),
+        cmocka_unit_test(test_warm_up_changes_nothing),
         cmocka_unit_test(test_spec_errors),
     };
     return clnn_test_main("network", tests, sizeof tests / sizeof tests[0]);

@@ -323,6 +323,42 @@ CLNN_API clnn_status clnn_network_train_step(clnn_network *network, const float 
 CLNN_API clnn_status clnn_network_train_step_tensors(clnn_network *network, const clnn_tensor *x,
                                                      const clnn_tensor *y, clnn_step_info *info);
 
+/** What clnn_network_warm_up() runs: FORWARD, BACKWARD or both, and in which order. */
+typedef enum clnn_warm_up_part {
+    CLNN_WARM_UP_FORWARD = 1,  /**< the training-mode forward pass and the loss */
+    CLNN_WARM_UP_BACKWARD = 2, /**< the backward pass, the clipping or non-finite check, and the
+                                    optimiser's update */
+    CLNN_WARM_UP_REVERSED = 4, /**< the reverse of a training step's order: the update, the
+                                    layers' backward from the first layer to the last, the loss,
+                                    the layers' forward from the last to the first */
+} clnn_warm_up_part;
+
+/**
+ * @brief Launches once, at @p batch samples, every kernel of the chosen parts of a training step,
+ * without training: drivers that compile a kernel at its first launch (POCL compiles one for each
+ * work-group size) do it now rather than in the first step.
+ *
+ * Nothing the network keeps changes: the input is zeros, the labels 0 (or the targets zero), the
+ * loss gradient zero, batch norm's running statistics are left alone (as in a health probe), and
+ * the update runs with a zero learning rate and no weight decay on zeroed gradients, which changes
+ * neither the parameters nor the optimiser's state while that state is still zero: the update's
+ * kernels are launched only before the network's first step (after one they have run in this
+ * process; a network just loaded from a checkpoint compiles them in its first step). The step
+ * count, the schedule and later dropout masks are unchanged; the gradients are left at zero. The
+ * backward part may run without the forward one, on the activations of the last pass or the zeros
+ * a new network starts with.
+ *
+ * A use: a second process of the same program warms a whole step up in reverse order while the
+ * first runs its first step, so that on a driver that compiles one kernel at a time per process
+ * two compile at once and meet in the middle (clnn-train does this on CPU devices).
+ * @param batch (input) 1 .. max_batch (2 or more with batch norm): the batch size the kernels are
+ *        compiled for.
+ * @param parts (input) CLNN_WARM_UP_FORWARD, CLNN_WARM_UP_BACKWARD or both, optionally with
+ *        CLNN_WARM_UP_REVERSED.
+ * @return waits for the queued work before returning.
+ */
+CLNN_API clnn_status clnn_network_warm_up(clnn_network *network, size_t batch, unsigned parts);
+
 /**
  * @brief Inference on a batch (running statistics, no dropout): the summed loss and, for
  * cross-entropy, the number of correct arg-max predictions. Waits for the results.
