@@ -8,13 +8,18 @@
 #include "tool_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define MAX_LAYERS CLNN_MLP_MAX_HIDDEN
 
@@ -48,6 +53,11 @@ typedef struct options {
     int normalize; /* 0: per-pixel mean/std, 1: one mean/std over every pixel, 2: x / 255 */
     unsigned augment; /* AUGMENT_FLIP | AUGMENT_SHIFT: random changes to each training image */
     uint64_t stop_after; /* testing: act as if interrupted after this many steps (0: never) */
+    int compile_helper;  /* CPU devices: a second process compiles the first step's kernels */
+    int as_helper;       /* this is that process (--compile-helper-process) */
+    size_t helper_rows;  /* its first step's batch, classes and sample shape (no data loaded) */
+    int helper_classes, helper_ndim;
+    size_t helper_dims[2];
 } options;
 
 #define AUGMENT_FLIP 1u  /* mirror left to right, with probability 1/2 */
@@ -154,9 +164,18 @@ static void usage(FILE *out)
 "                        epoch_seconds,samples_per_second\n"
 "  --diagnostics         gradient-health table after each epoch\n"
 "  --quiet               no progress bar\n"
+"  --no-compile-helper   on a CPU device, no second process compiling kernels while this\n"
+"                        one runs its first step (see below)\n"
 "  --stop-after N        stop as if interrupted after N training steps in all (for testing\n"
 "                        --resume)\n"
-"  --help                this text\n");
+"  --help                this text\n"
+"\n"
+"On a CPU device clnn-train starts a copy of itself (--compile-helper-process ROWS:CLASSES:\n"
+"SHAPE) once it has built its kernel programs: the copy builds the same model and launches\n"
+"the first step's kernels once, without training, from the step's far end (the update, the\n"
+"backward pass, the loss, the forward pass), so that drivers that compile each kernel at its\n"
+"first launch, one at a time per process (POCL), compile on two cores. It prints nothing and\n"
+"is stopped once the first step is done.\n");
 }
 
 static int bad_value(const char *option, const char *value, const char *expected)
@@ -259,6 +278,7 @@ static int parse_options(int argc, char **argv, options *o)
     o->epochs = 10;
     o->seed = 1;
     o->checkpoint = "clnn-train.ckpt";
+    o->compile_helper = 1;
 
     /* The optimiser is chosen first so that its defaults can be overridden in any order: the
      * one named, else the model's (the CNN's differs; the last --model or --cnn-layers decides,
@@ -454,6 +474,19 @@ static int parse_options(int argc, char **argv, options *o)
             o->stop_after = n;
         } else if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--no-compile-helper")) {
+            o->compile_helper = 0;
+        } else if (!strcmp(a, "--compile-helper-process")) {
+            /* ROWS:CLASSES:D0 or ROWS:CLASSES:D0xD1, as start_compile_helper writes it. */
+            VALUE();
+            char end = 0;
+            o->as_helper = 1;
+            o->helper_ndim = sscanf(v, "%zu:%d:%zux%zu%c", &o->helper_rows, &o->helper_classes,
+                                    &o->helper_dims[0], &o->helper_dims[1], &end) - 2;
+            if (o->helper_ndim < 1 || o->helper_ndim > 2 || o->helper_rows == 0 ||
+                o->helper_classes < 1 || o->helper_dims[0] == 0 ||
+                (o->helper_ndim == 2 && o->helper_dims[1] == 0))
+                r = bad_value(a, v, "ROWS:CLASSES:D0[xD1]");
         } else {
             fprintf(stderr, "clnn-train: unknown option '%s' (see --help)\n", a);
             return -1;
@@ -770,6 +803,58 @@ static int create_cnn(clnn_context *ctx, const options *o, const clnn_dataset *t
     return status == CLNN_SUCCESS ? 0 : fail("creating the model", status);
 }
 
+/* ---- the compile helper ------------------------------------------------------------------ */
+
+/* Starts this program again with the same arguments and --compile-helper-process with the
+ * first step's batch size, the classes and the sample shape (it loads no data), its output
+ * discarded: it builds the same model and warms the first step up in reverse order
+ * (clnn_network_warm_up) while this process runs the step. POCL compiles a kernel at its first
+ * launch and one at a time in a process, so the two processes compile on two cores, each finds
+ * what the other compiled in the kernel cache they share, and they meet in the middle. The
+ * process id, or -1 when none could be started (training goes on without it). */
+static pid_t start_compile_helper(int argc, char **argv, size_t rows, const clnn_dataset *train)
+{
+    char shape[96];
+    if (train->sample_ndim == 2)
+        snprintf(shape, sizeof shape, "%zu:%d:%zux%zu", rows, train->classes,
+                 train->sample_dims[0], train->sample_dims[1]);
+    else
+        snprintf(shape, sizeof shape, "%zu:%d:%zu", rows, train->classes, train->features);
+    char **args = malloc(((size_t)argc + 3) * sizeof *args);
+    if (!args)
+        return -1;
+    for (int i = 0; i < argc; ++i)
+        args[i] = argv[i];
+    args[argc] = "--compile-helper-process";
+    args[argc + 1] = shape;
+    args[argc + 2] = NULL;
+    posix_spawn_file_actions_t actions;
+    pid_t pid = -1;
+    if (posix_spawn_file_actions_init(&actions) == 0) {
+        if (posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0) ==
+                0 &&
+            posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0) ==
+                0 &&
+            posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0) ==
+                0 &&
+            posix_spawn(&pid, "/proc/self/exe", &actions, NULL, args, environ) != 0)
+            pid = -1;
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    free(args);
+    return pid;
+}
+
+/* Stops the helper if it is still at work (whatever is left, this process compiled already). */
+static void stop_compile_helper(pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    *pid = -1;
+}
+
 /* load_data on a thread of its own: the arguments and the result. */
 typedef struct data_loader {
     const options *o;
@@ -800,9 +885,22 @@ int main(int argc, char **argv)
     float *blank = NULL;
     data_loader loader = {&o, &train, &test, &blank, 1};
     pthread_t loader_thread;
-    int loading = pthread_create(&loader_thread, NULL, load_data_thread, &loader) == 0;
-    if (!loading)
-        load_data_thread(&loader);
+    int loading = 0;
+    if (o.as_helper) {
+        /* The compile helper builds the model from the shape it was given; no samples. */
+        train.count = o.helper_rows;
+        train.classes = o.helper_classes;
+        train.sample_ndim = o.helper_ndim;
+        train.sample_dims[0] = o.helper_dims[0];
+        train.sample_dims[1] = o.helper_ndim == 2 ? o.helper_dims[1] : 1;
+        train.features = train.sample_dims[0] * train.sample_dims[1];
+        o.augment = 0;
+        loader.result = 0;
+    } else {
+        loading = pthread_create(&loader_thread, NULL, load_data_thread, &loader) == 0;
+        if (!loading)
+            load_data_thread(&loader);
+    }
 
     clnn_context *ctx = NULL;
     clnn_context_options context_options;
@@ -816,7 +914,9 @@ int main(int argc, char **argv)
     }
     if (loading)
         pthread_join(loader_thread, NULL);
+    pid_t helper = -1;
     if (loader.result != 0) {
+        stop_compile_helper(&helper);
         clnn_context_destroy(ctx);
         return 1;
     }
@@ -824,6 +924,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "clnn-train: --augment needs images of at most %d pixels; the samples "
                         "have %d dimensions and %zu values\n",
                 AUGMENT_MAX_PIXELS, train.sample_ndim, train.features);
+        stop_compile_helper(&helper);
         clnn_context_destroy(ctx);
         free(blank);
         clnn_dataset_release(&train);
@@ -857,6 +958,17 @@ int main(int argc, char **argv)
             code = fail("creating the model", status);
             goto done;
         }
+    }
+    /* The helper starts once the model is made: it loads the programs this process built (the
+     * shared one, batch norm's) from the program cache. */
+    if (o.compile_helper && !o.as_helper && device.type == CLNN_DEVICE_TYPE_CPU)
+        helper = start_compile_helper(argc, argv, train.count < o.batch ? train.count : o.batch,
+                                      &train);
+    if (o.as_helper) {
+        /* From the far end of the first step: the two processes meet in the middle. */
+        unsigned parts = CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD | CLNN_WARM_UP_REVERSED;
+        code = clnn_network_warm_up(net, train.count, parts) == CLNN_SUCCESS ? 0 : 1;
+        goto done;
     }
 
     /* A last partial batch of one sample cannot train batch norm: it is left out then. */
@@ -1000,6 +1112,7 @@ int main(int argc, char **argv)
                 printf("cold start: %.3f s (process start to first training step)\n",
                        tool_now() - process_start);
                 first_step = 0;
+                stop_compile_helper(&helper);
             }
             if (info.skipped)
                 fprintf(stderr, "\nclnn-train: step %llu skipped: the gradient norm is %g\n",
@@ -1073,6 +1186,7 @@ int main(int argc, char **argv)
     code = 0;
 
 done:
+    stop_compile_helper(&helper);
     if (csv)
         fclose(csv);
     free(x);

@@ -2,7 +2,8 @@
 # End-to-end test of clnn-train on every OpenCL device: a short training on a slice of the real
 # Fashion-MNIST data must lower the loss and beat chance by a wide margin; a run interrupted
 # (by --stop-after and by a real SIGINT) and resumed must finish exactly as an uninterrupted one;
-# bad command lines and bad data files must give clear errors.
+# the compile helper works and does not outlive its runs; bad command lines and bad data files
+# must give clear errors.
 # usage: check_train.sh CLNN_TRAIN CLNN_INFO   (exit 77: skipped, no Fashion-MNIST data)
 set -uo pipefail
 train=$1
@@ -98,6 +99,21 @@ for d in "${devices[@]}"; do
     fail "device $d: resumed CNN run differs: $(diff "$dir/cnn_a.cols" "$dir/cnn_b.cols" | tr '\n' ' ')"
 done
 
+# The compile helper (the second process clnn-train starts on CPU devices to warm the first step
+# up from its far end): run as such it builds the model from the shape it is given, launches the
+# step's kernels, prints nothing and exits 0; none is left running after the runs above.
+for args in "--model cnn --compile-helper-process 64:10:28x28" \
+            "--layers 64 --compile-helper-process 128:10:784"; do
+  # shellcheck disable=SC2086
+  out=$("$train" $args 2>&1)
+  code=$?
+  { [ "$code" -eq 0 ] && [ -z "$out" ]; } || fail "'$args' exited $code, printed: $out"
+done
+# (/proc rather than pgrep, which a bare Debian lacks; the bracket keeps grep from finding itself)
+left=$(grep -las "compile-helper-proces[s]" /proc/[0-9]*/cmdline)
+[ -z "$left" ] || fail "a compile helper is still running: $left"
+
+
 # Bad command lines: exit 2 and a message that names the option and the valid choices.
 expect_error() {
   local want_code=$1 pattern=$2
@@ -116,6 +132,7 @@ expect_error 2 "needs a value" --lr
 expect_error 2 "--layers" --layers 512,,256
 expect_error 2 "--dropout" --dropout 1.5
 expect_error 2 "mlp or cnn" --model rnn
+expect_error 2 "ROWS:CLASSES:D0" --compile-helper-process 0:10:28x28
 expect_error 1 "item 2, character 5" --data "$data" --cnn-layers "gap,den10"
 expect_error 1 "outputs per sample" --data "$data" --cnn-layers "conv4k3,gap"
 
