@@ -79,8 +79,11 @@ __kernel void clnn_gemm_small_nn(uint M, uint N, uint K, float alpha, __global c
                                  uint ldc, uint m_blocks, uint slices, uint k_slice,
                                  uint c_slice)
 {
+    /* row - slice m_blocks rather than row % m_blocks: LLVM pairs a division with the remainder
+     * of the same operands through a `freeze`, which Oclgrind 21.10's uninitialised-value checker
+     * cannot run (it stops the process). */
     uint row = (uint)get_global_id(1), slice = row / m_blocks;
-    uint n0 = (uint)get_global_id(0) * 8u, m0 = (row % m_blocks) * 4u;
+    uint n0 = (uint)get_global_id(0) * 8u, m0 = (row - slice * m_blocks) * 4u;
     if (n0 >= N || m0 >= M || slice >= slices)
         return;
     uint k_begin = min(K, slice * k_slice), k_end = min(K, k_begin + k_slice);
@@ -227,12 +230,15 @@ __kernel void clnn_gemm_nn16(uint M, uint N, uint k_begin, uint k_end, uint k_sl
      * cache while its column blocks pass. */
     uint id = (uint)get_global_id(0);
     uint tile_items = (tile_rows / 8u) * ((N + 31u) / 32u);
-    uint tile = id / tile_items, r = id % tile_items;
+    /* Remainders as a - (a / b) b, as in clnn_gemm_small_nn (Oclgrind cannot run the `freeze`
+     * that LLVM puts between a division and the remainder of the same operands). */
+    uint tile = id / tile_items, r = id - tile * tile_items;
     uint rows_here = min(tile_rows, M - min(M, tile * tile_rows));
     uint row_blocks = (rows_here + 7u) / 8u;
     if (row_blocks == 0u)
         return;
-    uint first = (r / row_blocks) * 32u, m0 = tile * tile_rows + (r % row_blocks) * 8u;
+    uint column_block = r / row_blocks;
+    uint first = column_block * 32u, m0 = tile * tile_rows + (r - column_block * row_blocks) * 8u;
     if (first >= N || m0 >= M)
         return;
     uint n0 = min(first, N - 32u); /* N >= 32: the block lies inside B */

@@ -155,6 +155,15 @@ int clnn_activation_has_output_backward(clnn_activation kind)
     }
 }
 
+clnn_status clnn_activation_build(clnn_context *ctx, const clnn_activation_desc *desc)
+{
+    char options[CLNN_ACTIVATION_OPTIONS_SIZE];
+    clnn_activation_build_options(desc, options, sizeof options);
+    if (!options[0]) /* the identity: the shared program's kernels, built on their own */
+        return CLNN_SUCCESS;
+    return clnn_build_program(ctx, "activation.cl", options);
+}
+
 void clnn_activation_build_options(const clnn_activation_desc *desc, char *options, size_t size)
 {
     if (desc->kind == CLNN_ACTIVATION_IDENTITY)

@@ -95,9 +95,11 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
  * can run a smaller batch through buffers allocated once for the largest. */
 clnn_status clnn_tensor_set_rows(clnn_tensor *t, size_t rows);
 
-/* Builds the program of batch norm fused with act (NULL: none) ahead of its first use: a
- * network's batch-norm layers do when the network is created (src/norm.c). */
+/* Build the programs of batch norm fused with act (NULL: none; src/norm.c) and of the
+ * activation kernels for desc (src/activation.c; the identity's are the shared program's) ahead
+ * of their first use (clnn_network_build_programs). */
 clnn_status clnn_batch_norm_build(clnn_context *ctx, const clnn_activation_desc *act);
+clnn_status clnn_activation_build(clnn_context *ctx, const clnn_activation_desc *desc);
 
 /* Launches the optimiser's kernel for every parameter with a zero learning rate and no weight
  * decay, on gradients that must all be zero, without counting a step: on an optimiser that has
@@ -105,9 +107,9 @@ clnn_status clnn_batch_norm_build(clnn_context *ctx, const clnn_activation_desc 
  * their first launch has compiled the update's (src/optim.c; clnn_network_warm_up). */
 clnn_status clnn_optimizer_warm_up(clnn_optimizer *optimizer, clnn_tensor *const *zero_grads);
 
-/* Zeroes the whole of a buffer (queued with clEnqueueFillBuffer, no kernel: nothing to compile).
- * The network engine starts every buffer it makes at zero (src/network.c), so that a pass that
- * reads one before anything wrote it (clnn_network_warm_up's backward) reads defined values. */
+/* Zeroes the whole of a buffer (queued; no kernel: nothing to compile). The network
+ * engine starts every buffer it makes at zero (src/network.c), so that a pass that reads one
+ * before anything wrote it (clnn_network_warm_up's backward) reads defined values. */
 clnn_status clnn_buffer_zero(clnn_context *ctx, cl_mem buffer, const char *what);
 
 /* ---- errors ---------------------------------------------------------------------------------- */
@@ -152,6 +154,10 @@ clnn_status clnn_check_shape(clnn_context *ctx, int ndim, const size_t *dims, si
 void clnn_format_shape(char *buf, size_t size, int ndim, const size_t *dims);
 
 /* ---- kernels --------------------------------------------------------------------------------- */
+
+/* Builds (or takes from the cache) the program that kernels/<file>'s kernels with `options` come
+ * from, as clnn_get_kernel() would at its first use. */
+clnn_status clnn_build_program(clnn_context *ctx, const char *file, const char *options);
 
 /* Returns the kernel `name` from kernels/<file> built with `options` (extra build options, e.g.
  * "-DACTIVATION=3"; NULL for none). Programs and kernels are built once per context and kept. */

@@ -189,6 +189,8 @@ void clnn_sequence_reseed(clnn_sequence *seq, uint64_t seed);
 /* The residual block's body (for the visit). */
 clnn_sequence *clnn_residual_body(clnn_layer *layer);
 clnn_layer *clnn_residual_projection(clnn_layer *layer);
+/* The activation after the block's sum. */
+const clnn_activation_desc *clnn_residual_end_activation(const clnn_layer *layer);
 
 /* ---- helpers for kinds ------------------------------------------------------------------- */
 

@@ -64,8 +64,6 @@ static clnn_status batch_norm_setup(clnn_layer *layer, const clnn_layer_env *env
         status = clnn_buffer_zero(ctx, impl->save_mean->buffer, "batch norm's saved mean");
     if (status == CLNN_SUCCESS)
         status = clnn_buffer_zero(ctx, impl->save_invstd->buffer, "batch norm's saved invstd");
-    if (status == CLNN_SUCCESS) /* the program, now rather than in the first step */
-        status = clnn_batch_norm_build(ctx, &layer->spec.activation);
     return status;
 }
 

@@ -30,6 +30,11 @@ clnn_layer *clnn_residual_projection(clnn_layer *layer)
     return ((residual_impl *)layer->impl)->projection;
 }
 
+const clnn_activation_desc *clnn_residual_end_activation(const clnn_layer *layer)
+{
+    return &((const residual_impl *)layer->impl)->end.activation;
+}
+
 static void format(char *buf, size_t size, const clnn_shape *s)
 {
     clnn_format_shape(buf, size, s->ndim, s->dims);

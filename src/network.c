@@ -341,6 +341,53 @@ clnn_status clnn_network_get_parameters(const clnn_network *net, clnn_tensor **p
     return CLNN_SUCCESS;
 }
 
+/* The programs of a sequence's layers beyond the shared one: batch norm's (for its activation,
+ * ReLU's for none), and activation.cl's for an activation other than the identity after a dense
+ * layer, a convolution, an activation layer or a residual sum (a sum's ReLU is fused in the
+ * shared program). */
+static clnn_status build_layer_programs(clnn_context *ctx, clnn_sequence *seq)
+{
+    clnn_status status = CLNN_SUCCESS;
+    for (size_t i = 0; status == CLNN_SUCCESS && i < seq->count; ++i) {
+        clnn_layer *layer = &seq->layers[i];
+        const clnn_activation_desc *act = &layer->spec.activation;
+        switch (layer->spec.type) {
+        case CLNN_LAYER_BATCH_NORM:
+            status = clnn_batch_norm_build(ctx, act);
+            break;
+        case CLNN_LAYER_DENSE:
+        case CLNN_LAYER_CONV2D:
+        case CLNN_LAYER_ACTIVATION:
+            status = clnn_activation_build(ctx, act);
+            break;
+        case CLNN_LAYER_RESIDUAL_BEGIN: {
+            status = build_layer_programs(ctx, clnn_residual_body(layer));
+            clnn_layer *projection = clnn_residual_projection(layer);
+            if (status == CLNN_SUCCESS && projection)
+                status = clnn_activation_build(ctx, &projection->spec.activation);
+            act = clnn_residual_end_activation(layer);
+            if (status == CLNN_SUCCESS && act->kind != CLNN_ACTIVATION_RELU)
+                status = clnn_activation_build(ctx, act);
+            break;
+        }
+        default: /* the shared program's kernels only */
+            break;
+        }
+    }
+    return status;
+}
+
+clnn_status clnn_network_build_programs(clnn_network *net)
+{
+    if (!net)
+        return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT,
+                          "clnn_network_build_programs: network is NULL");
+    clnn_status status = clnn_context_build_programs(net->ctx);
+    if (status == CLNN_SUCCESS)
+        status = build_layer_programs(net->ctx, &net->seq);
+    return status;
+}
+
 clnn_status clnn_network_get_step(const clnn_network *net, uint64_t *step)
 {
     if (!net || !step)

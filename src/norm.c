@@ -79,9 +79,8 @@ clnn_status clnn_batch_norm_build(clnn_context *ctx, const clnn_activation_desc 
 {
     bn_act a;
     clnn_status status = bn_act_init(ctx, act, "clnn_batch_norm_build", &a);
-    cl_kernel kernel; /* any of the program's kernels: getting one builds the program */
     if (status == CLNN_SUCCESS)
-        status = clnn_get_kernel(ctx, "norm.cl", a.opts, "bn_forward_resident_planes", &kernel);
+        status = clnn_build_program(ctx, "norm.cl", a.opts);
     return status;
 }
 

@@ -643,6 +643,13 @@ clnn_status clnn_get_kernel(clnn_context *ctx, const char *file, const char *opt
     return CLNN_SUCCESS;
 }
 
+clnn_status clnn_build_program(clnn_context *ctx, const char *file, const char *options)
+{
+    size_t program;
+    options = options ? options : "";
+    return get_program(ctx, program_of(file, options), options, &program);
+}
+
 clnn_status clnn_context_build_programs(clnn_context *ctx)
 {
     clnn_status status = clnn_check_context(ctx, "clnn_context_build_programs");

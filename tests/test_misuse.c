@@ -1295,6 +1295,7 @@ static void test_network(void **state)
     MISUSE(clnn_network_set_lr_schedule, clnn_network_set_lr_schedule(NULL, &schedule), BAD);
     MISUSE(clnn_network_set_lr_schedule, clnn_network_set_lr_schedule(net, &schedule), BAD);
 
+    MISUSE(clnn_network_build_programs, clnn_network_build_programs(NULL), BAD);
     const unsigned both = CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD;
     MISUSE(clnn_network_warm_up, clnn_network_warm_up(NULL, 4, both), BAD);
     MISUSE(clnn_network_warm_up, clnn_network_warm_up(net, 0, both), SHAPE);

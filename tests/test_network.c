@@ -5,7 +5,7 @@
  * and convolutional networks (grouped, depthwise, dilated and strided convolutions, both
  * poolings, a strided 1x1 projection); training steps against the reference; inputs from device tensors; exact resume
  * from checkpoints and the rejection of damaged or mismatched files; warm-ups that change
- * nothing; and bad specs.
+ * nothing; the programs a network builds ahead (clnn_network_build_programs); and bad specs.
  */
 #include "clnn_test.h"
 #include "network_ref.h"
@@ -693,7 +693,7 @@ static void test_warm_up_changes_nothing(void **state)
 {
     (void)state;
     clnn_network_spec *spec = NULL;
-    size_t in[3] = {2, 6, 6};
+    size_t in[3] = {2, 5, 5}; /* planes under 32: the simulators' products (see test_conv.c) */
     CLNN_ASSERT_OK(clnn_network_spec_parse("conv4k3p1nb,bn:relu,maxpool2,"
                                            "res[conv4k3p1nb,bn:relu,conv4k3p1nb,bn]:relu,"
                                            "flatten,dropout0.3,dense3",
@@ -703,7 +703,7 @@ static void test_warm_up_changes_nothing(void **state)
     options.seed = clnn_test_random_u64();
     options.train.optimizer.weight_decay = 0.1;
     options.train.clip_norm = 0.5f;
-    warm_up_case(spec, &options, 72, 3, 1);
+    warm_up_case(spec, &options, 50, 3, 1);
 
     clnn_network *net = NULL;
     CLNN_ASSERT_OK(clnn_network_create(clnn_test_ctx, spec, &options, 6, &net));
@@ -732,6 +732,59 @@ static void test_warm_up_changes_nothing(void **state)
     options.train.optimizer.weight_decay = 0.01;
     warm_up_case(spec, &options, 9, 2, 0);
     clnn_network_spec_destroy(spec);
+}
+
+/* A network's programs built ahead (clnn_network_build_programs): its activations' and batch
+ * norm's (creating it builds only the shared one, which its optimiser's kernel comes from); after
+ * the call a training step and an evaluation build nothing more. */
+static void test_network_build_programs(void **state)
+{
+    (void)state;
+    char dir[256];
+    clnn_test_make_temp_dir(dir, sizeof dir);
+    /* A context of its own, on the device and forms under test, with an empty program cache. */
+    clnn_context_options context_options;
+    clnn_context_options_init(&context_options);
+    char pair[32];
+    snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
+             clnn_test_device.device_index);
+    context_options.device = pair;
+    context_options.cache_dir = dir;
+    context_options.kernel_forms = clnn_test_profile.forms;
+    clnn_context *ctx = NULL;
+    CLNN_ASSERT_OK(clnn_context_create(&ctx, &context_options));
+    /* Programs: shared, norm.cl for ReLU (both batch norms), activation.cl for tanh, elu (twice)
+     * and sigmoid (the residual sum's). */
+    clnn_network_spec *spec = NULL;
+    size_t in[3] = {2, 5, 5}; /* planes under 32: the simulators' products (see test_conv.c) */
+    CLNN_ASSERT_OK(clnn_network_spec_parse("conv4k3p1:tanh,bn:relu,maxpool2,"
+                                           "res[conv4k3p1nb,bn,conv8k3p1:elu]proj:sigmoid,"
+                                           "flatten,dense8:elu,dense3",
+                                           3, in, &spec));
+    clnn_network *net = NULL;
+    CLNN_ASSERT_OK(clnn_network_create(ctx, spec, NULL, 4, &net));
+    clnn_cache_stats stats;
+    CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+    assert_int_equal(stats.programs_built + stats.disk_hits, 1);
+    CLNN_ASSERT_OK(clnn_network_build_programs(net));
+    CLNN_ASSERT_OK(clnn_network_build_programs(net));
+    CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+    assert_int_equal(stats.programs_built + stats.disk_hits, 5);
+    float x[4 * 50];
+    int32_t y[4] = {0, 2, 1, 2};
+    clnn_test_fill_uniform(x, 4 * 50, -1.0, 1.0);
+    clnn_step_info info;
+    CLNN_ASSERT_OK(clnn_network_train_step(net, x, y, 4, &info));
+    double loss = 0;
+    CLNN_ASSERT_OK(clnn_network_evaluate(net, x, y, 4, &loss, NULL));
+    assert_true(isfinite(info.loss) && isfinite(loss));
+    CLNN_ASSERT_OK(clnn_context_get_cache_stats(ctx, &stats));
+    assert_int_equal(stats.programs_built + stats.disk_hits, 5);
+    CLNN_ASSERT_STATUS(clnn_network_build_programs(NULL), CLNN_ERR_INVALID_ARGUMENT);
+    clnn_network_destroy(net);
+    clnn_network_spec_destroy(spec);
+    clnn_context_destroy(ctx);
+    clnn_test_remove_tree(dir);
 }
 
 /* Bad specs: each refused where it happens, with the spec unchanged. */
@@ -817,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_health),
         cmocka_unit_test(test_cnn_health_and_checkpoint),
         cmocka_unit_test(test_warm_up_changes_nothing),
+        cmocka_unit_test(test_network_build_programs),
         cmocka_unit_test(test_spec_errors),
     };
     return clnn_test_main("network", tests, sizeof tests / sizeof tests[0]);

@@ -18,6 +18,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 extern char **environ;
 
@@ -887,6 +890,11 @@ int main(int argc, char **argv)
     pthread_t loader_thread;
     int loading = 0;
     if (o.as_helper) {
+#ifdef __linux__
+        /* Gone with the trainer, however it ends (it stops this one after its first step). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() == 1)
+            return 0;
+#endif
         /* The compile helper builds the model from the shape it was given; no samples. */
         train.count = o.helper_rows;
         train.classes = o.helper_classes;
@@ -914,7 +922,15 @@ int main(int argc, char **argv)
     }
     if (loading)
         pthread_join(loader_thread, NULL);
+    /* On a CPU device the compile helper starts now, with the shared program in the program
+     * cache (it loads that rather than building it again) and the data's shape known. */
     pid_t helper = -1;
+    clnn_device_info opened;
+    if (status == CLNN_SUCCESS && loader.result == 0 && o.compile_helper && !o.as_helper &&
+        clnn_context_get_device_info(ctx, &opened) == CLNN_SUCCESS &&
+        opened.type == CLNN_DEVICE_TYPE_CPU)
+        helper = start_compile_helper(argc, argv, train.count < o.batch ? train.count : o.batch,
+                                      &train);
     if (loader.result != 0) {
         stop_compile_helper(&helper);
         clnn_context_destroy(ctx);
@@ -959,15 +975,18 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    /* The helper starts once the model is made: it loads the programs this process built (the
-     * shared one, batch norm's) from the program cache. */
-    if (o.compile_helper && !o.as_helper && device.type == CLNN_DEVICE_TYPE_CPU)
-        helper = start_compile_helper(argc, argv, train.count < o.batch ? train.count : o.batch,
-                                      &train);
     if (o.as_helper) {
-        /* From the far end of the first step: the two processes meet in the middle. */
+        /* The first step from its far end: the update and the first layers' backward need only
+         * the shared program, and by the time batch norm's is needed the trainer has put it in
+         * the cache (below). The two processes meet in the middle. */
         unsigned parts = CLNN_WARM_UP_FORWARD | CLNN_WARM_UP_BACKWARD | CLNN_WARM_UP_REVERSED;
         code = clnn_network_warm_up(net, train.count, parts) == CLNN_SUCCESS ? 0 : 1;
+        goto done;
+    }
+    /* The model's other programs (batch norm's), now rather than in the step, for the helper. */
+    status = clnn_network_build_programs(net);
+    if (status != CLNN_SUCCESS) {
+        code = fail("building the kernels", status);
         goto done;
     }
 

@@ -323,6 +323,15 @@ CLNN_API clnn_status clnn_network_train_step(clnn_network *network, const float 
 CLNN_API clnn_status clnn_network_train_step_tensors(clnn_network *network, const clnn_tensor *x,
                                                      const clnn_tensor *y, clnn_step_info *info);
 
+/**
+ * @brief Builds (or loads from the program cache) every kernel program the network's training
+ * and inference use, now rather than at their first use: those of its layers' activations and
+ * batch norms, and the context's shared program (clnn_context_build_programs()), which creating
+ * the network builds already (its optimiser's kernel comes from it). A second process that warms
+ * the network up (clnn_network_warm_up()) then finds them in the program cache.
+ */
+CLNN_API clnn_status clnn_network_build_programs(clnn_network *network);
+
 /** What clnn_network_warm_up() runs: FORWARD, BACKWARD or both, and in which order. */
 typedef enum clnn_warm_up_part {
     CLNN_WARM_UP_FORWARD = 1,  /**< the training-mode forward pass and the loss */
