@@ -233,7 +233,10 @@ static void check_gradients(fixture *f, size_t batch)
     double **ref_grads = clnn_test_alloc(n * sizeof *ref_grads);
     for (size_t p = 0; p < n; ++p)
         ref_grads[p] = clnn_test_alloc(f->ref.param_sizes[p] * sizeof(double));
-    network_ref_gradients(&f->ref, xd, batch, y, 1e-5, ref_grads);
+    /* A step of 1e-7 rather than 1e-5: a difference across a kink of ReLU, PReLU or a max
+     * (an input within the step of one) is off by the kink's share, which at 1e-5 put one
+     * gradient in about 50 draws 0.4% off; in double the smaller step costs about 1e-9. */
+    network_ref_gradients(&f->ref, xd, batch, y, 1e-7, ref_grads);
     for (size_t p = 0; p < n; ++p) {
         size_t size = f->ref.param_sizes[p];
         float *got = clnn_test_alloc(size * sizeof *got);
@@ -593,9 +596,14 @@ static void test_cnn_health_and_checkpoint(void **state)
     assert_int_equal(layers[1].type, CLNN_LAYER_POOL2D);
     assert_int_equal(layers[3].type, CLNN_LAYER_GLOBAL_AVG_POOL);
     assert_true(layers[0].has_weight && !layers[1].has_weight && layers[4].has_weight);
-    assert_true(layers[0].weight_norm > 0.0f && layers[0].update_ratio > 0.0f);
-    assert_true(isfinite(layers[0].weight_grad_norm) && layers[0].weight_grad_norm > 0.0f);
-    assert_true(layers[2].activation_std > 0.0f);
+    /* The block ends in ReLU before global average pooling: in about one draw in 30 every one
+     * of its outputs is negative for every sample, the network then passes no gradient at all,
+     * and the convolution's gradient and update are 0, correctly. */
+    int block_alive = layers[2].activation_std > 0.0f;
+    assert_true(layers[0].weight_norm > 0.0f);
+    assert_true(block_alive ? layers[0].update_ratio > 0.0f : layers[0].update_ratio == 0.0f);
+    assert_true(isfinite(layers[0].weight_grad_norm) &&
+                (layers[0].weight_grad_norm > 0.0f) == block_alive);
 
     char dir[512], path[600];
     clnn_test_make_temp_dir(dir, sizeof dir);
