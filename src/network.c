@@ -360,16 +360,12 @@ static clnn_status build_layer_programs(clnn_context *ctx, clnn_sequence *seq)
         case CLNN_LAYER_ACTIVATION:
             status = clnn_activation_build(ctx, act);
             break;
-        case CLNN_LAYER_RESIDUAL_BEGIN: {
+        case CLNN_LAYER_RESIDUAL_BEGIN: /* the projection has no activation */
             status = build_layer_programs(ctx, clnn_residual_body(layer));
-            clnn_layer *projection = clnn_residual_projection(layer);
-            if (status == CLNN_SUCCESS && projection)
-                status = clnn_activation_build(ctx, &projection->spec.activation);
             act = clnn_residual_end_activation(layer);
             if (status == CLNN_SUCCESS && act->kind != CLNN_ACTIVATION_RELU)
                 status = clnn_activation_build(ctx, act);
             break;
-        }
         default: /* the shared program's kernels only */
             break;
         }

@@ -222,15 +222,21 @@ clnn_status clnn_network_train_step_tensors(clnn_network *net, const clnn_tensor
 
 /* ---- warming up ------------------------------------------------------------------------------ */
 
-/* The update's kernels on zeroed gradients, changing nothing (clnn_optimizer_warm_up), before the
- * first step only; the gradients are zero afterwards either way. */
-static clnn_status warm_up_update(clnn_network *net)
+static clnn_status zero_gradients(clnn_network *net)
 {
     clnn_status status = CLNN_SUCCESS;
     for (size_t i = 0; status == CLNN_SUCCESS && i < net->param_count; ++i)
         status = clnn_buffer_zero(net->ctx, net->grads[i]->buffer, "a gradient");
-    if (status != CLNN_SUCCESS || net->step > 0)
-        return status;
+    return status;
+}
+
+/* The update's kernels on the zeroed gradients, changing nothing (clnn_optimizer_warm_up), before
+ * the first step only. */
+static clnn_status warm_up_update(clnn_network *net)
+{
+    if (net->step > 0)
+        return CLNN_SUCCESS;
+    clnn_status status = CLNN_SUCCESS;
     const clnn_train_options *train = &net->options.train;
     if (train->clip_norm > 0.0f || train->skip_non_finite) {
         float norm; /* 0: nothing is scaled */
@@ -289,25 +295,29 @@ clnn_status clnn_network_warm_up(clnn_network *net, size_t batch, unsigned parts
         status = clnn_network_set_batch(net, batch);
     if (status == CLNN_SUCCESS)
         status = clnn_buffer_zero(net->ctx, net->x->buffer, "the input");
+    /* The gradients are zeroed before the update (whatever the activations held: the last
+     * pass's, or the zeros of a new network) and are left at zero. */
     if (!reversed) {
         if (status == CLNN_SUCCESS && forward)
             status = warm_up_forward(net, 0);
         if (status == CLNN_SUCCESS && backward)
             status = warm_up_backward(net, 0);
         if (status == CLNN_SUCCESS && backward)
+            status = zero_gradients(net);
+        if (status == CLNN_SUCCESS && backward)
             status = warm_up_update(net);
     } else {
+        if (status == CLNN_SUCCESS && backward)
+            status = zero_gradients(net);
         if (status == CLNN_SUCCESS && backward)
             status = warm_up_update(net);
         if (status == CLNN_SUCCESS && backward)
             status = warm_up_backward(net, 1);
+        if (status == CLNN_SUCCESS && backward)
+            status = zero_gradients(net);
         if (status == CLNN_SUCCESS && forward)
             status = warm_up_forward(net, 1);
     }
-    /* Whatever the activations held (the last pass's, or the zeros of a new network), no
-     * gradient is left behind. */
-    for (size_t i = 0; status == CLNN_SUCCESS && backward && i < net->param_count; ++i)
-        status = clnn_buffer_zero(net->ctx, net->grads[i]->buffer, "a gradient");
     if (status == CLNN_SUCCESS)
         status = clnn_context_finish(net->ctx);
     return status;
