@@ -353,6 +353,219 @@ __kernel void clnn_conv_scatter(__global const float *ws, uint off, __global con
         dst[q] = clnn_act_forward(src[q] + bias, p);
 }
 
+/* ---- implicit products: stride-1 convolutions on CPU devices, no columns ---------------------
+ * The input of a chunk of images (x forward and for the weight gradient, dy for the backward
+ * data) is laid out as one zero-padded grid per channel: the images stacked along the rows with
+ * ph zero rows before each, every row holding W data floats after pw zeros, so a row is
+ * Wp = W + pw floats and an image img_rows = H + ph rows; zero rows follow the last image (the
+ * host sizes them so that no read below leaves the plane). The output (n, oy, ox) of a stride-1
+ * convolution is then grid position q = (n img_rows + oy) Wp + ox, and its tap (kh, kw) reads
+ * the grid at q + kh dh Wp + kw dw: a tap past a row's end reads the next row's leading zeros, a
+ * tap below an image's last row the next image's leading zero rows, so one padding serves both
+ * neighbours, which holds while ph <= (KH - 1) dh and pw <= (KW - 1) dw (src/conv.c checks).
+ * Positions with ox >= OW or oy >= OH are not outputs: the products compute them and do not store
+ * them (13% of the work for 14x14 images, 23% for 7x7). im2col's columns are thus read where
+ * they lie, shifted, and never written: the grid is the input's size, not KH KW times it. */
+
+/* Only the CPU forms' build without an activation holds them (the host takes them from there):
+ * the GPU forms never run them, and compilers that build every kernel of a program at once
+ * (Mesa's) would pay for them in each build. */
+#if defined(CLNN_CPU_FORMS) && CLNN_ACTIVATION == CLNN_ACT_IDENTITY
+
+/* grid[c][r][0 .. Wp) for the `count` images of src [.][C][H][W] from n0: row r < count img_rows
+ * (img_rows = H + ph) holds, after pw zeros, row r % img_rows - ph of image r / img_rows (zeros
+ * for the first ph rows of each image); rows from count img_rows to `rows` are zeros. A
+ * work-item per (c, r) row. */
+__kernel void clnn_conv_grid(__global const float *src, __global float *grid, uint C, uint H,
+                             uint W, uint ph, uint pw, uint n0, uint count, uint rows)
+{
+    uint i = (uint)get_global_id(0);
+    if (i >= C * rows)
+        return;
+    uint c = i / rows, r = i - c * rows, Wp = W + pw, img_rows = H + ph;
+    uint n = r / img_rows, j = r - n * img_rows;
+    __global float *dst = grid + i * Wp;
+    if (n >= count || j < ph) {
+        for (uint e = 0; e < Wp; ++e)
+            dst[e] = 0.0f;
+        return;
+    }
+    for (uint e = 0; e < pw; ++e)
+        dst[e] = 0.0f;
+    __global const float *s = src + (((n0 + n) * C + c) * H + j - ph) * W;
+    for (uint e = 0; e < W; ++e)
+        dst[pw + e] = s[e];
+}
+
+/* dYT [qrows, O] at ws + off: row q holds the O channels of dy at the chunk's grid position q
+ * (the output layout above: Wp floats a row, img_rows rows an image), zeros where q is not an
+ * output or lies past the chunk's images (the rows after them are the products' guard). The B
+ * operand of clnn_conv_implicit_weight. A work-item per row, reading its values a plane apart. */
+__kernel void clnn_conv_grid_t(__global const float *dy, __global float *ws, uint off, uint O,
+                               uint OH, uint OW, uint Wp, uint img_rows, uint n0, uint count,
+                               uint qrows)
+{
+    uint q = (uint)get_global_id(0);
+    if (q >= qrows)
+        return;
+    __global float *dst = ws + off + q * O;
+    uint img = img_rows * Wp, n = q / img, r = q - n * img, oy = r / Wp, ox = r - oy * Wp;
+    if (n >= count || oy >= OH || ox >= OW) {
+        for (uint o = 0; o < O; ++o)
+            dst[o] = 0.0f;
+        return;
+    }
+    uint P = OH * OW;
+    __global const float *src = dy + (n0 + n) * O * P + oy * OW + ox;
+    for (uint o = 0; o < O; ++o)
+        dst[o] = src[o * P];
+}
+
+/* Eight rows of A, each at base + its row's offset, rows past M reading row M - 1 (not stored). */
+#define IMPLICIT_ROWS(BASE, M, M0, ROW_AT)                                                       \
+    __global const float *a0 = BASE + ROW_AT(M0), *a1 = BASE + ROW_AT(min(M0 + 1u, M - 1u)),     \
+                         *a2 = BASE + ROW_AT(min(M0 + 2u, M - 1u)),                              \
+                         *a3 = BASE + ROW_AT(min(M0 + 3u, M - 1u)),                              \
+                         *a4 = BASE + ROW_AT(min(M0 + 4u, M - 1u)),                              \
+                         *a5 = BASE + ROW_AT(min(M0 + 5u, M - 1u)),                              \
+                         *a6 = BASE + ROW_AT(min(M0 + 6u, M - 1u)),                              \
+                         *a7 = BASE + ROW_AT(min(M0 + 7u, M - 1u));
+
+/* One step of an 8 x 32 block (clnn_gemm_nn16's): 16 fmas of A's eight values at IA and the two
+ * 16-float vectors B0, B1. */
+#define IMPLICIT_STEP(IA, B0, B1)                                                                \
+    {                                                                                            \
+        float x;                                                                                 \
+        x = a0[IA], c00 = fma((float16)(x), B0, c00), c01 = fma((float16)(x), B1, c01);          \
+        x = a1[IA], c10 = fma((float16)(x), B0, c10), c11 = fma((float16)(x), B1, c11);          \
+        x = a2[IA], c20 = fma((float16)(x), B0, c20), c21 = fma((float16)(x), B1, c21);          \
+        x = a3[IA], c30 = fma((float16)(x), B0, c30), c31 = fma((float16)(x), B1, c31);          \
+        x = a4[IA], c40 = fma((float16)(x), B0, c40), c41 = fma((float16)(x), B1, c41);          \
+        x = a5[IA], c50 = fma((float16)(x), B0, c50), c51 = fma((float16)(x), B1, c51);          \
+        x = a6[IA], c60 = fma((float16)(x), B0, c60), c61 = fma((float16)(x), B1, c61);          \
+        x = a7[IA], c70 = fma((float16)(x), B0, c70), c71 = fma((float16)(x), B1, c71);          \
+    }
+
+#define IMPLICIT_ACCUMULATORS                                                                    \
+    float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f, c30 = 0.0f,  \
+            c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f, c60 = 0.0f, c61 = 0.0f,  \
+            c70 = 0.0f, c71 = 0.0f;
+
+/* The accumulators into block[8 * 32], row-major. */
+#define IMPLICIT_SPILL(BLOCK)                                                                    \
+    vstore16(c00, 0, BLOCK), vstore16(c01, 1, BLOCK), vstore16(c10, 2, BLOCK);                   \
+    vstore16(c11, 3, BLOCK), vstore16(c20, 4, BLOCK), vstore16(c21, 5, BLOCK);                   \
+    vstore16(c30, 6, BLOCK), vstore16(c31, 7, BLOCK), vstore16(c40, 8, BLOCK);                   \
+    vstore16(c41, 9, BLOCK), vstore16(c50, 10, BLOCK), vstore16(c51, 11, BLOCK);                 \
+    vstore16(c60, 12, BLOCK), vstore16(c61, 13, BLOCK), vstore16(c70, 14, BLOCK);                \
+    vstore16(c71, 15, BLOCK);
+
+#define IMPLICIT_WEIGHT_ROW(M) ((M) * a_m)
+
+/* The forward and backward-data products, C [M, Q] = A B summed over k = (ch, kh, kw) for the
+ * Cin input channels of the grid and the KH x KW taps:
+ *   B(k, q) = grid[ch plane + q + kh dh Wp + kw dw]             (the shifted grid, above)
+ *   A(m, k) = a[a0 + m a_m + ch a_c + (kh KW + kw) a_t]          (the weight)
+ * forward A = W itself (a0 0, a_m C KH KW, a_c KH KW, a_t 1); backward data A(c, (o, kh, kw)) =
+ * W[o][c][KH-1-kh][KW-1-kw] (a0 KH KW - 1, a_m KH KW, a_c C KH KW, a_t -1) over dy's grid:
+ * a stride-1 convolution's data gradient is the convolution of dy, padded by (K - 1) d - p, with
+ * the weight transposed and turned round. Position q's output (n, oy, ox) with oy < OH and
+ * ox < OW goes to out[n out_img + m OH OW + oy OW + ox] = C + beta out (beta 0: not read). The
+ * work-item layout of clnn_gemm_nn16: an 8 x 32 block of C, consecutive work-items down the row
+ * blocks of one column block, so they share its B panel in the cache (the weight, M x Cin KH KW
+ * floats, stays in L2). */
+__kernel void clnn_conv_implicit(uint M, uint Q, uint Cin, uint KH, uint KW, uint dh, uint dw,
+                                 __global const float *a, uint a_base, uint a_m, uint a_c,
+                                 int a_t, __global const float *grid, uint plane, uint Wp,
+                                 uint img_rows, __global float *out, uint out_off, uint out_img,
+                                 uint OH, uint OW, float beta)
+{
+    uint id = (uint)get_global_id(0), row_blocks = (M + 7u) / 8u;
+    uint column_block = id / row_blocks;
+    uint q0 = column_block * 32u, m0 = (id - column_block * row_blocks) * 8u;
+    if (q0 >= Q)
+        return;
+    __global const float *base = a + a_base;
+    IMPLICIT_ROWS(base, M, m0, IMPLICIT_WEIGHT_ROW)
+    IMPLICIT_ACCUMULATORS
+    __global const float *bc = grid + q0;
+    int ac = 0;
+    for (uint ch = 0; ch < Cin; ++ch, bc += plane, ac += (int)a_c) {
+        int ia = ac;
+        for (uint kh = 0; kh < KH; ++kh) {
+            __global const float *bp = bc + kh * dh * Wp;
+            for (uint kw = 0; kw < KW; ++kw, bp += dw, ia += a_t) {
+                float16 b0 = clnn_load16(0, bp), b1 = clnn_load16(0, bp + 16);
+                IMPLICIT_STEP(ia, b0, b1)
+            }
+        }
+    }
+    float block[8 * 32];
+    IMPLICIT_SPILL(block)
+    uint rows = min(8u, M - m0), img = img_rows * Wp, P = OH * OW;
+    out += out_off + m0 * P;
+    for (uint j = 0; j < 32u && q0 + j < Q; ++j) {
+        uint q = q0 + j, n = q / img, r = q - n * img, oy = r / Wp, ox = r - oy * Wp;
+        if (oy >= OH || ox >= OW)
+            continue;
+        __global float *dst = out + n * out_img + oy * OW + ox;
+        for (uint i = 0; i < rows; ++i) {
+            float v = block[32u * i + j];
+            dst[i * P] = beta == 0.0f ? v : v + beta * dst[i * P];
+        }
+    }
+}
+
+#define IMPLICIT_GRID_ROW(M) implicit_grid_row(M, KH, KW, dh, dw, Wp, plane)
+
+/* Where row m = (ch KH + kh) KW + kw of the weight gradient's A starts in the grid. */
+static inline uint implicit_grid_row(uint m, uint KH, uint KW, uint dh, uint dw, uint Wp,
+                                     uint plane)
+{
+    uint taps = KH * KW, ch = m / taps, t = m - ch * taps, kh = t / KW, kw = t - kh * KW;
+    return ch * plane + kh * dh * Wp + kw * dw;
+}
+
+/* The weight gradient's product, T [M, N] = A B + beta T summed over grid positions q:
+ *   A(m, q) = grid[ch plane + kh dh Wp + kw dw + q], m = (ch KH + kh) KW + kw (im2col's rows,
+ *             read where they lie in the grid of x)
+ *   B(q, n) = b[b_off + q N + n] (dy at the grid positions, zeros elsewhere: clnn_conv_grid_t)
+ * so T = dW^T [C KH KW, O] (the host adds it transposed into dW). Global dimension 1 is the part
+ * s: it sums q in [s q_part, (s + 1) q_part) within [0, Q) into T_s at t + t_off + s M N (the
+ * host adds the parts in order: deterministic). An 8 x 32 block of T_s per work-item,
+ * consecutive work-items down the row blocks of one column block; columns past N read the next
+ * rows of B (guard rows keep them inside) and are not stored. beta 0 does not read T_s. */
+__kernel void clnn_conv_implicit_weight(uint M, uint N, uint Q, uint q_part, uint KH, uint KW,
+                                        uint dh, uint dw, __global const float *grid, uint plane,
+                                        uint Wp, __global const float *b, uint b_off, float beta,
+                                        __global float *t, uint t_off)
+{
+    uint id = (uint)get_global_id(0), part = (uint)get_global_id(1);
+    uint row_blocks = (M + 7u) / 8u, column_block = id / row_blocks;
+    uint n0 = column_block * 32u, m0 = (id - column_block * row_blocks) * 8u;
+    if (n0 >= N)
+        return;
+    uint q_begin = min(Q, part * q_part), q_end = min(Q, q_begin + q_part);
+    IMPLICIT_ROWS(grid, M, m0, IMPLICIT_GRID_ROW)
+    IMPLICIT_ACCUMULATORS
+    __global const float *bp = b + b_off + q_begin * N + n0;
+    for (uint q = q_begin; q < q_end; ++q, bp += N) {
+        float16 b0 = clnn_load16(0, bp), b1 = clnn_load16(0, bp + 16);
+        IMPLICIT_STEP(q, b0, b1)
+    }
+    float block[8 * 32];
+    IMPLICIT_SPILL(block)
+    uint rows = min(8u, M - m0), cols = min(32u, N - n0);
+    t += t_off + part * M * N;
+    for (uint i = 0; i < rows; ++i) {
+        __global float *dst = t + (m0 + i) * N + n0;
+        for (uint j = 0; j < cols; ++j)
+            dst[j] = beta == 0.0f ? block[32u * i + j] : block[32u * i + j] + beta * dst[j];
+    }
+}
+
+#endif /* CLNN_CPU_FORMS, identity */
+
 /* ---- direct kernels: one input channel per group (groups = C; output o reads channel o / Og) --- */
 
 /* y[n][o][oy][ox] = f(b[o] + sum over (kh, kw) of w[o][0][kh][kw] x[n][o / Og][iy][ix]) for the

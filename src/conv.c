@@ -19,6 +19,87 @@
 
 /* ---- the choice of algorithm ---------------------------------------------------------------- */
 
+/* Work-items per compute unit that the implicit weight gradient aims at: a chunk's grid positions
+ * are cut into as many parts as that takes (their sums are added in later, in order). A part
+ * keeps at least IMPLICIT_MIN_PART_POSITIONS positions. */
+#define IMPLICIT_WEIGHT_ITEMS_PER_CU 8
+#define IMPLICIT_MIN_PART_POSITIONS 512
+
+/* a b in *r when it stays within CLNN_MAX_ELEMENTS (so every index the kernels form is exact). */
+static int product_fits(size_t a, size_t b, size_t *r)
+{
+    if (a != 0 && b > CLNN_MAX_ELEMENTS / a)
+        return 0;
+    *r = a * b;
+    return 1;
+}
+
+/* The grid of planes height x width padded by pad_h, pad_w for the taps of g (kernels/conv.cl):
+ * guard rows for the taps below the last image ((KH - 1) dh rows) and for a block of 32
+ * positions plus the last tap's column offset. 0 when a size would pass CLNN_MAX_ELEMENTS. */
+static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad_h, size_t pad_w,
+                     conv_grid *grid)
+{
+    grid->Wp = width + pad_w;
+    grid->img_rows = height + pad_h;
+    grid->pad_h = pad_h, grid->pad_w = pad_w;
+    grid->guard_rows = (g->KH - 1) * g->dh + (32 + (g->KW - 1) * g->dw + grid->Wp - 1) / grid->Wp;
+    size_t positions;
+    return grid->Wp <= CLNN_MAX_ELEMENTS && grid->img_rows <= CLNN_MAX_ELEMENTS &&
+           grid->guard_rows <= CLNN_MAX_ELEMENTS &&
+           product_fits(grid->img_rows + grid->guard_rows, grid->Wp, &positions);
+}
+
+/* The implicit algorithm (kernels/conv.cl) for g on CPU devices, when it applies: one group,
+ * stride 1, padding within the dilated kernel's reach (the grid's shared padding), and more than
+ * CONV_FEW_ROWS weights per output channel (a first layer's products would be short in K, its
+ * stores as costly as its sums, and its weight gradient would have a block or two of rows: im2col
+ * and clnn_conv_backward_weight_few serve it). Fills the plan's grids, chunk and workspace:
+ *   forward          x's grid                                C planes
+ *   backward data    dy's grid (padding (K - 1) d - p)       O planes
+ *   backward weight  x's grid, dy^T on it, the parts' sums   C planes + rows O + parts Kg O
+ * the chunk of images sized, as im2col's, to keep a pass's data near the cache budget. Returns 0
+ * (plan untouched but for the grids) where it does not apply or a size would not fit. */
+static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, conv_plan *plan)
+{
+    size_t taps = g->KH * g->KW, Kg = g->Cg * taps;
+    if (ctx->gemm_clblast_only || g->G != 1 || g->sh != 1 || g->sw != 1 ||
+        g->ph > (g->KH - 1) * g->dh || g->pw > (g->KW - 1) * g->dw || Kg <= CONV_FEW_ROWS)
+        return 0;
+    conv_grid *xg = &plan->x_grid, *dg = &plan->dy_grid;
+    if (!grid_make(g, g->H, g->W, g->ph, g->pw, xg) ||
+        !grid_make(g, g->OH, g->OW, (g->KH - 1) * g->dh - g->ph, (g->KW - 1) * g->dw - g->pw, dg))
+        return 0;
+    size_t x_image, dy_image;
+    if (!product_fits(g->C + g->O, conv_grid_positions(xg, 1), &x_image) ||
+        !product_fits(g->O, conv_grid_positions(dg, 1), &dy_image))
+        return 0;
+    size_t per_image = x_image > dy_image ? x_image : dy_image;
+    size_t chunk = budget / per_image;
+    chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
+    /* Each part of the weight gradient is (Kg + 7) / 8 x (O + 31) / 32 blocks. */
+    size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1;
+    size_t blocks = (Kg + 7) / 8 * ((g->O + 31) / 32);
+    size_t parts = (IMPLICIT_WEIGHT_ITEMS_PER_CU * cus + blocks - 1) / blocks;
+    size_t most = conv_grid_positions(xg, chunk) / IMPLICIT_MIN_PART_POSITIONS;
+    parts = parts > most ? most : parts;
+    parts = parts < 1 ? 1 : parts;
+    size_t x_planes, dy_planes, t_floats, sums;
+    if (!product_fits(g->C, conv_grid_plane(xg, chunk), &x_planes) ||
+        !product_fits(g->O, conv_grid_plane(dg, chunk), &dy_planes) ||
+        !product_fits(conv_grid_t_rows(xg, chunk, g->O), g->O, &t_floats) ||
+        !product_fits(parts * Kg, g->O, &sums))
+        return 0;
+    size_t weight = x_planes + t_floats + sums;
+    if (weight > CLNN_MAX_ELEMENTS)
+        return 0;
+    plan->algo = CONV_ALGO_IMPLICIT;
+    plan->chunk = chunk;
+    plan->weight_parts = parts;
+    plan->workspace = weight > dy_planes ? weight : dy_planes;
+    return 1;
+}
+
 /* Decides how the convolution g runs on ctx's device, and how much workspace that takes:
  *  - several groups of one input channel each (depthwise, with or without a channel
  *    multiplier): direct kernels; per group the products would have K = KH KW and M = O / groups,
@@ -43,6 +124,9 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
         plan->algo = CONV_ALGO_1X1;
         return CLNN_SUCCESS;
     }
+    size_t budget = clnn_cpu_forms(ctx) ? CPU_CHUNK_FLOATS : GPU_CHUNK_FLOATS;
+    if (clnn_cpu_forms(ctx) && plan_implicit(ctx, g, budget, plan))
+        return CLNN_SUCCESS;
     plan->algo = CONV_ALGO_IM2COL;
     /* rows, O and P each below 2^31 (checked), so rows + O and the products below fit. */
     size_t rows = g->C * g->KH * g->KW, P = g->OH * g->OW, per_image = rows + g->O;
@@ -51,7 +135,6 @@ static clnn_status conv_plan_make(clnn_context *ctx, const char *fn, const conv_
                           "%s: one image's columns and outputs ((%zu + %zu) x %zu = (C KH KW + "
                           "O) x OH OW) exceed %zu elements",
                           fn, rows, g->O, P, CLNN_MAX_ELEMENTS);
-    size_t budget = clnn_cpu_forms(ctx) ? CPU_CHUNK_FLOATS : GPU_CHUNK_FLOATS;
     size_t chunk = budget / (per_image * P);
     plan->chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
     /* im2col and col2im take a work-item per plane on CPU devices (the index arithmetic once

@@ -21,7 +21,15 @@ typedef enum conv_algo {
     CONV_ALGO_IM2COL, /* columns of a chunk of images, then one GEMM per chunk and group */
     CONV_ALGO_1X1,    /* 1x1, stride 1, no padding: the input is its own columns */
     CONV_ALGO_DIRECT, /* one input channel per group (depthwise): direct kernels */
+    CONV_ALGO_IMPLICIT, /* stride 1, CPU devices: products over a padded grid (no columns) */
 } conv_algo;
+
+/* The implicit algorithm's zero-padded grid of a chunk's input planes (kernels/conv.cl,
+ * clnn_conv_grid): rows of Wp = width + pad_w floats, img_rows = height + pad_h rows an image,
+ * guard_rows zero rows after the images so that the products' reads stay inside a plane. */
+typedef struct conv_grid {
+    size_t Wp, img_rows, pad_h, pad_w, guard_rows;
+} conv_grid;
 
 /* The im2col workspace holds, for one chunk of images, the columns (chunk OH OW x C KH KW
  * floats, from offset 0) and the products' side in the chunk's layout, Y or dY [O, chunk OH OW]
@@ -39,8 +47,31 @@ typedef struct conv_plan {
     int weight_t;       /* its products transposed, dW^T = col dY^T (clnn_conv_gather_t) */
     size_t wt_floats;   /* the transposed products' sum, O C/G KH KW floats (weight_t), else 0 */
     size_t col_floats; /* the columns: chunk * C KH KW * OH OW floats, else 0 */
-    size_t workspace;  /* col_floats + chunk * O * OH OW + wt_floats floats, else 0 */
+    conv_grid x_grid;  /* CONV_ALGO_IMPLICIT: x's grid (forward, weight gradient) */
+    conv_grid dy_grid; /* CONV_ALGO_IMPLICIT: dy's grid (backward data) */
+    size_t weight_parts; /* CONV_ALGO_IMPLICIT: the weight gradient's positions in parts */
+    size_t workspace;  /* im2col: col_floats + chunk * O * OH OW + wt_floats floats; implicit:
+                        * the largest of its three passes (conv_plan_make); else 0 */
 } conv_plan;
+
+/* A chunk of `count` images' grid: its positions (count img_rows Wp) and the floats of one
+ * channel's plane. */
+static inline size_t conv_grid_positions(const conv_grid *grid, size_t count)
+{
+    return count * grid->img_rows * grid->Wp;
+}
+
+static inline size_t conv_grid_plane(const conv_grid *grid, size_t count)
+{
+    return (count * grid->img_rows + grid->guard_rows) * grid->Wp;
+}
+
+/* The rows of dY^T [positions, O] the weight gradient's product reads: its blocks of 32 columns
+ * read up to 31 floats past a row's O (conv.cl, clnn_conv_implicit_weight). */
+static inline size_t conv_grid_t_rows(const conv_grid *grid, size_t count, size_t O)
+{
+    return conv_grid_positions(grid, count) + (31 + O) / O;
+}
 
 /* The activation applied by the forward: the build options of conv.cl's activation kernels
  * (NULL for the identity, which is the build without options) and their parameters. */

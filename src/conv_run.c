@@ -76,6 +76,60 @@ static clnn_status run_gather(clnn_context *ctx, cl_kernel kernel, const conv_ge
                                         CLNN_ARG(P), CLNN_ARG(n0), CLNN_ARG(count)));
 }
 
+/* The grid (kernels/conv.cl) of `channels` planes height x width of src for chunk c, into ws
+ * from offset 0. */
+static clnn_status run_grid(clnn_context *ctx, cl_kernel kernel, cl_mem src, size_t channels,
+                            size_t height, size_t width, const conv_grid *grid, cl_mem ws,
+                            const conv_chunk *c)
+{
+    size_t rows = c->count * grid->img_rows + grid->guard_rows;
+    cl_uint C = (cl_uint)channels, H = (cl_uint)height, W = (cl_uint)width;
+    cl_uint ph = (cl_uint)grid->pad_h, pw = (cl_uint)grid->pad_w, n0 = (cl_uint)c->n0;
+    cl_uint count = (cl_uint)c->count, urows = (cl_uint)rows;
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_grid", channels * rows,
+                              CLNN_ARGS(CLNN_ARG(src), CLNN_ARG(ws), CLNN_ARG(C), CLNN_ARG(H),
+                                        CLNN_ARG(W), CLNN_ARG(ph), CLNN_ARG(pw), CLNN_ARG(n0),
+                                        CLNN_ARG(count), CLNN_ARG(urows)));
+}
+
+/* The work-group size of the implicit products (clnn_gemm_nn16's; POCL compiles a kernel per
+ * local size, so every shape takes the same one). */
+#define IMPLICIT_LOCAL 32
+
+/* One implicit product (clnn_conv_implicit): out's planes (M channels of OH x OW an image,
+ * out_img floats apart, from out_off) = beta out + A B over the chunk's grid in ws (Cin
+ * planes), A the weight read as (a_base, a_m, a_c, a_t) describe. */
+typedef struct implicit_a {
+    size_t base, m, c;
+    int t;
+} implicit_a;
+
+static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_geom *g,
+                                size_t M, size_t Cin, cl_mem w, const implicit_a *a,
+                                const conv_grid *grid, cl_mem ws, const conv_chunk *c, cl_mem out,
+                                size_t out_off, size_t out_img, size_t OH, size_t OW, float beta)
+{
+    size_t Q = conv_grid_positions(grid, c->count);
+    size_t items = (M + 7) / 8 * ((Q + 31) / 32);
+    size_t local = IMPLICIT_LOCAL, global = (items + local - 1) / local * local;
+    const size_t *local_size = clnn_kernel_group_size(ctx, kernel) >= local ? &local : NULL;
+    cl_uint uM = (cl_uint)M, uQ = (cl_uint)Q, uCin = (cl_uint)Cin, KH = (cl_uint)g->KH;
+    cl_uint KW = (cl_uint)g->KW, dh = (cl_uint)g->dh, dw = (cl_uint)g->dw;
+    cl_uint a_base = (cl_uint)a->base, a_m = (cl_uint)a->m, a_c = (cl_uint)a->c;
+    cl_int a_t = a->t;
+    cl_uint plane = (cl_uint)conv_grid_plane(grid, c->count), Wp = (cl_uint)grid->Wp;
+    cl_uint img_rows = (cl_uint)grid->img_rows, uout_off = (cl_uint)out_off;
+    cl_uint uout_img = (cl_uint)out_img, uOH = (cl_uint)OH, uOW = (cl_uint)OW;
+    cl_float b = beta;
+    return clnn_run_kernel(
+        ctx, kernel, "clnn_conv_implicit", 1, &global, local_size,
+        CLNN_ARGS(CLNN_ARG(uM), CLNN_ARG(uQ), CLNN_ARG(uCin), CLNN_ARG(KH), CLNN_ARG(KW),
+                  CLNN_ARG(dh), CLNN_ARG(dw), CLNN_ARG(w), CLNN_ARG(a_base), CLNN_ARG(a_m),
+                  CLNN_ARG(a_c), CLNN_ARG(a_t), CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
+                  CLNN_ARG(img_rows), CLNN_ARG(out), CLNN_ARG(uout_off), CLNN_ARG(uout_img),
+                  CLNN_ARG(uOH), CLNN_ARG(uOW), CLNN_ARG(b)));
+}
+
 /* ---- forward --------------------------------------------------------------------------------- */
 
 /* y = f(y + b) over all of y (the 1x1 algorithm's epilogue), unless there is nothing to apply. */
@@ -161,6 +215,32 @@ static clnn_status forward_im2col(clnn_context *ctx, cl_kernel im2col, cl_kernel
     return status;
 }
 
+/* The implicit forward: per chunk, x's grid, then y's planes = W times the shifted grid; the
+ * bias and activation after, over all of y (as the 1x1 algorithm). */
+static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel,
+                                    const conv_geom *g, const conv_plan *plan,
+                                    const clnn_tensor *x, const clnn_tensor *w,
+                                    const clnn_tensor *b, const conv_act *act, clnn_tensor *y,
+                                    cl_mem ws)
+{
+    cl_kernel grid = NULL, product = NULL;
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_implicit", &product);
+    size_t P = g->OH * g->OW, taps = g->KH * g->KW;
+    implicit_a a = {0, g->C * taps, taps, 1};
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, &plan->x_grid, ws, &c);
+        if (status == CLNN_SUCCESS)
+            status = run_implicit(ctx, product, g, g->O, g->C, w->buffer, &a, &plan->x_grid, ws,
+                                  &c, y->buffer, c.n0 * g->O * P, g->O * P, g->OH, g->OW, 0.0f);
+    }
+    if (status == CLNN_SUCCESS)
+        status = epilogue(ctx, epilogue_kernel, g, b, act, y);
+    return status;
+}
+
 clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const conv_plan *plan,
                                   const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
                                   const conv_act *act, clnn_tensor *y, cl_mem ws)
@@ -179,6 +259,8 @@ clnn_status clnn_conv_run_forward(clnn_context *ctx, const conv_geom *g, const c
         return forward_direct(ctx, kernel, g, x, w, b, act, y);
     case CONV_ALGO_1X1:
         return forward_1x1(ctx, kernel, g, x, w, b, act, y);
+    case CONV_ALGO_IMPLICIT:
+        return forward_implicit(ctx, kernel, g, plan, x, w, b, act, y, ws);
     default:
         return forward_im2col(ctx, im2col, kernel, g, plan, x, w, b, act, y, ws);
     }
@@ -207,6 +289,25 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
         return status;
     }
     clnn_status status = CLNN_SUCCESS;
+    if (plan->algo == CONV_ALGO_IMPLICIT) {
+        /* Per chunk, dy's grid, then dx's planes = beta dx + the weight, transposed and turned
+         * round, times the shifted grid (kernels/conv.cl). */
+        cl_kernel grid = NULL;
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
+        if (status == CLNN_SUCCESS)
+            status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_implicit", &kernel);
+        size_t taps = g->KH * g->KW, HW = g->H * g->W;
+        implicit_a a = {taps - 1, taps, g->C * taps, -1};
+        conv_chunk c = {0, 0};
+        while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+            status = run_grid(ctx, grid, dy->buffer, g->O, g->OH, g->OW, &plan->dy_grid, ws, &c);
+            if (status == CLNN_SUCCESS)
+                status = run_implicit(ctx, kernel, g, g->C, g->O, w->buffer, &a, &plan->dy_grid,
+                                      ws, &c, dx->buffer, c.n0 * g->C * HW, g->C * HW, g->H, g->W,
+                                      beta);
+        }
+        return status;
+    }
     if (plan->algo == CONV_ALGO_1X1) {
         /* The products write dx's planes with beta. */
         for (size_t n = 0; n < g->N && status == CLNN_SUCCESS; ++n)
@@ -333,6 +434,61 @@ static clnn_status backward_weight_t(clnn_context *ctx, const conv_geom *g, cons
     return status;
 }
 
+/* The implicit weight gradient: per chunk, x's grid and dy^T on the same positions
+ * (clnn_conv_grid_t) into the workspace, then per part T_s (+)= the shifted grid rows times dy^T
+ * (clnn_conv_implicit_weight, beta 0 for the first chunk); at the end dW = beta dW + (sum of the
+ * parts)^T. */
+static clnn_status backward_weight_implicit(clnn_context *ctx, const conv_geom *g,
+                                            const conv_plan *plan, const clnn_tensor *dy,
+                                            const clnn_tensor *x, float beta, clnn_tensor *dw,
+                                            cl_mem ws)
+{
+    static const char name[] = "clnn_conv_implicit_weight";
+    cl_kernel grid = NULL, grid_t = NULL, product = NULL;
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid_t", &grid_t);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &product);
+    const conv_grid *xg = &plan->x_grid;
+    size_t Kg = g->C * g->KH * g->KW, parts = plan->weight_parts;
+    size_t b_off = g->C * conv_grid_plane(xg, plan->chunk);
+    size_t t_off = b_off + conv_grid_t_rows(xg, plan->chunk, g->O) * g->O;
+    size_t items = (Kg + 7) / 8 * ((g->O + 31) / 32);
+    cl_uint M = (cl_uint)Kg, N = (cl_uint)g->O, KH = (cl_uint)g->KH, KW = (cl_uint)g->KW;
+    cl_uint dh = (cl_uint)g->dh, dw_ = (cl_uint)g->dw, Wp = (cl_uint)xg->Wp;
+    cl_uint OH = (cl_uint)g->OH, OW = (cl_uint)g->OW, img_rows = (cl_uint)xg->img_rows;
+    cl_uint ub_off = (cl_uint)b_off, ut_off = (cl_uint)t_off;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        size_t Q = conv_grid_positions(xg, c.count), rows = conv_grid_t_rows(xg, c.count, g->O);
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count, urows = (cl_uint)rows;
+        cl_uint uQ = (cl_uint)Q, q_part = (cl_uint)((Q + parts - 1) / parts);
+        cl_uint plane = (cl_uint)conv_grid_plane(xg, c.count);
+        cl_float b = c.n0 == 0 ? 0.0f : 1.0f;
+        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, xg, ws, &c);
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel_1d(ctx, grid_t, "clnn_conv_grid_t", rows,
+                                        CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(ws),
+                                                  CLNN_ARG(ub_off), CLNN_ARG(N), CLNN_ARG(OH),
+                                                  CLNN_ARG(OW), CLNN_ARG(Wp), CLNN_ARG(img_rows),
+                                                  CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(urows)));
+        /* A work-item per block (local size 1): few blocks, each a long sum, spread evenly. */
+        size_t global[2] = {items, parts}, local[2] = {1, 1};
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel(
+                ctx, product, name, 2, global, local,
+                CLNN_ARGS(CLNN_ARG(M), CLNN_ARG(N), CLNN_ARG(uQ), CLNN_ARG(q_part), CLNN_ARG(KH),
+                          CLNN_ARG(KW), CLNN_ARG(dh), CLNN_ARG(dw_), CLNN_ARG(ws), CLNN_ARG(plane),
+                          CLNN_ARG(Wp), CLNN_ARG(ws), CLNN_ARG(ub_off), CLNN_ARG(b), CLNN_ARG(ws),
+                          CLNN_ARG(ut_off)));
+    }
+    if (status == CLNN_SUCCESS)
+        status = clnn_gemm_sum_slices(ctx, Kg, g->O, parts, ws, t_off, 1.0f, beta, dw->buffer, 0,
+                                      1, Kg);
+    return status;
+}
+
 clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                                           const conv_plan *plan, const clnn_tensor *dy,
                                           const clnn_tensor *x, float beta, clnn_tensor *dw,
@@ -365,6 +521,8 @@ clnn_status clnn_conv_run_backward_weight(clnn_context *ctx, const conv_geom *g,
                     k * g->Og * g->Cg, g->Cg);
         return status;
     }
+    if (plan->algo == CONV_ALGO_IMPLICIT)
+        return backward_weight_implicit(ctx, g, plan, dy, x, beta, dw, ws);
     if (plan->weight_few)
         return backward_weight_few(ctx, g, plan, dy, x, beta, dw, ws);
     if (plan->weight_t)

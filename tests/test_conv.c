@@ -30,17 +30,23 @@ typedef struct conv_case {
  * kernels (the GPU forms' product when no dimension is <= 16) cost as much; test_dense runs
  * both there. The full tier adds larger
  * products (clnn_gemm_nn16's blocks and edges on CPU devices, CLBlast on GPUs) and, on CPU
- * devices, im2col in several chunks with a partial last one (147456 floats of columns and 32768
- * of products per image, chunks of 5 images in the 4 MiB of src/conv.c; one input channel: 9 + 32
- * rows of 4096, chunks of 6). Which algorithm runs: groups = C > 1 gives the direct kernels, 1x1
- * with stride 1 and no padding the products on x, the rest im2col; on CPU devices the weight
- * gradient of C/G KH KW <= 32 weights per output channel, where the output plane has at least as
- * many pixels, takes clnn_conv_backward_weight_few (stride larger than the kernel: planes of 12,
- * no full run of 16; dilation 2; groups 2 (full tier: blocks of 4 and 1 channels); one input
- * channel; 1x1 stride 2). Without a bias or activation (test_shapes: every odd case) the CPU
- * forms' forward products write y's planes themselves where a plane holds at least 32 pixels
- * ("planes of 35, no bias" in both tiers: blocks across two images; dilation 2, groups 2 in the
- * full tier). */
+ * devices, im2col in several chunks with a partial last one (stride 2: 147456 floats of columns
+ * and 32768 of products per image, chunks of 5 images in the 4 MiB of src/conv.c; one input
+ * channel: 9 + 32 rows of 4096, chunks of 6) and the implicit algorithm in chunks (64 grid planes
+ * of 49 x 49 per image: chunks of 6 and 1). Which algorithm runs: groups = C > 1 gives the direct
+ * kernels, 1x1 with stride 1 and no padding the products on x; on CPU devices, stride 1 with one
+ * group, more than 32 weights per output channel and padding within the kernel's reach the
+ * implicit products (odd sizes, kernel larger than the input, batch 1 and the "implicit" cases:
+ * dilation with a non-square kernel, unequal padding, and a weight gradient over positions in
+ * two or more parts); the rest im2col. On CPU devices the weight gradient of C/G KH KW <= 32
+ * weights per output channel, where the output plane has at least as many pixels, takes
+ * clnn_conv_backward_weight_few (stride larger than the kernel: planes of 12, no full run of 16;
+ * dilation 2; groups 2 (full tier: blocks of 4 and 1 channels); one input channel; 1x1 stride
+ * 2). Without a bias or activation (test_shapes: every odd case) the CPU forms' im2col forward
+ * products write y's planes themselves where a plane holds at least 32 pixels ("planes of 35, no
+ * bias" in both tiers: blocks across two images; dilation 2, groups 2 in the full tier). The
+ * implicit kernels compile only in the CPU forms (about 45 s on llvmpipe, once, as
+ * clnn_gemm_nn16). */
 static const conv_case small_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 3, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"1x1 images, 3x3 pad 1", {2, 3, 1, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -58,6 +64,9 @@ static const conv_case small_cases[] = {
     {"1x1 groups 2", {2, 8, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2}},
     {"1x1 stride 2 (im2col)", {2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1}},
     {"planes of 35, no bias", {2, 2, 5, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"implicit: 3x5, dilation (2, 1), pad (1, 2)", {2, 4, 6, 9, 5, 3, 5, 1, 1, 1, 2, 2, 1, 1}},
+    {"implicit: pad (0, 1)", {3, 4, 5, 7, 6, 3, 3, 1, 1, 0, 1, 1, 1, 1}},
+    {"implicit: weight gradient in parts", {4, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 static const conv_case full_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -75,9 +84,13 @@ static const conv_case full_cases[] = {
     {"1x1 fast path", {5, 40, 9, 11, 36, 1, 1, 1, 1, 0, 0, 1, 1, 1}},
     {"1x1 groups 2", {2, 8, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1, 2}},
     {"1x1 stride 2 (im2col)", {2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1}},
-    {"im2col in chunks", {8, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"im2col in chunks", {8, 16, 64, 64, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1}},
     {"one input channel in chunks", {8, 1, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"planes of 35, no bias", {2, 2, 5, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"implicit: 3x5, dilation (2, 1), pad (1, 2)", {2, 4, 6, 9, 5, 3, 5, 1, 1, 1, 2, 2, 1, 1}},
+    {"implicit: pad (0, 1)", {3, 4, 5, 7, 6, 3, 3, 1, 1, 0, 1, 1, 1, 1}},
+    {"implicit: weight gradient in parts", {4, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"implicit in chunks", {7, 48, 48, 48, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 #define CASES CLNN_TEST_SHAPE(full_cases, small_cases)
 #define CASE_COUNT                                                                                 \
@@ -244,7 +257,7 @@ static void test_shapes(void **state)
 static void test_beta(void **state)
 {
     (void)state;
-    static const size_t picks[] = {0, 7, 8, 12}; /* im2col, groups, direct, 1x1 */
+    static const size_t picks[] = {0, 4, 7, 8, 12}; /* implicit, im2col, groups, direct, 1x1 */
     for (size_t i = 0; i < sizeof picks / sizeof picks[0]; ++i) {
         run_opts one = {1.0f, 1, NULL, 1, 0}, half = {0.5f, 0, NULL, 0, 0};
         run_case(&CASES[picks[i]], &one);
@@ -259,7 +272,7 @@ static void test_activation(void **state)
     clnn_activation_desc relu, tanh_act;
     CLNN_ASSERT_OK(clnn_activation_desc_init(&relu, CLNN_ACTIVATION_RELU));
     CLNN_ASSERT_OK(clnn_activation_desc_init(&tanh_act, CLNN_ACTIVATION_TANH));
-    static const size_t picks[] = {4, 9, 13}; /* im2col, direct, 1x1 */
+    static const size_t picks[] = {0, 4, 9, 13}; /* implicit, im2col, direct, 1x1 */
     for (size_t i = 0; i < sizeof picks / sizeof picks[0]; ++i) {
         run_opts r = {0.0f, 1, &relu, 0, 0}, t = {0.0f, (int)(i % 2), &tanh_act, 1, 0};
         run_case(&CASES[picks[i]], &r);
@@ -271,7 +284,7 @@ static void test_activation(void **state)
 static void test_workspace_batch(void **state)
 {
     (void)state;
-    static const size_t picks[] = {0, 4, 7};
+    static const size_t picks[] = {0, 4, 7}; /* implicit, im2col, groups */
     for (size_t i = 0; i < sizeof picks / sizeof picks[0]; ++i) {
         run_opts opt = {0.0f, 1, NULL, 1, CASES[picks[i]].s.N + 5};
         run_case(&CASES[picks[i]], &opt);

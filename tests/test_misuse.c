@@ -1641,7 +1641,10 @@ static void test_conv(void **state)
 
     size_t xd[4] = {2, 3, 5, 5}, wd[4] = {3, 3, 3, 3}, floats = 777;
     size_t wd_k[4] = {3, 3, 3, 2}, wd_c[4] = {3, 2, 3, 3}, huge4[4] = {SIZE_MAX, 3, 5, 5};
-    size_t xd_big[4] = {1, 16384, 128, 128}, wd_big[4] = {1, 16384, 3, 3};
+    /* Stride 2: im2col, 2^31.2 floats of columns. Stride 1: the CPU forms' implicit grid
+     * (32768 planes of 257 x 256 floats, 2^31.005) does not fit either, nor do im2col's columns. */
+    size_t xd_big[4] = {1, 16384, 256, 256}, wd_big[4] = {1, 16384, 3, 3};
+    size_t xd_grid[4] = {1, 32768, 256, 255}, wd_grid[4] = {1, 32768, 3, 3};
     MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(NULL, &d, xd, wd, &floats), BAD);
     MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, NULL, xd, wd, &floats), BAD);
     MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, NULL, wd, &floats), BAD);
@@ -1656,9 +1659,11 @@ static void test_conv(void **state)
            SHAPE); /* 3 channels in 2 groups */
     MISUSE(clnn_conv2d_workspace_size, clnn_conv2d_workspace_size(ctx, &d, huge4, wd, &floats),
            OVERFLOW);
+    bad = d, bad.stride[0] = bad.stride[1] = 2;
     MISUSE(clnn_conv2d_workspace_size,
-           clnn_conv2d_workspace_size(ctx, &d, xd_big, wd_big, &floats), OVERFLOW); /* 2^31.2 floats
-                                                                                 of columns */
+           clnn_conv2d_workspace_size(ctx, &bad, xd_big, wd_big, &floats), OVERFLOW);
+    MISUSE(clnn_conv2d_workspace_size,
+           clnn_conv2d_workspace_size(ctx, &d, xd_grid, wd_grid, &floats), OVERFLOW);
     assert_int_equal(floats, 777);
 
     clnn_tensor *x = sentinel_tensor(ctx, 4, xd), *w = sentinel_tensor(ctx, 4, wd);

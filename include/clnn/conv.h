@@ -18,11 +18,12 @@
  * OH = floor((H + 2 padding[0] - dilation[0] (KH - 1) - 1) / stride[0]) + 1 (OW likewise).
  *
  * How a convolution runs is chosen per device profile and shape (src/conv.c decides it in one
- * place): im2col and GEMM (clnn's own GEMM on CPU devices, CLBlast elsewhere), a 1x1 convolution
- * with stride 1 and no padding as a plain GEMM on the input without any copy, and a direct
- * kernel for depthwise convolutions. Every algorithm gives the same results within float
- * rounding. The columns im2col builds (and the products' side in the chunk's layout) live in a
- * workspace the caller passes (the network engine passes its own); clnn_conv2d_workspace_size()
+ * place): im2col and GEMM (clnn's own GEMM on CPU devices, CLBlast elsewhere), on CPU devices
+ * implicit products over a zero-padded copy of the input for stride-1 convolutions (no columns),
+ * a 1x1 convolution with stride 1 and no padding as a plain GEMM on the input without any copy,
+ * and a direct kernel for depthwise convolutions. Every algorithm gives the same results within
+ * float rounding. The columns im2col builds, the padded copies (and the products' side in the
+ * chunk's layout) live in a workspace the caller passes (the network engine passes its own); clnn_conv2d_workspace_size()
  * tells its size when the network or plan is made, so no call allocates. A NULL workspace takes
  * the context's scratch pool instead (allocated on first use, grown only).
  */
