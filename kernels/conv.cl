@@ -502,17 +502,30 @@ __kernel void clnn_conv_implicit(uint M, uint Q, uint Cin, uint KH, uint KW, uin
     }
     float block[8 * 32];
     IMPLICIT_SPILL(block)
+    /* The block's positions in runs along grid rows: each run's place found once, its outputs
+     * (ox < OW, oy < OH) stored as contiguous segments of the eight planes. */
     uint rows = min(8u, M - m0), img = img_rows * Wp, P = OH * OW;
+    uint n = q0 / img, r = q0 - n * img, oy = r / Wp, ox = r - oy * Wp;
+    uint end = min(32u, Q - q0);
     out += out_off + m0 * P;
-    for (uint j = 0; j < 32u && q0 + j < Q; ++j) {
-        uint q = q0 + j, n = q / img, r = q - n * img, oy = r / Wp, ox = r - oy * Wp;
-        if (oy >= OH || ox >= OW)
-            continue;
-        __global float *dst = out + n * out_img + oy * OW + ox;
-        for (uint i = 0; i < rows; ++i) {
-            float v = block[32u * i + j];
-            dst[i * P] = beta == 0.0f ? v : v + beta * dst[i * P];
+    for (uint j = 0; j < end;) {
+        uint run = min(end - j, Wp - ox);
+        if (oy < OH && ox < OW) {
+            uint valid = min(run, OW - ox);
+            __global float *dst = out + n * out_img + oy * OW + ox;
+            const float *src = block + j;
+            if (beta == 0.0f)
+                for (uint i = 0; i < rows; ++i)
+                    for (uint e = 0; e < valid; ++e)
+                        dst[i * P + e] = src[32u * i + e];
+            else
+                for (uint i = 0; i < rows; ++i)
+                    for (uint e = 0; e < valid; ++e)
+                        dst[i * P + e] = src[32u * i + e] + beta * dst[i * P + e];
         }
+        j += run, ox = 0;
+        if (++oy == img_rows)
+            oy = 0, ++n;
     }
 }
 
