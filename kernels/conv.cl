@@ -375,26 +375,31 @@ __kernel void clnn_conv_scatter(__global const float *ws, uint off, __global con
 /* grid[c][r][0 .. Wp) for the `count` images of src [.][C][H][W] from n0: row r < count img_rows
  * (img_rows = H + ph) holds, after pw zeros, row r % img_rows - ph of image r / img_rows (zeros
  * for the first ph rows of each image); rows from count img_rows to `rows` are zeros. A
- * work-item per (c, r) row. */
+ * work-item per (c, n) image of a channel, writing its img_rows rows, and one more per channel
+ * (n = count) for the zero rows after the last image: a work-item per row had too little to do. */
 __kernel void clnn_conv_grid(__global const float *src, __global float *grid, uint C, uint H,
                              uint W, uint ph, uint pw, uint n0, uint count, uint rows)
 {
     uint i = (uint)get_global_id(0);
-    if (i >= C * rows)
+    if (i >= C * (count + 1u))
         return;
-    uint c = i / rows, r = i - c * rows, Wp = W + pw, img_rows = H + ph;
-    uint n = r / img_rows, j = r - n * img_rows;
-    __global float *dst = grid + i * Wp;
-    if (n >= count || j < ph) {
-        for (uint e = 0; e < Wp; ++e)
+    uint c = i / (count + 1u), n = i - c * (count + 1u), Wp = W + pw, img_rows = H + ph;
+    __global float *dst = grid + (c * rows + n * img_rows) * Wp;
+    if (n == count) {
+        for (uint e = 0; e < (rows - count * img_rows) * Wp; ++e)
             dst[e] = 0.0f;
         return;
     }
-    for (uint e = 0; e < pw; ++e)
+    for (uint e = 0; e < ph * Wp; ++e)
         dst[e] = 0.0f;
-    __global const float *s = src + (((n0 + n) * C + c) * H + j - ph) * W;
-    for (uint e = 0; e < W; ++e)
-        dst[pw + e] = s[e];
+    __global const float *s = src + ((n0 + n) * C + c) * H * W;
+    for (uint h = 0; h < H; ++h) {
+        __global float *d = dst + (ph + h) * Wp;
+        for (uint e = 0; e < pw; ++e)
+            d[e] = 0.0f;
+        for (uint e = 0; e < W; ++e)
+            d[pw + e] = s[h * W + e];
+    }
 }
 
 /* dYT [qrows, O] at ws + off: row q holds the O channels of dy at the chunk's grid position q
@@ -575,6 +580,152 @@ __kernel void clnn_conv_implicit_weight(uint M, uint N, uint Q, uint q_part, uin
         for (uint j = 0; j < cols; ++j)
             dst[j] = beta == 0.0f ? block[32u * i + j] : block[32u * i + j] + beta * dst[j];
     }
+}
+
+/* ---- few weights per output channel over the grid (a first layer) ---------------------------
+ * R = C KH KW <= CONV_FEW_ROWS (1 or 3 channels, 3x3: 9 or 27), one group, stride 1, output rows
+ * of at least 16: products with a K of R would do as many stores as sums, so these kernels read
+ * the grid directly, 16 outputs of a row at a time. A row's last 16 outputs are taken from
+ * OW - 16 (overlapping the segment before when 16 does not divide OW), so every load and store
+ * is a whole 16-float vector inside the row. */
+
+/* y[n0 + n][o][oy][.] = sum over r = (c, kh, kw) of w[o][r] times the grid of c at the output's
+ * position shifted by the tap (the grid's comment above), for the `count` images of the chunk. A
+ * work-item per output row (n, oy), for every output channel, eight at a time: per r, one
+ * shifted 16-float vector of the grid (from the L1 cache) and eight fmas into eight independent
+ * sums. The overlapping last segment stores again, from the same work-item, the values the one
+ * before computed the same way. */
+__kernel void clnn_conv_few_forward(__global const float *grid, uint plane, uint Wp,
+                                    uint img_rows, __global const float *w, __global float *y,
+                                    uint16 geometry, uint n0, uint count)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint row = (uint)get_global_id(0);
+    if (row >= count * g.OH)
+        return;
+    uint n = row / g.OH, oy = row - n * g.OH, P = g.OH * g.OW, R = g.C * g.KH * g.KW;
+    for (uint s = 0; s < g.OW; s += 16u) {
+        uint ox0 = min(s, g.OW - 16u);
+        __global const float *at = grid + (n * img_rows + oy) * Wp + ox0;
+        __global float *out = y + (n0 + n) * g.O * P + oy * g.OW + ox0;
+        for (uint o = 0; o < g.O; o += 8u) {
+            __global const float *w0 = w + o * R, *w1 = w + min(o + 1u, g.O - 1u) * R,
+                                 *w2 = w + min(o + 2u, g.O - 1u) * R,
+                                 *w3 = w + min(o + 3u, g.O - 1u) * R,
+                                 *w4 = w + min(o + 4u, g.O - 1u) * R,
+                                 *w5 = w + min(o + 5u, g.O - 1u) * R,
+                                 *w6 = w + min(o + 6u, g.O - 1u) * R,
+                                 *w7 = w + min(o + 7u, g.O - 1u) * R;
+            float16 s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f,
+                    s7 = 0.0f;
+            uint r = 0;
+            for (uint c = 0; c < g.C; ++c)
+                for (uint kh = 0; kh < g.KH; ++kh)
+                    for (uint kw = 0; kw < g.KW; ++kw, ++r) {
+                        float16 v = clnn_load16(0, at + c * plane + kh * g.dh * Wp + kw * g.dw);
+                        s0 = fma((float16)(w0[r]), v, s0), s1 = fma((float16)(w1[r]), v, s1);
+                        s2 = fma((float16)(w2[r]), v, s2), s3 = fma((float16)(w3[r]), v, s3);
+                        s4 = fma((float16)(w4[r]), v, s4), s5 = fma((float16)(w5[r]), v, s5);
+                        s6 = fma((float16)(w6[r]), v, s6), s7 = fma((float16)(w7[r]), v, s7);
+                    }
+            __global float *to = out + o * P;
+            uint here = g.O - o;
+            clnn_store16(s0, 0, to);
+            if (here > 1u)
+                clnn_store16(s1, 0, to + P);
+            if (here > 2u)
+                clnn_store16(s2, 0, to + 2u * P);
+            if (here > 3u)
+                clnn_store16(s3, 0, to + 3u * P);
+            if (here > 4u)
+                clnn_store16(s4, 0, to + 4u * P);
+            if (here > 5u)
+                clnn_store16(s5, 0, to + 5u * P);
+            if (here > 6u)
+                clnn_store16(s6, 0, to + 6u * P);
+            if (here > 7u)
+                clnn_store16(s7, 0, to + 7u * P);
+        }
+    }
+}
+
+/* One 16-output segment of the weight gradient below: dy's four channels D0..D3 against the
+ * grid at three taps X0..X2 along the row, into the twelve sums. */
+#define FEW_WEIGHT_SEGMENT(D0, D1, D2, D3, X0, X1, X2)                                               a00 = fma(D0, X0, a00), a01 = fma(D0, X1, a01), a02 = fma(D0, X2, a02);                          a10 = fma(D1, X0, a10), a11 = fma(D1, X1, a11), a12 = fma(D1, X2, a12);                          a20 = fma(D2, X0, a20), a21 = fma(D2, X1, a21), a22 = fma(D2, X2, a22);                          a30 = fma(D3, X0, a30), a31 = fma(D3, X1, a31), a32 = fma(D3, X2, a32);
+
+/* The weight gradient of few weights per output channel over x's grid: as
+ * clnn_conv_backward_weight_few (four output channels a work-item, the chunk's images cut into
+ * `parts` contiguous ranges, partial[part][o][r] added in order by the host), with the columns
+ * read from the grid where they lie. Three taps along the row at a time (kw, kw + 1, kw + 2 of
+ * one (c, kh)) share each load of dy: twelve sums on 16 lanes, each reduced across its lanes once,
+ * after the part's images. The overlapping last segment of a row counts only its new lanes
+ * (select, so that a value outside them, even an infinite one, adds nothing). */
+__kernel void clnn_conv_few_weight(__global const float *dy, __global const float *grid,
+                                   uint plane, uint Wp, uint img_rows, __global float *partial,
+                                   uint partial_off, uint16 geometry, uint n0, uint count,
+                                   uint parts)
+{
+    conv_geom g = conv_unpack(geometry);
+    uint R = g.C * g.KH * g.KW, P = g.OH * g.OW, blocks = (g.O + 3u) / 4u;
+    uint id = (uint)get_global_id(0), part = id / blocks;
+    if (part >= parts)
+        return;
+    uint o0 = (id - part * blocks) * 4u, here = min(4u, g.O - o0);
+    uint per = (count + parts - 1u) / parts, na = min(count, part * per);
+    uint nb = min(count, na + per);
+    /* The block's planes of dy (a block of fewer than four repeats its last channel). */
+    __global const float *d0 = dy + ((n0 + na) * g.O + o0) * P;
+    __global const float *d1 = d0 + min(1u, here - 1u) * P, *d2 = d0 + min(2u, here - 1u) * P,
+                         *d3 = d0 + min(3u, here - 1u) * P;
+    __global float *out = partial + partial_off + (part * g.O + o0) * R;
+    /* The last segment of a row: from OW - 16, its new lanes from lane `fresh` on. */
+    uint full = g.OW / 16u * 16u, last = g.OW - 16u, fresh = full - last;
+    int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int16 keep = lane >= (int16)((int)fresh);
+    float16 zero = 0.0f;
+    for (uint c = 0; c < g.C; ++c)
+        for (uint kh = 0; kh < g.KH; ++kh)
+            for (uint kw = 0; kw < g.KW; kw += 3u) {
+                /* Taps kw .. kw + 2 of (c, kh) (past KW: repeats of the last, not stored). */
+                uint u1 = min(kw + 1u, g.KW - 1u) * g.dw, u2 = min(kw + 2u, g.KW - 1u) * g.dw;
+                __global const float *xr =
+                    grid + c * plane + (na * img_rows + kh * g.dh) * Wp + kw * g.dw;
+                u1 -= kw * g.dw, u2 -= kw * g.dw;
+                float16 a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f,
+                        a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f;
+                for (uint n = na; n < nb; ++n) {
+                    uint image = (n - na) * g.O * P;
+                    __global const float *x_image = xr + (n - na) * img_rows * Wp;
+                    for (uint oy = 0; oy < g.OH; ++oy) {
+                        __global const float *xo = x_image + oy * Wp;
+                        uint p = image + oy * g.OW;
+                        for (uint ox = 0; ox < full; ox += 16u) {
+                            float16 v0 = clnn_load16(0, xo + ox), v1 = clnn_load16(0, xo + ox + u1),
+                                    v2 = clnn_load16(0, xo + ox + u2);
+                            float16 e0 = clnn_load16(0, d0 + p + ox),
+                                    e1 = clnn_load16(0, d1 + p + ox),
+                                    e2 = clnn_load16(0, d2 + p + ox),
+                                    e3 = clnn_load16(0, d3 + p + ox);
+                            FEW_WEIGHT_SEGMENT(e0, e1, e2, e3, v0, v1, v2)
+                        }
+                        if (full < g.OW) {
+                            float16 v0 = select(zero, clnn_load16(0, xo + last), keep),
+                                    v1 = select(zero, clnn_load16(0, xo + last + u1), keep),
+                                    v2 = select(zero, clnn_load16(0, xo + last + u2), keep);
+                            float16 e0 = select(zero, clnn_load16(0, d0 + p + last), keep),
+                                    e1 = select(zero, clnn_load16(0, d1 + p + last), keep),
+                                    e2 = select(zero, clnn_load16(0, d2 + p + last), keep),
+                                    e3 = select(zero, clnn_load16(0, d3 + p + last), keep);
+                            FEW_WEIGHT_SEGMENT(e0, e1, e2, e3, v0, v1, v2)
+                        }
+                    }
+                }
+                uint r = (c * g.KH + kh) * g.KW + kw, taps = min(3u, g.KW - kw);
+                float16 sums[12] = {a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32};
+                for (uint i = 0; i < here; ++i)
+                    for (uint j = 0; j < taps; ++j)
+                        out[i * R + r + j] = clnn_sum16(sums[3u * i + j]);
+            }
 }
 
 #endif /* CLNN_CPU_FORMS, identity */

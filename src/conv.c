@@ -34,6 +34,13 @@ static int product_fits(size_t a, size_t b, size_t *r)
     return 1;
 }
 
+/* Images per chunk: as many as `budget` floats hold at per_image each, at least one, at most n. */
+static size_t chunk_of(size_t budget, size_t per_image, size_t n)
+{
+    size_t chunk = budget / per_image;
+    return chunk < 1 ? 1 : chunk > n ? n : chunk;
+}
+
 /* The grid of planes height x width padded by pad_h, pad_w for the taps of g (kernels/conv.cl):
  * guard rows for the taps below the last image ((KH - 1) dh rows) and for a block of 32
  * positions plus the last tap's column offset. 0 when a size would pass CLNN_MAX_ELEMENTS. */
@@ -51,52 +58,70 @@ static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad
 }
 
 /* The implicit algorithm (kernels/conv.cl) for g on CPU devices, when it applies: one group,
- * stride 1, padding within the dilated kernel's reach (the grid's shared padding), and more than
- * CONV_FEW_ROWS weights per output channel (a first layer's products would be short in K, its
- * stores as costly as its sums, and its weight gradient would have a block or two of rows: im2col
- * and clnn_conv_backward_weight_few serve it). Fills the plan's grids, chunk and workspace:
+ * stride 1 and padding within the dilated kernel's reach (the grid's shared padding). Fills the
+ * plan's grids, chunk and workspace:
  *   forward          x's grid                                C planes
  *   backward data    dy's grid (padding (K - 1) d - p)       O planes
  *   backward weight  x's grid, dy^T on it, the parts' sums   C planes + rows O + parts Kg O
- * the chunk of images sized, as im2col's, to keep a pass's data near the cache budget. Returns 0
- * (plan untouched but for the grids) where it does not apply or a size would not fit. */
+ * With few weights per output channel (Kg = C KH KW <= CONV_FEW_ROWS, a first layer) the forward
+ * and the weight gradient take kernels of their own over x's grid (products with a K of Kg would
+ * store as much as they sum, and the weight gradient would have a block or two of rows), the
+ * weight gradient's workspace then C planes + parts O Kg. Each pass's chunk of images is sized,
+ * as im2col's, to keep its data near the cache budget. Returns 0 where the algorithm does not
+ * apply or a size would not fit (the plan's other fields untouched). */
 static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, conv_plan *plan)
 {
     size_t taps = g->KH * g->KW, Kg = g->Cg * taps;
     if (ctx->gemm_clblast_only || g->G != 1 || g->sh != 1 || g->sw != 1 ||
-        g->ph > (g->KH - 1) * g->dh || g->pw > (g->KW - 1) * g->dw || Kg <= CONV_FEW_ROWS)
+        g->ph > (g->KH - 1) * g->dh || g->pw > (g->KW - 1) * g->dw)
         return 0;
-    conv_grid *xg = &plan->x_grid, *dg = &plan->dy_grid;
-    if (!grid_make(g, g->H, g->W, g->ph, g->pw, xg) ||
-        !grid_make(g, g->OH, g->OW, (g->KH - 1) * g->dh - g->ph, (g->KW - 1) * g->dw - g->pw, dg))
+    int few = Kg <= CONV_FEW_ROWS;
+    if (few && g->OW < 16)
+        return 0; /* its kernels take rows of at least 16 outputs */
+    conv_grid xg, dg;
+    if (!grid_make(g, g->H, g->W, g->ph, g->pw, &xg) ||
+        !grid_make(g, g->OH, g->OW, (g->KH - 1) * g->dh - g->ph, (g->KW - 1) * g->dw - g->pw, &dg))
         return 0;
-    size_t x_image, dy_image;
-    if (!product_fits(g->C + g->O, conv_grid_positions(xg, 1), &x_image) ||
-        !product_fits(g->O, conv_grid_positions(dg, 1), &dy_image))
+    /* Each pass's chunk from its floats per image (the parts' sums are small beside them). */
+    size_t fwd_image, weight_image, data_image;
+    if (!product_fits(g->C, conv_grid_positions(&xg, 1), &fwd_image) ||
+        !product_fits(few ? g->C : g->C + g->O, conv_grid_positions(&xg, 1), &weight_image) ||
+        !product_fits(g->O, conv_grid_positions(&dg, 1), &data_image))
         return 0;
-    size_t per_image = x_image > dy_image ? x_image : dy_image;
-    size_t chunk = budget / per_image;
-    chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
-    /* Each part of the weight gradient is (Kg + 7) / 8 x (O + 31) / 32 blocks. */
-    size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1;
-    size_t blocks = (Kg + 7) / 8 * ((g->O + 31) / 32);
-    size_t parts = (IMPLICIT_WEIGHT_ITEMS_PER_CU * cus + blocks - 1) / blocks;
-    size_t most = conv_grid_positions(xg, chunk) / IMPLICIT_MIN_PART_POSITIONS;
+    size_t fwd_chunk = chunk_of(budget, fwd_image, g->N);
+    size_t weight_chunk = chunk_of(budget, weight_image, g->N);
+    size_t data_chunk = chunk_of(budget, data_image, g->N);
+    /* The weight gradient's work-items: few, blocks of four output channels, each part a range
+     * of the chunk's images; else blocks of 8 x 32 of dW^T, each part a range of positions. */
+    size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1, parts, most;
+    if (few) {
+        size_t blocks = (g->O + 3) / 4;
+        parts = (CONV_FEW_ITEMS_PER_CU * cus + blocks - 1) / blocks;
+        most = weight_chunk;
+    } else {
+        size_t blocks = (Kg + 7) / 8 * ((g->O + 31) / 32);
+        parts = (IMPLICIT_WEIGHT_ITEMS_PER_CU * cus + blocks - 1) / blocks;
+        most = conv_grid_positions(&xg, weight_chunk) / IMPLICIT_MIN_PART_POSITIONS;
+    }
     parts = parts > most ? most : parts;
     parts = parts < 1 ? 1 : parts;
-    size_t x_planes, dy_planes, t_floats, sums;
-    if (!product_fits(g->C, conv_grid_plane(xg, chunk), &x_planes) ||
-        !product_fits(g->O, conv_grid_plane(dg, chunk), &dy_planes) ||
-        !product_fits(conv_grid_t_rows(xg, chunk, g->O), g->O, &t_floats) ||
+    size_t fwd_planes, x_planes, dy_planes, t_floats = 0, sums;
+    if (!product_fits(g->C, conv_grid_plane(&xg, fwd_chunk), &fwd_planes) ||
+        !product_fits(g->C, conv_grid_plane(&xg, weight_chunk), &x_planes) ||
+        !product_fits(g->O, conv_grid_plane(&dg, data_chunk), &dy_planes) ||
+        (!few && !product_fits(conv_grid_t_rows(&xg, weight_chunk, g->O), g->O, &t_floats)) ||
         !product_fits(parts * Kg, g->O, &sums))
         return 0;
     size_t weight = x_planes + t_floats + sums;
     if (weight > CLNN_MAX_ELEMENTS)
         return 0;
     plan->algo = CONV_ALGO_IMPLICIT;
-    plan->chunk = chunk;
+    plan->x_grid = xg, plan->dy_grid = dg;
+    plan->implicit_few = few;
+    plan->fwd_chunk = fwd_chunk, plan->weight_chunk = weight_chunk, plan->data_chunk = data_chunk;
     plan->weight_parts = parts;
-    plan->workspace = weight > dy_planes ? weight : dy_planes;
+    size_t most_floats = weight > dy_planes ? weight : dy_planes;
+    plan->workspace = most_floats > fwd_planes ? most_floats : fwd_planes;
     return 1;
 }
 
@@ -106,6 +131,9 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
  *    too small to pay;
  *  - a 1x1 kernel with stride 1 and no padding: the input planes are already the GEMM's columns,
  *    so one product per image and group, no copy, no workspace;
+ *  - on CPU devices, stride 1 with one group and padding within the kernel's reach: the
+ *    implicit algorithm (plan_implicit), products over a padded grid of the input, no columns
+ *    (few weights per output channel: kernels of their own, for rows of at least 16 outputs);
  *  - everything else, a one-channel input too (its products have K = KH KW but M = O and
  *    N = chunk OH OW, long enough; the direct kernel ran the default CNN's first layer at
  *    0.8 GFLOP/s): im2col and GEMM, a chunk of images at a time (sized by the device profile,

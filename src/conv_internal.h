@@ -38,9 +38,14 @@ typedef struct conv_grid {
  * kernel's CONV_FEW_ROWS (kernels/conv.cl) is the same number. */
 #define CONV_FEW_ROWS 32
 
+/* Work-items per compute unit that the weight gradients of few weights per output channel aim
+ * at: the images of a chunk are cut into as many parts as that takes (each part's partial sums
+ * are added later, in order). */
+#define CONV_FEW_ITEMS_PER_CU 16
+
 typedef struct conv_plan {
     conv_algo algo;
-    size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 */
+    size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 (implicit: below) */
     size_t im2col_rows; /* im2col's output rows per work-item */
     int col2im_planes;  /* col2im a plane per work-item (clnn_conv_col2im_planes), else a row */
     int weight_few;     /* the weight gradient by clnn_conv_backward_weight_few, else products */
@@ -49,7 +54,11 @@ typedef struct conv_plan {
     size_t col_floats; /* the columns: chunk * C KH KW * OH OW floats, else 0 */
     conv_grid x_grid;  /* CONV_ALGO_IMPLICIT: x's grid (forward, weight gradient) */
     conv_grid dy_grid; /* CONV_ALGO_IMPLICIT: dy's grid (backward data) */
-    size_t weight_parts; /* CONV_ALGO_IMPLICIT: the weight gradient's positions in parts */
+    size_t fwd_chunk, data_chunk, weight_chunk; /* CONV_ALGO_IMPLICIT: images per pass */
+    int implicit_few;  /* CONV_ALGO_IMPLICIT, C KH KW <= CONV_FEW_ROWS: forward and weight
+                        * gradient by clnn_conv_few_forward and clnn_conv_few_weight */
+    size_t weight_parts; /* CONV_ALGO_IMPLICIT: the weight gradient's positions (few: a chunk's
+                          * images) in at most this many parts */
     size_t workspace;  /* im2col: col_floats + chunk * O * OH OW + wt_floats floats; implicit:
                         * the largest of its three passes (conv_plan_make); else 0 */
 } conv_plan;

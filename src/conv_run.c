@@ -86,7 +86,7 @@ static clnn_status run_grid(clnn_context *ctx, cl_kernel kernel, cl_mem src, siz
     cl_uint C = (cl_uint)channels, H = (cl_uint)height, W = (cl_uint)width;
     cl_uint ph = (cl_uint)grid->pad_h, pw = (cl_uint)grid->pad_w, n0 = (cl_uint)c->n0;
     cl_uint count = (cl_uint)c->count, urows = (cl_uint)rows;
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_grid", channels * rows,
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_grid", channels * (c->count + 1),
                               CLNN_ARGS(CLNN_ARG(src), CLNN_ARG(ws), CLNN_ARG(C), CLNN_ARG(H),
                                         CLNN_ARG(W), CLNN_ARG(ph), CLNN_ARG(pw), CLNN_ARG(n0),
                                         CLNN_ARG(count), CLNN_ARG(urows)));
@@ -223,18 +223,33 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
                                     const clnn_tensor *b, const conv_act *act, clnn_tensor *y,
                                     cl_mem ws)
 {
+    const char *name = plan->implicit_few ? "clnn_conv_few_forward" : "clnn_conv_implicit";
     cl_kernel grid = NULL, product = NULL;
     clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
     if (status == CLNN_SUCCESS)
-        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_implicit", &product);
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &product);
+    const conv_grid *xg = &plan->x_grid;
     size_t P = g->OH * g->OW, taps = g->KH * g->KW;
     implicit_a a = {0, g->C * taps, taps, 1};
+    cl_uint16 geometry = geometry_arg(g);
+    cl_uint Wp = (cl_uint)xg->Wp, img_rows = (cl_uint)xg->img_rows;
     conv_chunk c = {0, 0};
-    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
-        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, &plan->x_grid, ws, &c);
-        if (status == CLNN_SUCCESS)
-            status = run_implicit(ctx, product, g, g->O, g->C, w->buffer, &a, &plan->x_grid, ws,
-                                  &c, y->buffer, c.n0 * g->O * P, g->O * P, g->OH, g->OW, 0.0f);
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->fwd_chunk, &c)) {
+        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, xg, ws, &c);
+        if (status != CLNN_SUCCESS)
+            break;
+        if (!plan->implicit_few) {
+            status = run_implicit(ctx, product, g, g->O, g->C, w->buffer, &a, xg, ws, &c,
+                                  y->buffer, c.n0 * g->O * P, g->O * P, g->OH, g->OW, 0.0f);
+            continue;
+        }
+        cl_uint plane = (cl_uint)conv_grid_plane(xg, c.count), n0 = (cl_uint)c.n0;
+        cl_uint count = (cl_uint)c.count;
+        status = clnn_run_kernel_1d(ctx, product, name, c.count * g->OH,
+                                    CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
+                                              CLNN_ARG(img_rows), CLNN_ARG(w->buffer),
+                                              CLNN_ARG(y->buffer), CLNN_ARG(geometry),
+                                              CLNN_ARG(n0), CLNN_ARG(count)));
     }
     if (status == CLNN_SUCCESS)
         status = epilogue(ctx, epilogue_kernel, g, b, act, y);
@@ -299,7 +314,7 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
         size_t taps = g->KH * g->KW, HW = g->H * g->W;
         implicit_a a = {taps - 1, taps, g->C * taps, -1};
         conv_chunk c = {0, 0};
-        while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+        while (status == CLNN_SUCCESS && next_chunk(g, plan->data_chunk, &c)) {
             status = run_grid(ctx, grid, dy->buffer, g->O, g->OH, g->OW, &plan->dy_grid, ws, &c);
             if (status == CLNN_SUCCESS)
                 status = run_implicit(ctx, kernel, g, g->C, g->O, w->buffer, &a, &plan->dy_grid,
@@ -357,10 +372,6 @@ static clnn_status run_reduction(clnn_context *ctx, cl_kernel kernel, const char
     return clnn_run_kernel(ctx, kernel, name, 1, &global, &local, arg_count + 1, all);
 }
 
-/* Work-items per compute unit that clnn_conv_backward_weight_few's launch aims at: the images of
- * a chunk are cut into as many parts as that takes (each part's partial sums are added later). */
-#define FEW_ITEMS_PER_CU 16
-
 /* The weight gradient by clnn_conv_backward_weight_few (plan->weight_few): per chunk, im2col
  * into the workspace, the kernel's partial sums after the columns, then dW = beta dW (first
  * chunk; 1 after) + the sum of the parts. */
@@ -377,7 +388,7 @@ static clnn_status backward_weight_few(clnn_context *ctx, const conv_geom *g,
     cl_uint16 geometry = geometry_arg(g);
     size_t R = g->Cg * g->KH * g->KW, blocks = g->G * ((g->Og + 3) / 4), off = plan->col_floats;
     size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1;
-    size_t target = FEW_ITEMS_PER_CU * cus;
+    size_t target = CONV_FEW_ITEMS_PER_CU * cus;
     cl_uint uoff = (cl_uint)off;
     conv_chunk c = {0, 0};
     while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
@@ -438,11 +449,50 @@ static clnn_status backward_weight_t(clnn_context *ctx, const conv_geom *g, cons
  * (clnn_conv_grid_t) into the workspace, then per part T_s (+)= the shifted grid rows times dy^T
  * (clnn_conv_implicit_weight, beta 0 for the first chunk); at the end dW = beta dW + (sum of the
  * parts)^T. */
+/* The weight gradient of few weights per output channel (plan->implicit_few): per chunk, x's
+ * grid, clnn_conv_few_weight's partial sums after it, then dW = beta dW (first chunk; 1 after) +
+ * the sum of the parts, in order. */
+static clnn_status backward_weight_implicit_few(clnn_context *ctx, const conv_geom *g,
+                                                const conv_plan *plan, const clnn_tensor *dy,
+                                                const clnn_tensor *x, float beta,
+                                                clnn_tensor *dw, cl_mem ws)
+{
+    static const char name[] = "clnn_conv_few_weight";
+    cl_kernel grid = NULL, kernel = NULL;
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
+    if (status == CLNN_SUCCESS)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
+    const conv_grid *xg = &plan->x_grid;
+    cl_uint16 geometry = geometry_arg(g);
+    size_t R = g->C * g->KH * g->KW, blocks = (g->O + 3) / 4;
+    size_t off = g->C * conv_grid_plane(xg, plan->weight_chunk);
+    cl_uint uoff = (cl_uint)off, Wp = (cl_uint)xg->Wp, img_rows = (cl_uint)xg->img_rows;
+    conv_chunk c = {0, 0};
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->weight_chunk, &c)) {
+        size_t parts = plan->weight_parts < c.count ? plan->weight_parts : c.count;
+        cl_uint plane = (cl_uint)conv_grid_plane(xg, c.count), n0 = (cl_uint)c.n0;
+        cl_uint count = (cl_uint)c.count, uparts = (cl_uint)parts;
+        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, xg, ws, &c);
+        if (status == CLNN_SUCCESS)
+            status = clnn_run_kernel_single(
+                ctx, kernel, name, blocks * parts,
+                CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
+                          CLNN_ARG(img_rows), CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(geometry),
+                          CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(uparts)));
+        if (status == CLNN_SUCCESS)
+            status = clnn_gemm_sum_slices(ctx, g->O, R, parts, ws, off, 1.0f,
+                                          c.n0 == 0 ? beta : 1.0f, dw->buffer, 0, R, 1);
+    }
+    return status;
+}
+
 static clnn_status backward_weight_implicit(clnn_context *ctx, const conv_geom *g,
                                             const conv_plan *plan, const clnn_tensor *dy,
                                             const clnn_tensor *x, float beta, clnn_tensor *dw,
                                             cl_mem ws)
 {
+    if (plan->implicit_few)
+        return backward_weight_implicit_few(ctx, g, plan, dy, x, beta, dw, ws);
     static const char name[] = "clnn_conv_implicit_weight";
     cl_kernel grid = NULL, grid_t = NULL, product = NULL;
     clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
@@ -452,15 +502,15 @@ static clnn_status backward_weight_implicit(clnn_context *ctx, const conv_geom *
         status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &product);
     const conv_grid *xg = &plan->x_grid;
     size_t Kg = g->C * g->KH * g->KW, parts = plan->weight_parts;
-    size_t b_off = g->C * conv_grid_plane(xg, plan->chunk);
-    size_t t_off = b_off + conv_grid_t_rows(xg, plan->chunk, g->O) * g->O;
+    size_t b_off = g->C * conv_grid_plane(xg, plan->weight_chunk);
+    size_t t_off = b_off + conv_grid_t_rows(xg, plan->weight_chunk, g->O) * g->O;
     size_t items = (Kg + 7) / 8 * ((g->O + 31) / 32);
     cl_uint M = (cl_uint)Kg, N = (cl_uint)g->O, KH = (cl_uint)g->KH, KW = (cl_uint)g->KW;
     cl_uint dh = (cl_uint)g->dh, dw_ = (cl_uint)g->dw, Wp = (cl_uint)xg->Wp;
     cl_uint OH = (cl_uint)g->OH, OW = (cl_uint)g->OW, img_rows = (cl_uint)xg->img_rows;
     cl_uint ub_off = (cl_uint)b_off, ut_off = (cl_uint)t_off;
     conv_chunk c = {0, 0};
-    while (status == CLNN_SUCCESS && next_chunk(g, plan->chunk, &c)) {
+    while (status == CLNN_SUCCESS && next_chunk(g, plan->weight_chunk, &c)) {
         size_t Q = conv_grid_positions(xg, c.count), rows = conv_grid_t_rows(xg, c.count, g->O);
         cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count, urows = (cl_uint)rows;
         cl_uint uQ = (cl_uint)Q, q_part = (cl_uint)((Q + parts - 1) / parts);

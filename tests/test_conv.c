@@ -32,21 +32,24 @@ typedef struct conv_case {
  * products (clnn_gemm_nn16's blocks and edges on CPU devices, CLBlast on GPUs) and, on CPU
  * devices, im2col in several chunks with a partial last one (stride 2: 147456 floats of columns
  * and 32768 of products per image, chunks of 5 images in the 4 MiB of src/conv.c; one input
- * channel: 9 + 32 rows of 4096, chunks of 6) and the implicit algorithm in chunks (64 grid planes
- * of 49 x 49 per image: chunks of 6 and 1). Which algorithm runs: groups = C > 1 gives the direct
- * kernels, 1x1 with stride 1 and no padding the products on x; on CPU devices, stride 1 with one
- * group, more than 32 weights per output channel and padding within the kernel's reach the
- * implicit products (odd sizes, kernel larger than the input, batch 1 and the "implicit" cases:
- * dilation with a non-square kernel, unequal padding, and a weight gradient over positions in
- * two or more parts); the rest im2col. On CPU devices the weight gradient of C/G KH KW <= 32
+ * channel at stride 2: 9 + 32 rows of 4096, chunks of 6) and the implicit algorithm in chunks
+ * (64 grid planes of 49 x 49 per image: chunks of 6 and 1; one input channel: its data gradient
+ * on 32 planes of 65 x 65, chunks of 7 and 1). Which algorithm runs: groups = C > 1 gives the
+ * direct kernels, 1x1 with stride 1 and no padding the products on x; on CPU devices, stride 1
+ * with one group and padding within the kernel's reach the implicit products (odd sizes, kernel
+ * larger than the input, batch 1 and the "implicit" cases: dilation with a non-square kernel,
+ * unequal padding, and a weight gradient over positions in two or more parts), with kernels of
+ * their own for at most 32 weights per output channel on rows of at least 16 outputs (the "few
+ * weights" cases: rows of 16, 18, 19 and 20, a 3x5 kernel, dilation, three channels); the rest
+ * im2col. On CPU devices the im2col weight gradient of C/G KH KW <= 32
  * weights per output channel, where the output plane has at least as many pixels, takes
  * clnn_conv_backward_weight_few (stride larger than the kernel: planes of 12, no full run of 16;
  * dilation 2; groups 2 (full tier: blocks of 4 and 1 channels); one input channel; 1x1 stride
  * 2). Without a bias or activation (test_shapes: every odd case) the CPU forms' im2col forward
  * products write y's planes themselves where a plane holds at least 32 pixels ("planes of 35, no
  * bias" in both tiers: blocks across two images; dilation 2, groups 2 in the full tier). The
- * implicit kernels compile only in the CPU forms (about 45 s on llvmpipe, once, as
- * clnn_gemm_nn16). */
+ * implicit kernels compile only in the CPU forms (about 75 s on llvmpipe, once; clnn_gemm_nn16
+ * alone takes 45 s there). */
 static const conv_case small_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 3, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"1x1 images, 3x3 pad 1", {2, 3, 1, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -67,6 +70,9 @@ static const conv_case small_cases[] = {
     {"implicit: 3x5, dilation (2, 1), pad (1, 2)", {2, 4, 6, 9, 5, 3, 5, 1, 1, 1, 2, 2, 1, 1}},
     {"implicit: pad (0, 1)", {3, 4, 5, 7, 6, 3, 3, 1, 1, 0, 1, 1, 1, 1}},
     {"implicit: weight gradient in parts", {4, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"few weights: rows of 19", {2, 1, 5, 19, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"few weights: 3 channels, dilation (2, 1)", {2, 3, 6, 20, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
+    {"few weights: 3x5, rows of 18", {2, 1, 4, 18, 2, 3, 5, 1, 1, 1, 2, 1, 1, 1}},
 };
 static const conv_case full_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -91,6 +97,11 @@ static const conv_case full_cases[] = {
     {"implicit: pad (0, 1)", {3, 4, 5, 7, 6, 3, 3, 1, 1, 0, 1, 1, 1, 1}},
     {"implicit: weight gradient in parts", {4, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"implicit in chunks", {7, 48, 48, 48, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"few weights: rows of 19", {2, 1, 5, 19, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"few weights: 3 channels, dilation (2, 1)", {2, 3, 6, 20, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
+    {"few weights: 3x5, rows of 18", {2, 1, 4, 18, 2, 3, 5, 1, 1, 1, 2, 1, 1, 1}},
+    {"few weights: rows of 16", {3, 2, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"few weights, stride 2 (im2col) in chunks", {8, 1, 128, 128, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1}},
 };
 #define CASES CLNN_TEST_SHAPE(full_cases, small_cases)
 #define CASE_COUNT                                                                                 \
