@@ -76,6 +76,10 @@ static clnn_status run_gather(clnn_context *ctx, cl_kernel kernel, const conv_ge
                                         CLNN_ARG(P), CLNN_ARG(n0), CLNN_ARG(count)));
 }
 
+/* The work-group size of clnn_conv_grid (one size for every shape: POCL compiles a kernel per
+ * local size). */
+#define GRID_LOCAL 16
+
 /* The grid (kernels/conv.cl) of `channels` planes height x width of src for chunk c, into ws
  * from offset 0. */
 static clnn_status run_grid(clnn_context *ctx, cl_kernel kernel, cl_mem src, size_t channels,
@@ -86,10 +90,15 @@ static clnn_status run_grid(clnn_context *ctx, cl_kernel kernel, cl_mem src, siz
     cl_uint C = (cl_uint)channels, H = (cl_uint)height, W = (cl_uint)width;
     cl_uint ph = (cl_uint)grid->pad_h, pw = (cl_uint)grid->pad_w, n0 = (cl_uint)c->n0;
     cl_uint count = (cl_uint)c->count, urows = (cl_uint)rows;
-    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_grid", channels * (c->count + 1),
-                              CLNN_ARGS(CLNN_ARG(src), CLNN_ARG(ws), CLNN_ARG(C), CLNN_ARG(H),
-                                        CLNN_ARG(W), CLNN_ARG(ph), CLNN_ARG(pw), CLNN_ARG(n0),
-                                        CLNN_ARG(count), CLNN_ARG(urows)));
+    /* Work-groups of GRID_LOCAL image planes: a first layer's one channel (129 planes a batch)
+     * then still spreads over the cores, where the kernel's group size put it in one group. */
+    size_t items = channels * (c->count + 1), local = GRID_LOCAL;
+    size_t global = (items + local - 1) / local * local;
+    const size_t *local_size = clnn_kernel_group_size(ctx, kernel) >= local ? &local : NULL;
+    return clnn_run_kernel(ctx, kernel, "clnn_conv_grid", 1, &global, local_size,
+                           CLNN_ARGS(CLNN_ARG(src), CLNN_ARG(ws), CLNN_ARG(C), CLNN_ARG(H),
+                                     CLNN_ARG(W), CLNN_ARG(ph), CLNN_ARG(pw), CLNN_ARG(n0),
+                                     CLNN_ARG(count), CLNN_ARG(urows)));
 }
 
 /* The work-group size of the implicit products (clnn_gemm_nn16's; POCL compiles a kernel per
