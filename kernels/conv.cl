@@ -4,9 +4,10 @@
  * the GEMMs; the moves between a chunk's NCHW planes and the products' [K, chunk OH OW] layout
  * (the forward's with the bias and activation fused); the 1x1 algorithm's epilogue (bias +
  * activation over y); the direct kernels of convolutions whose groups hold one input channel each
- * (depthwise); and the bias gradient. The kernels that apply an activation come from the program
- * built with -DCLNN_ACTIVATION=<kind> (the functions of kernels/activation.h); the host takes the
- * others from the build without it. Every kernel but the two reductions checks its index; the
+ * (depthwise); on CPU devices, the implicit products of stride-1 convolutions over a zero-padded
+ * grid of the input (no columns) and a first layer's kernels over it; and the bias gradient. The
+ * kernels that apply an activation come from the program built with -DCLNN_ACTIVATION=<kind>
+ * (the functions of kernels/activation.h); the host takes the others from the build without it. Every kernel but the two reductions checks its index; the
  * reductions have one work-group per output element. Nothing is accumulated with atomics, so
  * results do not depend on scheduling.
  */

@@ -1,8 +1,10 @@
 /*
  * Running the convolution algorithms that src/conv.c chooses, on operands it has checked:
  * im2col and GEMM (one product per chunk of images and group through the internal GEMM, which
- * picks clnn's own kernels on CPU devices and CLBlast elsewhere), the 1x1 products on the input
- * itself, and the direct kernels (kernels/conv.cl). All on the context's in-order queue.
+ * picks clnn's own kernels on CPU devices and CLBlast elsewhere), the implicit products over a
+ * padded grid of the input (CPU devices, stride 1; kernels/conv.cl describes the grid), the 1x1
+ * products on the input itself, and the direct kernels (kernels/conv.cl). All on the context's
+ * in-order queue.
  *
  * im2col, per chunk of `count` images and group g (Kg = C/G KH KW rows of columns per group,
  * P = OH OW, the chunk's columns J = count P long; col, Y and dY live in the workspace):
