@@ -456,10 +456,6 @@ static clnn_status backward_weight_t(clnn_context *ctx, const conv_geom *g, cons
     return status;
 }
 
-/* The implicit weight gradient: per chunk, x's grid and dy^T on the same positions
- * (clnn_conv_grid_t) into the workspace, then per part T_s (+)= the shifted grid rows times dy^T
- * (clnn_conv_implicit_weight, beta 0 for the first chunk); at the end dW = beta dW + (sum of the
- * parts)^T. */
 /* The weight gradient of few weights per output channel (plan->implicit_few): per chunk, x's
  * grid, clnn_conv_few_weight's partial sums after it, then dW = beta dW (first chunk; 1 after) +
  * the sum of the parts, in order. */
@@ -497,6 +493,10 @@ static clnn_status backward_weight_implicit_few(clnn_context *ctx, const conv_ge
     return status;
 }
 
+/* The implicit weight gradient: per chunk, x's grid and dy^T on the same positions
+ * (clnn_conv_grid_t) into the workspace, then per part T_s (+)= the shifted grid rows times dy^T
+ * (clnn_conv_implicit_weight, beta 0 for the first chunk); at the end dW = beta dW + (sum of the
+ * parts)^T. Few weights per output channel: backward_weight_implicit_few. */
 static clnn_status backward_weight_implicit(clnn_context *ctx, const conv_geom *g,
                                             const conv_plan *plan, const clnn_tensor *dy,
                                             const clnn_tensor *x, float beta, clnn_tensor *dw,

@@ -72,8 +72,9 @@ CLNN_API clnn_status clnn_conv2d_output_size(const clnn_conv2d_desc *desc, size_
  * @param w_dims (input) O, C / groups, KH, KW.
  * @return CLNN_ERR_INVALID_SHAPE when the shapes do not fit each other or the descriptor (channels
  *         not divisible by groups, weight not matching the kernel, output size <= 0);
- *         CLNN_ERR_SIZE_OVERFLOW when the output, or one image's im2col columns and outputs
- *         together, would exceed CLNN_MAX_ELEMENTS.
+ *         CLNN_ERR_SIZE_OVERFLOW when the output would exceed CLNN_MAX_ELEMENTS, or one image's
+ *         im2col columns and outputs together would and no algorithm needing less applies (on
+ *         CPU devices a stride-1 convolution takes padded copies of the input instead).
  */
 CLNN_API clnn_status clnn_conv2d_workspace_size(clnn_context *ctx, const clnn_conv2d_desc *desc,
                                                 const size_t x_dims[4], const size_t w_dims[4],
