@@ -112,6 +112,8 @@
 #undef CLNN_ACT_T
 #undef CLNN_ACT_I
 #undef CLNN_ACT_N
+
+#ifndef CLNN_LANEWISE_MATH
 #define CLNN_ACT_T float16
 #define CLNN_ACT_I int16
 #define CLNN_ACT_N(name) CLNN_ACT_CAT(name, 16)
@@ -119,5 +121,28 @@
 #undef CLNN_ACT_T
 #undef CLNN_ACT_I
 #undef CLNN_ACT_N
+#else
+/* The driver quirk "lanewise-math" (src/profile.c, Mesa rusticl): the 16-lane functions apply
+ * the one-element ones lane by lane in a loop. Rusticl turns each lane of float16 code into
+ * scalar code of its own, and its passes over the result took 9 s (sigmoid) to 28 s (GELU) per
+ * kernel, against 0.4-0.9 s for the loop; the values are the one-element forms', lane for lane. */
+#define CLNN_ACT_LANEWISE16(CALL)                                                                \
+    {                                                                                            \
+        float in[16], out[16];                                                                   \
+        vstore16(x, 0, in);                                                                      \
+        for (int k = 0; k < 16; ++k)                                                             \
+            out[k] = CALL;                                                                       \
+        return vload16(0, out);                                                                  \
+    }
+static inline float16 clnn_act_exp16(float16 x) CLNN_ACT_LANEWISE16(clnn_act_exp(in[k]))
+static inline float16 clnn_act_forward16(float16 x, float4 p)
+    CLNN_ACT_LANEWISE16(clnn_act_forward(in[k], p))
+static inline float16 clnn_act_grad16(float16 x, float4 p)
+    CLNN_ACT_LANEWISE16(clnn_act_grad(in[k], p))
+#if CLNN_ACT_HAS_GRAD_FROM_Y
+static inline float16 clnn_act_grad_from_y16(float16 x, float4 p)
+    CLNN_ACT_LANEWISE16(clnn_act_grad_from_y(in[k], p))
+#endif
+#endif /* CLNN_LANEWISE_MATH */
 
 #endif /* CLNN_KERNELS_ACTIVATION_H */

@@ -32,6 +32,7 @@ const char *clnn_kernel_forms_string(clnn_kernel_forms forms)
 enum {
     QUIRK_NO_PREFETCH = 1u << 0,     /* never emit __builtin_prefetch */
     QUIRK_NO_BINARY_CACHE = 1u << 1, /* never ask for program binaries (no clnn disk cache) */
+    QUIRK_LANEWISE_MATH = 1u << 2,   /* the CPU forms' 16-lane activation math lane by lane */
 };
 
 typedef struct quirk {
@@ -47,6 +48,12 @@ static const quirk quirks[] = {
      "Mesa rusticl (22.3, llvmpipe): clang's __builtin_prefetch aborts the whole process in the "
      "SPIR-V translator at the first build (\"InvalidFunctionCall: Unexpected llvm intrinsic: "
      "llvm.prefetch.p1i8\", SPIRVWriter.cpp)"},
+    {"rusticl", "", QUIRK_LANEWISE_MATH, "lanewise-math",
+     "Mesa rusticl (22.3, llvmpipe; the CPU forms): creating a kernel that calls the float16 "
+     "activation functions took 9 s (sigmoid) to 28 s (GELU) of rusticl's own passes over the "
+     "lanes' scalar code, and the first launch 4-10 s more (clCreateKernel of "
+     "clnn_activation_forward16, empty shader cache; 0.4-0.9 s with the lanes in a loop): "
+     "minutes before a network's first step"},
     {"Oclgrind", "", QUIRK_NO_PREFETCH, "no-prefetch",
      "Oclgrind 21.10 (CPU forms forced on its simulated GPU): kernels that prefetch cannot be "
      "created (\"OCLGRIND FATAL ERROR: Undefined external function: llvm.prefetch.p1i8\"), and "
@@ -128,6 +135,7 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
                  q->name);
     }
     profile->prefetch = forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_PREFETCH);
+    profile->lanewise_math = forms == CLNN_KERNEL_FORMS_CPU && (flags & QUIRK_LANEWISE_MATH);
     profile->binary_cache = !(flags & QUIRK_NO_BINARY_CACHE);
     const char *binary_cache = getenv("CLNN_BINARY_CACHE");
     if (binary_cache && strcmp(binary_cache, "on") == 0)
@@ -140,10 +148,12 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
                           binary_cache);
 
     /* The kernels' view of the profile (kernels/common.h): CLNN_CPU_FORMS selects the CPU forms'
-     * helpers (one-piece wide stores), CLNN_USE_PREFETCH their prefetch. */
-    int n = snprintf(build_options, size, "%s%s",
+     * helpers (one-piece wide stores), CLNN_USE_PREFETCH their prefetch, CLNN_LANEWISE_MATH
+     * their activation math lane by lane (kernels/activation.h). */
+    int n = snprintf(build_options, size, "%s%s%s",
                      forms == CLNN_KERNEL_FORMS_CPU ? " -DCLNN_CPU_FORMS" : "",
-                     profile->prefetch ? " -DCLNN_USE_PREFETCH" : "");
+                     profile->prefetch ? " -DCLNN_USE_PREFETCH" : "",
+                     profile->lanewise_math ? " -DCLNN_LANEWISE_MATH" : "");
     if (n < 0 || (size_t)n >= size)
         return clnn_error(NULL, CLNN_ERR_INVALID_ARGUMENT, "device profile build options too long");
     return CLNN_SUCCESS;

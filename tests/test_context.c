@@ -302,6 +302,34 @@ static void test_binary_cache_choice(void **state)
     clnn_test_remove_tree(dir);
 }
 
+/* The CPU forms compute their 16-lane activation math lane by lane on rusticl (quirk
+ * lanewise-math) and nowhere else; the GPU forms never do. Which of the two the kernels take is
+ * checked by the activation tests, whose CPU forms run it on llvmpipe and the float16 code on
+ * POCL and Oclgrind against the same references. */
+static void test_lanewise_math_choice(void **state)
+{
+    (void)state;
+    int rusticl = strstr(clnn_test_device.platform_name, "rusticl") != NULL;
+    const clnn_kernel_forms forms[] = {CLNN_KERNEL_FORMS_CPU, CLNN_KERNEL_FORMS_GPU};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; ++i) {
+        clnn_context_options options;
+        clnn_context_options_init(&options);
+        char pair[32];
+        snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
+                 clnn_test_device.device_index);
+        options.device = pair;
+        options.kernel_forms = forms[i];
+        clnn_context *ctx = NULL;
+        CLNN_ASSERT_OK(clnn_context_create(&ctx, &options));
+        clnn_device_profile profile;
+        CLNN_ASSERT_OK(clnn_context_get_profile(ctx, &profile));
+        assert_int_equal(strstr(profile.quirks, "lanewise-math") != NULL, rusticl);
+        assert_int_equal(profile.lanewise_math, rusticl && forms[i] == CLNN_KERNEL_FORMS_CPU);
+        CLNN_ASSERT_OK(clnn_context_self_check(ctx));
+        clnn_context_destroy(ctx);
+    }
+}
+
 /* Runs this program again with OCL_ICD_VENDORS pointing at an empty directory, so the ICD loader
  * finds no platform; the child checks the status and message (see main). */
 static void test_no_platform(void **state)
@@ -360,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_out_of_order_queue_rejected),
         cmocka_unit_test(test_profiling_option),
         cmocka_unit_test(test_binary_cache_choice),
+        cmocka_unit_test(test_lanewise_math_choice),
         cmocka_unit_test(test_no_platform),
     };
     return clnn_test_main("context", tests, sizeof tests / sizeof tests[0]);

@@ -154,6 +154,9 @@ typedef struct clnn_device_profile {
                                       the driver keeps its own and asking it for binaries costs
                                       more than it saves (POCL: quirk "no-binary-cache").
                                       CLNN_BINARY_CACHE=on or off overrides the choice */
+    int lanewise_math;           /**< 1 when the CPU forms compute their 16-lane activation math
+                                      one lane at a time, where the driver compiles float16 math
+                                      very slowly (Mesa rusticl: quirk "lanewise-math") */
 } clnn_device_profile;
 
 /* ---------------------------------------------------------------------------------------------
