@@ -57,9 +57,9 @@ static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad
            product_fits(grid->img_rows + grid->guard_rows, grid->Wp, &positions);
 }
 
-/* The implicit algorithm (kernels/conv.cl) for g on CPU devices, when it applies: one group,
- * stride 1 and padding within the dilated kernel's reach (the grid's shared padding). Fills the
- * plan's grids, chunk and workspace:
+/* The implicit algorithm (kernels/conv.cl) for g on CPU devices, when it applies: the profile's
+ * blocked kernels (not on rusticl), one group, stride 1 and padding within the dilated kernel's
+ * reach (the grid's shared padding). Fills the plan's grids, chunk and workspace:
  *   forward          x's grid                                C planes
  *   backward data    dy's grid (padding (K - 1) d - p)       O planes
  *   backward weight  x's grid, dy^T on it, the parts' sums   C planes + rows O + parts Kg O
@@ -72,8 +72,8 @@ static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad
 static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, conv_plan *plan)
 {
     size_t taps = g->KH * g->KW, Kg = g->Cg * taps;
-    if (ctx->gemm_clblast_only || g->G != 1 || g->sh != 1 || g->sw != 1 ||
-        g->ph > (g->KH - 1) * g->dh || g->pw > (g->KW - 1) * g->dw)
+    if (ctx->gemm_clblast_only || !ctx->profile.blocked_kernels || g->G != 1 || g->sh != 1 ||
+        g->sw != 1 || g->ph > (g->KH - 1) * g->dh || g->pw > (g->KW - 1) * g->dw)
         return 0;
     int few = Kg <= CONV_FEW_ROWS;
     if (few && g->OW < 16)

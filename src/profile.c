@@ -33,6 +33,7 @@ enum {
     QUIRK_NO_PREFETCH = 1u << 0,     /* never emit __builtin_prefetch */
     QUIRK_NO_BINARY_CACHE = 1u << 1, /* never ask for program binaries (no clnn disk cache) */
     QUIRK_LANEWISE_MATH = 1u << 2,   /* the CPU forms' 16-lane activation math lane by lane */
+    QUIRK_NO_BLOCKED_KERNELS = 1u << 3, /* not the CPU forms' largest register-blocked kernels */
 };
 
 typedef struct quirk {
@@ -54,6 +55,12 @@ static const quirk quirks[] = {
      "lanes' scalar code, and the first launch 4-10 s more (clCreateKernel of "
      "clnn_activation_forward16, empty shader cache; 0.4-0.9 s with the lanes in a loop): "
      "minutes before a network's first step"},
+    {"rusticl", "", QUIRK_NO_BLOCKED_KERNELS, "no-blocked-kernels",
+     "Mesa rusticl (22.3, llvmpipe; the CPU forms): the largest float16 kernels, register-blocked "
+     "for AVX-512, took minutes to create and first launch (empty shader cache): the implicit "
+     "convolutions' clnn_conv_few_weight 32 s + 52-55 s, clnn_conv_implicit 20 s + 11 s, "
+     "clnn_conv_implicit_weight 20 s + 9 s; batch norm's bn_backward_resident_cols 19-23 s + "
+     "24-29 s. Convolutions take im2col + GEMM there and batch norm its sliced forms, as on GPUs"},
     {"Oclgrind", "", QUIRK_NO_PREFETCH, "no-prefetch",
      "Oclgrind 21.10 (CPU forms forced on its simulated GPU): kernels that prefetch cannot be "
      "created (\"OCLGRIND FATAL ERROR: Undefined external function: llvm.prefetch.p1i8\"), and "
@@ -136,6 +143,7 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
     }
     profile->prefetch = forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_PREFETCH);
     profile->lanewise_math = forms == CLNN_KERNEL_FORMS_CPU && (flags & QUIRK_LANEWISE_MATH);
+    profile->blocked_kernels = forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_BLOCKED_KERNELS);
     profile->binary_cache = !(flags & QUIRK_NO_BINARY_CACHE);
     const char *binary_cache = getenv("CLNN_BINARY_CACHE");
     if (binary_cache && strcmp(binary_cache, "on") == 0)

@@ -303,10 +303,11 @@ static void test_binary_cache_choice(void **state)
 }
 
 /* The CPU forms compute their 16-lane activation math lane by lane on rusticl (quirk
- * lanewise-math) and nowhere else; the GPU forms never do. Which of the two the kernels take is
- * checked by the activation tests, whose CPU forms run it on llvmpipe and the float16 code on
- * POCL and Oclgrind against the same references. */
-static void test_lanewise_math_choice(void **state)
+ * lanewise-math) and nowhere else, and use their register-blocked kernels everywhere but there
+ * (quirk no-blocked-kernels); the GPU forms do neither. What each choice runs is checked by the
+ * op tests, whose CPU forms take the one path on llvmpipe and the other on POCL and Oclgrind,
+ * against the same references. */
+static void test_rusticl_quirks(void **state)
 {
     (void)state;
     int rusticl = strstr(clnn_test_device.platform_name, "rusticl") != NULL;
@@ -325,6 +326,8 @@ static void test_lanewise_math_choice(void **state)
         CLNN_ASSERT_OK(clnn_context_get_profile(ctx, &profile));
         assert_int_equal(strstr(profile.quirks, "lanewise-math") != NULL, rusticl);
         assert_int_equal(profile.lanewise_math, rusticl && forms[i] == CLNN_KERNEL_FORMS_CPU);
+        assert_int_equal(strstr(profile.quirks, "no-blocked-kernels") != NULL, rusticl);
+        assert_int_equal(profile.blocked_kernels, !rusticl && forms[i] == CLNN_KERNEL_FORMS_CPU);
         CLNN_ASSERT_OK(clnn_context_self_check(ctx));
         clnn_context_destroy(ctx);
     }
@@ -388,7 +391,7 @@ int main(void)
         cmocka_unit_test(test_out_of_order_queue_rejected),
         cmocka_unit_test(test_profiling_option),
         cmocka_unit_test(test_binary_cache_choice),
-        cmocka_unit_test(test_lanewise_math_choice),
+        cmocka_unit_test(test_rusticl_quirks),
         cmocka_unit_test(test_no_platform),
     };
     return clnn_test_main("context", tests, sizeof tests / sizeof tests[0]);

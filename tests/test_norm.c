@@ -184,7 +184,7 @@ static void test_bn_odd_sizes(void **state)
 
 /* Shapes for which CPU devices take the resident forms (kernels/norm.cl: a work-item owns whole
  * channels; chosen with at least 4 work-items per compute unit, so up to 64 compute units here);
- * other devices take the sliced forms for them too. */
+ * other devices, and rusticl's CPU forms (quirk no-blocked-kernels), take the sliced forms. */
 static void test_bn_resident(void **state)
 {
     (void)state;

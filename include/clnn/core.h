@@ -157,6 +157,11 @@ typedef struct clnn_device_profile {
     int lanewise_math;           /**< 1 when the CPU forms compute their 16-lane activation math
                                       one lane at a time, where the driver compiles float16 math
                                       very slowly (Mesa rusticl: quirk "lanewise-math") */
+    int blocked_kernels;         /**< 1 when the CPU forms use their largest register-blocked
+                                      kernels (implicit convolutions, batch norm's resident
+                                      forms); 0 in the GPU forms and where the driver takes
+                                      minutes to compile them (Mesa rusticl: quirk
+                                      "no-blocked-kernels") */
 } clnn_device_profile;
 
 /* ---------------------------------------------------------------------------------------------
