@@ -57,6 +57,16 @@ static void test_device_listing(void **state)
 }
 
 /* Every selector form picks the device under test. */
+/* Default options naming the device under test; pair (32 bytes) holds its "P:D" selector. */
+static clnn_context_options device_options(char *pair)
+{
+    snprintf(pair, 32, "%u:%u", clnn_test_device.platform_index, clnn_test_device.device_index);
+    clnn_context_options options;
+    clnn_context_options_init(&options);
+    options.device = pair;
+    return options;
+}
+
 static void test_selectors(void **state)
 {
     (void)state;
@@ -237,12 +247,8 @@ static void test_out_of_order_queue_rejected(void **state)
 static void test_profiling_option(void **state)
 {
     (void)state;
-    clnn_context_options options;
-    clnn_context_options_init(&options);
     char pair[32];
-    snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
-             clnn_test_device.device_index);
-    options.device = pair;
+    clnn_context_options options = device_options(pair);
     options.enable_profiling = 1;
     clnn_context *ctx = NULL;
     CLNN_ASSERT_OK(clnn_context_create(&ctx, &options));
@@ -261,12 +267,8 @@ static void test_binary_cache_choice(void **state)
     (void)state;
     char dir[512];
     clnn_test_make_temp_dir(dir, sizeof dir);
-    clnn_context_options options;
-    clnn_context_options_init(&options);
     char pair[32];
-    snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
-             clnn_test_device.device_index);
-    options.device = pair;
+    clnn_context_options options = device_options(pair);
     options.cache_dir = dir;
     const char *settings[] = {NULL, "on", "off", "auto"};
     int pocl = strstr(clnn_test_device.platform_name, "Portable Computing Language") != NULL;
@@ -313,12 +315,8 @@ static void test_rusticl_quirks(void **state)
     int rusticl = strstr(clnn_test_device.platform_name, "rusticl") != NULL;
     const clnn_kernel_forms forms[] = {CLNN_KERNEL_FORMS_CPU, CLNN_KERNEL_FORMS_GPU};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; ++i) {
-        clnn_context_options options;
-        clnn_context_options_init(&options);
         char pair[32];
-        snprintf(pair, sizeof pair, "%u:%u", clnn_test_device.platform_index,
-                 clnn_test_device.device_index);
-        options.device = pair;
+        clnn_context_options options = device_options(pair);
         options.kernel_forms = forms[i];
         clnn_context *ctx = NULL;
         CLNN_ASSERT_OK(clnn_context_create(&ctx, &options));
