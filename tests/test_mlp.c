@@ -703,10 +703,19 @@ static void test_checkpoint_rejects_damage(void **state)
         if (trial % 2 == 0) {
             length = (size_t)(clnn_test_random_u64() % size); /* truncation */
         } else {
+            /* One to three distinct bits (two draws of the same bit would cancel and leave the
+             * file intact: about one trial in 8 size / 3 did, and the load rightly succeeded). */
             int flips = 1 + (int)(clnn_test_random_u64() % 3);
+            size_t bits[3];
             for (int f = 0; f < flips; ++f) {
-                size_t at = (size_t)(clnn_test_random_u64() % size);
-                copy[at] ^= (unsigned char)(1u << (clnn_test_random_u64() % 8));
+                int fresh;
+                do {
+                    bits[f] = (size_t)(clnn_test_random_u64() % (8 * size));
+                    fresh = 1;
+                    for (int e = 0; e < f; ++e)
+                        fresh = fresh && bits[e] != bits[f];
+                } while (!fresh);
+                copy[bits[f] / 8] ^= (unsigned char)(1u << (bits[f] % 8));
             }
         }
         write_bytes(bad, copy, length);
