@@ -19,7 +19,7 @@
 
 size_t clnn_bn_resident_items(const clnn_context *ctx, const bn_shape *v)
 {
-    if (!clnn_cpu_forms(ctx) || !ctx->profile.blocked_kernels)
+    if (!ctx->profile.blocked_kernels) /* the CPU forms, not on rusticl */
         return 0;
     size_t items;
     if (v->S == 1 && v->C % 16 == 0)

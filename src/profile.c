@@ -30,9 +30,9 @@ const char *clnn_kernel_forms_string(clnn_kernel_forms forms)
  * matches every version: widen or narrow it when a fixed release is known). */
 
 enum {
-    QUIRK_NO_PREFETCH = 1u << 0,     /* never emit __builtin_prefetch */
-    QUIRK_NO_BINARY_CACHE = 1u << 1, /* never ask for program binaries (no clnn disk cache) */
-    QUIRK_LANEWISE_MATH = 1u << 2,   /* the CPU forms' 16-lane activation math lane by lane */
+    QUIRK_NO_PREFETCH = 1u << 0,        /* never emit __builtin_prefetch */
+    QUIRK_NO_BINARY_CACHE = 1u << 1,    /* never ask for program binaries (no clnn disk cache) */
+    QUIRK_LANEWISE_MATH = 1u << 2,      /* the CPU forms' 16-lane activation math lane by lane */
     QUIRK_NO_BLOCKED_KERNELS = 1u << 3, /* not the CPU forms' largest register-blocked kernels */
 };
 
@@ -143,7 +143,8 @@ clnn_status clnn_profile_create(const clnn_device_info *info, clnn_kernel_forms 
     }
     profile->prefetch = forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_PREFETCH);
     profile->lanewise_math = forms == CLNN_KERNEL_FORMS_CPU && (flags & QUIRK_LANEWISE_MATH);
-    profile->blocked_kernels = forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_BLOCKED_KERNELS);
+    profile->blocked_kernels =
+        forms == CLNN_KERNEL_FORMS_CPU && !(flags & QUIRK_NO_BLOCKED_KERNELS);
     profile->binary_cache = !(flags & QUIRK_NO_BINARY_CACHE);
     const char *binary_cache = getenv("CLNN_BINARY_CACHE");
     if (binary_cache && strcmp(binary_cache, "on") == 0)

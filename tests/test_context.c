@@ -56,7 +56,6 @@ static void test_device_listing(void **state)
     CLNN_ASSERT_STATUS(clnn_device_get_info(0, NULL), CLNN_ERR_INVALID_ARGUMENT);
 }
 
-/* Every selector form picks the device under test. */
 /* Default options naming the device under test; pair (32 bytes) holds its "P:D" selector. */
 static clnn_context_options device_options(char *pair)
 {
@@ -67,6 +66,7 @@ static clnn_context_options device_options(char *pair)
     return options;
 }
 
+/* Every selector form picks the device under test. */
 static void test_selectors(void **state)
 {
     (void)state;
