@@ -457,56 +457,130 @@ __kernel void clnn_conv_grid_t(__global const float *dy, __global float *ws, uin
             c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f, c60 = 0.0f, c61 = 0.0f,  \
             c70 = 0.0f, c71 = 0.0f;
 
-/* The accumulators into block[8 * 32], row-major. */
+/* The accumulators into float16 block[16]: an 8 x 32 block of floats, row-major. */
 #define IMPLICIT_SPILL(BLOCK)                                                                    \
-    vstore16(c00, 0, BLOCK), vstore16(c01, 1, BLOCK), vstore16(c10, 2, BLOCK);                   \
-    vstore16(c11, 3, BLOCK), vstore16(c20, 4, BLOCK), vstore16(c21, 5, BLOCK);                   \
-    vstore16(c30, 6, BLOCK), vstore16(c31, 7, BLOCK), vstore16(c40, 8, BLOCK);                   \
-    vstore16(c41, 9, BLOCK), vstore16(c50, 10, BLOCK), vstore16(c51, 11, BLOCK);                 \
-    vstore16(c60, 12, BLOCK), vstore16(c61, 13, BLOCK), vstore16(c70, 14, BLOCK);                \
-    vstore16(c71, 15, BLOCK);
+    BLOCK[0] = c00, BLOCK[1] = c01, BLOCK[2] = c10, BLOCK[3] = c11, BLOCK[4] = c20;              \
+    BLOCK[5] = c21, BLOCK[6] = c30, BLOCK[7] = c31, BLOCK[8] = c40, BLOCK[9] = c41;              \
+    BLOCK[10] = c50, BLOCK[11] = c51, BLOCK[12] = c60, BLOCK[13] = c61, BLOCK[14] = c70;         \
+    BLOCK[15] = c71;
 
-#define IMPLICIT_WEIGHT_ROW(M) ((M) * a_m)
+/* dst[0 .. n) = src[0 .. n) + beta dst (beta 0: dst not read), n <= 32: a run of a spilled
+ * block's row, stored as whole vectors of 16, 8, 4, 2 and 1 floats (a scalar loop per element
+ * took 15-20% of the products' time at 7x7 and 14x14, measured on POCL). */
+static inline void implicit_store_run(__global float *dst, const float *src, uint n, float beta)
+{
+    uint e = 0;
+    for (; e + 16u <= n; e += 16u) {
+        float16 v = vload16(0, src + e);
+        clnn_store16(beta == 0.0f ? v : v + beta * clnn_load16(0, dst + e), 0, dst + e);
+    }
+    if (e + 8u <= n) {
+        float8 v = vload8(0, src + e);
+        clnn_store8(beta == 0.0f ? v : v + beta * clnn_load8(0, dst + e), 0, dst + e);
+        e += 8u;
+    }
+    if (e + 4u <= n) {
+        float4 v = vload4(0, src + e);
+        vstore4(beta == 0.0f ? v : v + beta * vload4(0, dst + e), 0, dst + e);
+        e += 4u;
+    }
+    if (e + 2u <= n) {
+        float2 v = vload2(0, src + e);
+        vstore2(beta == 0.0f ? v : v + beta * vload2(0, dst + e), 0, dst + e);
+        e += 2u;
+    }
+    if (e < n)
+        dst[e] = beta == 0.0f ? src[e] : src[e] + beta * dst[e];
+}
+
+/* A(m, k) = a[a_base + m a_m + ch a_c + t a_t], k = ch taps + t, packed as
+ * packed[off + (b K + k) 8 + i] = A(min(8 b + i, M - 1), k) for the row blocks b of eight rows
+ * (rows past M repeat row M - 1; their products are not stored): the eight values one step of
+ * clnn_conv_implicit broadcasts lie together, one pointer reads them all. A work-item per (b, k).
+ * The forward packs W itself (a_base 0, a_m C taps, a_c taps, a_t 1); the data gradient W
+ * transposed and turned round, A(c, (o, kh, kw)) = W[o][c][KH-1-kh][KW-1-kw] (a_base taps - 1,
+ * a_m taps, a_c C taps, a_t -1). */
+__kernel void clnn_conv_pack_a(__global const float *a, uint a_base, uint a_m, uint a_c, int a_t,
+                               uint M, uint K, uint taps, __global float *packed, uint off)
+{
+    uint id = (uint)get_global_id(0), blocks = (M + 7u) / 8u;
+    if (id >= blocks * K)
+        return;
+    uint b = id / K, k = id - b * K, ch = k / taps, t = k - ch * taps;
+    __global const float *src = a + ((int)(a_base + ch * a_c) + (int)t * a_t);
+    __global float *dst = packed + off + 8u * id;
+    for (uint i = 0; i < 8u; ++i)
+        dst[i] = src[min(8u * b + i, M - 1u) * a_m];
+}
+
+/* One step of an 8 x 32 block: the eight packed values of step T broadcast against the two
+ * 16-float vectors B0, B1 of the shifted grid, 16 fmas. */
+#define IMPLICIT_PACKED_STEP(T, B0, B1)                                                          \
+    {                                                                                            \
+        __global const float *at = ap + 8 * (T);                                                 \
+        float x;                                                                                 \
+        x = at[0], c00 = fma((float16)(x), B0, c00), c01 = fma((float16)(x), B1, c01);           \
+        x = at[1], c10 = fma((float16)(x), B0, c10), c11 = fma((float16)(x), B1, c11);           \
+        x = at[2], c20 = fma((float16)(x), B0, c20), c21 = fma((float16)(x), B1, c21);           \
+        x = at[3], c30 = fma((float16)(x), B0, c30), c31 = fma((float16)(x), B1, c31);           \
+        x = at[4], c40 = fma((float16)(x), B0, c40), c41 = fma((float16)(x), B1, c41);           \
+        x = at[5], c50 = fma((float16)(x), B0, c50), c51 = fma((float16)(x), B1, c51);           \
+        x = at[6], c60 = fma((float16)(x), B0, c60), c61 = fma((float16)(x), B1, c61);           \
+        x = at[7], c70 = fma((float16)(x), B0, c70), c71 = fma((float16)(x), B1, c71);           \
+    }
+
+/* Tap T of a 3x3 kernel at column C of grid row pointer R. */
+#define IMPLICIT_TAP3(R, C, T)                                                                   \
+    {                                                                                            \
+        float16 b0 = clnn_load16(0, (R) + (C)), b1 = clnn_load16(0, (R) + (C) + 16);            \
+        IMPLICIT_PACKED_STEP(T, b0, b1)                                                          \
+    }
 
 /* The forward and backward-data products, C [M, Q] = A B summed over k = (ch, kh, kw) for the
  * Cin input channels of the grid and the KH x KW taps:
- *   B(k, q) = grid[ch plane + q + kh dh Wp + kw dw]             (the shifted grid, above)
- *   A(m, k) = a[a0 + m a_m + ch a_c + (kh KW + kw) a_t]          (the weight)
- * forward A = W itself (a0 0, a_m C KH KW, a_c KH KW, a_t 1); backward data A(c, (o, kh, kw)) =
- * W[o][c][KH-1-kh][KW-1-kw] (a0 KH KW - 1, a_m KH KW, a_c C KH KW, a_t -1) over dy's grid:
+ *   B(k, q) = grid[ch plane + q + kh dh Wp + kw dw]    (the shifted grid, above)
+ *   A(m, k) = the packed weight (clnn_conv_pack_a) at packed + a_off
  * a stride-1 convolution's data gradient is the convolution of dy, padded by (K - 1) d - p, with
  * the weight transposed and turned round. Position q's output (n, oy, ox) with oy < OH and
  * ox < OW goes to out[n out_img + m OH OW + oy OW + ox] = C + beta out (beta 0: not read). The
  * work-item layout of clnn_gemm_nn16: an 8 x 32 block of C, consecutive work-items down the row
- * blocks of one column block, so they share its B panel in the cache (the weight, M x Cin KH KW
- * floats, stays in L2). */
+ * blocks of one column block, so they share its B panel in the cache (the packed weight, M x
+ * Cin KH KW floats, stays in L2). A 3x3 kernel with dw 1 takes its nine taps unrolled, from
+ * three row pointers: the loop over kh and kw had cost registers the block needed (its pointers
+ * were reloaded from the stack every three steps). */
 __kernel void clnn_conv_implicit(uint M, uint Q, uint Cin, uint KH, uint KW, uint dh, uint dw,
-                                 __global const float *a, uint a_base, uint a_m, uint a_c,
-                                 int a_t, __global const float *grid, uint plane, uint Wp,
-                                 uint img_rows, __global float *out, uint out_off, uint out_img,
-                                 uint OH, uint OW, float beta)
+                                 __global const float *packed, uint a_off,
+                                 __global const float *grid, uint plane, uint Wp, uint img_rows,
+                                 __global float *out, uint out_off, uint out_img, uint OH,
+                                 uint OW, float beta)
 {
     uint id = (uint)get_global_id(0), row_blocks = (M + 7u) / 8u;
     uint column_block = id / row_blocks;
     uint q0 = column_block * 32u, m0 = (id - column_block * row_blocks) * 8u;
     if (q0 >= Q)
         return;
-    __global const float *base = a + a_base;
-    IMPLICIT_ROWS(base, M, m0, IMPLICIT_WEIGHT_ROW)
+    __global const float *ap = packed + a_off + m0 * (Cin * KH * KW);
     IMPLICIT_ACCUMULATORS
     __global const float *bc = grid + q0;
-    int ac = 0;
-    for (uint ch = 0; ch < Cin; ++ch, bc += plane, ac += (int)a_c) {
-        int ia = ac;
-        for (uint kh = 0; kh < KH; ++kh) {
-            __global const float *bp = bc + kh * dh * Wp;
-            for (uint kw = 0; kw < KW; ++kw, bp += dw, ia += a_t) {
-                float16 b0 = clnn_load16(0, bp), b1 = clnn_load16(0, bp + 16);
-                IMPLICIT_STEP(ia, b0, b1)
-            }
+    if (KH == 3u && KW == 3u && dw == 1u) {
+        uint row = dh * Wp;
+        for (uint ch = 0; ch < Cin; ++ch, bc += plane, ap += 72) {
+            __global const float *r0 = bc, *r1 = bc + row, *r2 = r1 + row;
+            IMPLICIT_TAP3(r0, 0, 0) IMPLICIT_TAP3(r0, 1, 1) IMPLICIT_TAP3(r0, 2, 2)
+            IMPLICIT_TAP3(r1, 0, 3) IMPLICIT_TAP3(r1, 1, 4) IMPLICIT_TAP3(r1, 2, 5)
+            IMPLICIT_TAP3(r2, 0, 6) IMPLICIT_TAP3(r2, 1, 7) IMPLICIT_TAP3(r2, 2, 8)
         }
+    } else {
+        for (uint ch = 0; ch < Cin; ++ch, bc += plane)
+            for (uint kh = 0; kh < KH; ++kh) {
+                __global const float *bp = bc + kh * dh * Wp;
+                for (uint kw = 0; kw < KW; ++kw, bp += dw, ap += 8) {
+                    float16 b0 = clnn_load16(0, bp), b1 = clnn_load16(0, bp + 16);
+                    IMPLICIT_PACKED_STEP(0, b0, b1)
+                }
+            }
     }
-    float block[8 * 32];
+    float16 block[16];
     IMPLICIT_SPILL(block)
     /* The block's positions in runs along grid rows: each run's place found once, its outputs
      * (ox < OW, oy < OH) stored as contiguous segments of the eight planes. */
@@ -519,15 +593,9 @@ __kernel void clnn_conv_implicit(uint M, uint Q, uint Cin, uint KH, uint KW, uin
         if (oy < OH && ox < OW) {
             uint valid = min(run, OW - ox);
             __global float *dst = out + n * out_img + oy * OW + ox;
-            const float *src = block + j;
-            if (beta == 0.0f)
-                for (uint i = 0; i < rows; ++i)
-                    for (uint e = 0; e < valid; ++e)
-                        dst[i * P + e] = src[32u * i + e];
-            else
-                for (uint i = 0; i < rows; ++i)
-                    for (uint e = 0; e < valid; ++e)
-                        dst[i * P + e] = src[32u * i + e] + beta * dst[i * P + e];
+            const float *src = (const float *)block + j;
+            for (uint i = 0; i < rows; ++i)
+                implicit_store_run(dst + i * P, src + 32u * i, valid, beta);
         }
         j += run, ox = 0;
         if (++oy == img_rows)
@@ -572,15 +640,12 @@ __kernel void clnn_conv_implicit_weight(uint M, uint N, uint Q, uint q_part, uin
         float16 b0 = clnn_load16(0, bp), b1 = clnn_load16(0, bp + 16);
         IMPLICIT_STEP(q, b0, b1)
     }
-    float block[8 * 32];
+    float16 block[16];
     IMPLICIT_SPILL(block)
     uint rows = min(8u, M - m0), cols = min(32u, N - n0);
     t += t_off + part * M * N;
-    for (uint i = 0; i < rows; ++i) {
-        __global float *dst = t + (m0 + i) * N + n0;
-        for (uint j = 0; j < cols; ++j)
-            dst[j] = beta == 0.0f ? block[32u * i + j] : block[32u * i + j] + beta * dst[j];
-    }
+    for (uint i = 0; i < rows; ++i)
+        implicit_store_run(t + (m0 + i) * N + n0, (const float *)block + 32u * i, cols, beta);
 }
 
 /* ---- few weights per output channel over the grid (a first layer) ---------------------------

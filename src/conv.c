@@ -60,15 +60,16 @@ static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad
 /* The implicit algorithm (kernels/conv.cl) for g on CPU devices, when it applies: the profile's
  * blocked kernels (not on rusticl), one group, stride 1 and padding within the dilated kernel's
  * reach (the grid's shared padding). Fills the plan's grids, chunk and workspace:
- *   forward          x's grid                                C planes
- *   backward data    dy's grid (padding (K - 1) d - p)       O planes
+ *   forward          x's grid, the packed weight             C planes + O8 C KH KW
+ *   backward data    dy's grid (padding (K - 1) d - p), ditto O planes + C8 O KH KW
  *   backward weight  x's grid, dy^T on it, the parts' sums   C planes + rows O + parts Kg O
+ * (O8, C8: rounded up to a multiple of 8).
  * With few weights per output channel (Kg = C KH KW <= CONV_FEW_ROWS, a first layer) the forward
  * and the weight gradient take kernels of their own over x's grid (products with a K of Kg would
- * store as much as they sum, and the weight gradient would have a block or two of rows), the
- * weight gradient's workspace then C planes + parts O Kg. Each pass's chunk of images is sized,
- * as im2col's, to keep its data near the cache budget. Returns 0 where the algorithm does not
- * apply or a size would not fit (the plan's other fields untouched). */
+ * store as much as they sum, and the weight gradient would have a block or two of rows), their
+ * workspaces then C planes and C planes + parts O Kg. Each pass's chunk of images is sized, as
+ * im2col's, to keep its data near the cache budget. Returns 0 where the algorithm does not apply
+ * or a size would not fit (the plan's other fields untouched). */
 static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, conv_plan *plan)
 {
     size_t taps = g->KH * g->KW, Kg = g->Cg * taps;
@@ -112,16 +113,24 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
         (!few && !product_fits(conv_grid_t_rows(&xg, weight_chunk, g->O), g->O, &t_floats)) ||
         !product_fits(parts * Kg, g->O, &sums))
         return 0;
-    size_t weight = x_planes + t_floats + sums;
-    if (weight > CLNN_MAX_ELEMENTS)
+    /* The products' packed weights, rows rounded up to blocks of eight: forward O x C KH KW
+     * (not few), data gradient C x O KH KW, each after its pass's grid. */
+    size_t fwd_packed = 0, data_packed;
+    if ((!few && !product_fits((g->O + 7) / 8 * 8, Kg, &fwd_packed)) ||
+        !product_fits((g->C + 7) / 8 * 8, g->O * taps, &data_packed))
+        return 0;
+    size_t weight = x_planes + t_floats + sums, fwd = fwd_planes + fwd_packed;
+    size_t data = dy_planes + data_packed;
+    if (weight > CLNN_MAX_ELEMENTS || fwd > CLNN_MAX_ELEMENTS || data > CLNN_MAX_ELEMENTS)
         return 0;
     plan->algo = CONV_ALGO_IMPLICIT;
     plan->x_grid = xg, plan->dy_grid = dg;
     plan->implicit_few = few;
     plan->fwd_chunk = fwd_chunk, plan->weight_chunk = weight_chunk, plan->data_chunk = data_chunk;
     plan->weight_parts = parts;
-    size_t most_floats = weight > dy_planes ? weight : dy_planes;
-    plan->workspace = most_floats > fwd_planes ? most_floats : fwd_planes;
+    plan->fwd_packed = fwd_planes, plan->data_packed = dy_planes;
+    size_t most_floats = weight > data ? weight : data;
+    plan->workspace = most_floats > fwd ? most_floats : fwd;
     return 1;
 }
 

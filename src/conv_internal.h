@@ -59,6 +59,9 @@ typedef struct conv_plan {
                         * gradient by clnn_conv_few_forward and clnn_conv_few_weight */
     size_t weight_parts; /* CONV_ALGO_IMPLICIT: the weight gradient's positions (few: a chunk's
                           * images) in at most this many parts */
+    size_t fwd_packed;   /* CONV_ALGO_IMPLICIT: where the forward's packed weight starts in the
+                          * workspace, after the largest chunk's grid (not few: few has none) */
+    size_t data_packed;  /* and the data gradient's (clnn_conv_pack_a in kernels/conv.cl) */
     size_t workspace;  /* im2col: col_floats + chunk * O * OH OW + wt_floats floats; implicit:
                         * the largest of its three passes (conv_plan_make); else 0 */
 } conv_plan;

@@ -107,18 +107,34 @@ static clnn_status run_grid(clnn_context *ctx, cl_kernel kernel, cl_mem src, siz
  * local size, so every shape takes the same one). */
 #define IMPLICIT_LOCAL 32
 
-/* One implicit product (clnn_conv_implicit): out's planes (M channels of OH x OW an image,
- * out_img floats apart, from out_off) = beta out + A B over the chunk's grid in ws (Cin
- * planes), A the weight read as (a_base, a_m, a_c, a_t) describe. */
+/* A of one implicit product, read from the weight w as a_base, a_m, a_c and a_t describe
+ * (kernels/conv.cl, clnn_conv_pack_a), packed into ws at `off`: M rows (rounded up to blocks of
+ * eight) of K = Cin KH KW. */
 typedef struct implicit_a {
     size_t base, m, c;
     int t;
 } implicit_a;
 
+static clnn_status pack_a(clnn_context *ctx, cl_kernel kernel, const conv_geom *g, size_t M,
+                          size_t Cin, cl_mem w, const implicit_a *a, cl_mem ws, size_t off)
+{
+    size_t taps = g->KH * g->KW, K = Cin * taps;
+    cl_uint a_base = (cl_uint)a->base, a_m = (cl_uint)a->m, a_c = (cl_uint)a->c;
+    cl_int a_t = a->t;
+    cl_uint uM = (cl_uint)M, uK = (cl_uint)K, utaps = (cl_uint)taps, uoff = (cl_uint)off;
+    return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_pack_a", (M + 7) / 8 * K,
+                              CLNN_ARGS(CLNN_ARG(w), CLNN_ARG(a_base), CLNN_ARG(a_m),
+                                        CLNN_ARG(a_c), CLNN_ARG(a_t), CLNN_ARG(uM), CLNN_ARG(uK),
+                                        CLNN_ARG(utaps), CLNN_ARG(ws), CLNN_ARG(uoff)));
+}
+
+/* One implicit product (clnn_conv_implicit): out's planes (M channels of OH x OW an image,
+ * out_img floats apart, from out_off) = beta out + A B over the chunk's grid in ws (Cin
+ * planes), A packed in ws at a_off (pack_a). */
 static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_geom *g,
-                                size_t M, size_t Cin, cl_mem w, const implicit_a *a,
-                                const conv_grid *grid, cl_mem ws, const conv_chunk *c, cl_mem out,
-                                size_t out_off, size_t out_img, size_t OH, size_t OW, float beta)
+                                size_t M, size_t Cin, size_t a_off, const conv_grid *grid,
+                                cl_mem ws, const conv_chunk *c, cl_mem out, size_t out_off,
+                                size_t out_img, size_t OH, size_t OW, float beta)
 {
     size_t Q = conv_grid_positions(grid, c->count);
     size_t items = (M + 7) / 8 * ((Q + 31) / 32);
@@ -126,8 +142,7 @@ static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_
     const size_t *local_size = clnn_kernel_group_size(ctx, kernel) >= local ? &local : NULL;
     cl_uint uM = (cl_uint)M, uQ = (cl_uint)Q, uCin = (cl_uint)Cin, KH = (cl_uint)g->KH;
     cl_uint KW = (cl_uint)g->KW, dh = (cl_uint)g->dh, dw = (cl_uint)g->dw;
-    cl_uint a_base = (cl_uint)a->base, a_m = (cl_uint)a->m, a_c = (cl_uint)a->c;
-    cl_int a_t = a->t;
+    cl_uint ua_off = (cl_uint)a_off;
     cl_uint plane = (cl_uint)conv_grid_plane(grid, c->count), Wp = (cl_uint)grid->Wp;
     cl_uint img_rows = (cl_uint)grid->img_rows, uout_off = (cl_uint)out_off;
     cl_uint uout_img = (cl_uint)out_img, uOH = (cl_uint)OH, uOW = (cl_uint)OW;
@@ -135,10 +150,10 @@ static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_
     return clnn_run_kernel(
         ctx, kernel, "clnn_conv_implicit", 1, &global, local_size,
         CLNN_ARGS(CLNN_ARG(uM), CLNN_ARG(uQ), CLNN_ARG(uCin), CLNN_ARG(KH), CLNN_ARG(KW),
-                  CLNN_ARG(dh), CLNN_ARG(dw), CLNN_ARG(w), CLNN_ARG(a_base), CLNN_ARG(a_m),
-                  CLNN_ARG(a_c), CLNN_ARG(a_t), CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
-                  CLNN_ARG(img_rows), CLNN_ARG(out), CLNN_ARG(uout_off), CLNN_ARG(uout_img),
-                  CLNN_ARG(uOH), CLNN_ARG(uOW), CLNN_ARG(b)));
+                  CLNN_ARG(dh), CLNN_ARG(dw), CLNN_ARG(ws), CLNN_ARG(ua_off), CLNN_ARG(ws),
+                  CLNN_ARG(plane), CLNN_ARG(Wp), CLNN_ARG(img_rows), CLNN_ARG(out),
+                  CLNN_ARG(uout_off), CLNN_ARG(uout_img), CLNN_ARG(uOH), CLNN_ARG(uOW),
+                  CLNN_ARG(b)));
 }
 
 /* ---- forward --------------------------------------------------------------------------------- */
@@ -235,13 +250,17 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
                                     cl_mem ws)
 {
     const char *name = plan->implicit_few ? "clnn_conv_few_forward" : "clnn_conv_implicit";
-    cl_kernel grid = NULL, product = NULL;
+    cl_kernel grid = NULL, product = NULL, pack = NULL;
     clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
     if (status == CLNN_SUCCESS)
         status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &product);
+    if (status == CLNN_SUCCESS && !plan->implicit_few)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_pack_a", &pack);
     const conv_grid *xg = &plan->x_grid;
     size_t P = g->OH * g->OW, taps = g->KH * g->KW;
     implicit_a a = {0, g->C * taps, taps, 1};
+    if (status == CLNN_SUCCESS && !plan->implicit_few)
+        status = pack_a(ctx, pack, g, g->O, g->C, w->buffer, &a, ws, plan->fwd_packed);
     cl_uint16 geometry = geometry_arg(g);
     cl_uint Wp = (cl_uint)xg->Wp, img_rows = (cl_uint)xg->img_rows;
     conv_chunk c = {0, 0};
@@ -250,7 +269,7 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
         if (status != CLNN_SUCCESS)
             break;
         if (!plan->implicit_few) {
-            status = run_implicit(ctx, product, g, g->O, g->C, w->buffer, &a, xg, ws, &c,
+            status = run_implicit(ctx, product, g, g->O, g->C, plan->fwd_packed, xg, ws, &c,
                                   y->buffer, c.n0 * g->O * P, g->O * P, g->OH, g->OW, 0.0f);
             continue;
         }
@@ -316,21 +335,25 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
     }
     clnn_status status = CLNN_SUCCESS;
     if (plan->algo == CONV_ALGO_IMPLICIT) {
-        /* Per chunk, dy's grid, then dx's planes = beta dx + the weight, transposed and turned
-         * round, times the shifted grid (kernels/conv.cl). */
-        cl_kernel grid = NULL;
+        /* The weight transposed and turned round, packed; then per chunk, dy's grid, and dx's
+         * planes = beta dx + that weight times the shifted grid (kernels/conv.cl). */
+        cl_kernel grid = NULL, pack = NULL;
         status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
         if (status == CLNN_SUCCESS)
             status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_implicit", &kernel);
+        if (status == CLNN_SUCCESS)
+            status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_pack_a", &pack);
         size_t taps = g->KH * g->KW, HW = g->H * g->W;
         implicit_a a = {taps - 1, taps, g->C * taps, -1};
+        if (status == CLNN_SUCCESS)
+            status = pack_a(ctx, pack, g, g->C, g->O, w->buffer, &a, ws, plan->data_packed);
         conv_chunk c = {0, 0};
         while (status == CLNN_SUCCESS && next_chunk(g, plan->data_chunk, &c)) {
             status = run_grid(ctx, grid, dy->buffer, g->O, g->OH, g->OW, &plan->dy_grid, ws, &c);
             if (status == CLNN_SUCCESS)
-                status = run_implicit(ctx, kernel, g, g->C, g->O, w->buffer, &a, &plan->dy_grid,
-                                      ws, &c, dx->buffer, c.n0 * g->C * HW, g->C * HW, g->H, g->W,
-                                      beta);
+                status = run_implicit(ctx, kernel, g, g->C, g->O, plan->data_packed,
+                                      &plan->dy_grid, ws, &c, dx->buffer, c.n0 * g->C * HW,
+                                      g->C * HW, g->H, g->W, beta);
         }
         return status;
     }

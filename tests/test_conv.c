@@ -38,7 +38,9 @@ typedef struct conv_case {
  * direct kernels, 1x1 with stride 1 and no padding the products on x; on CPU devices, stride 1
  * with one group and padding within the kernel's reach the implicit products (odd sizes, kernel
  * larger than the input, batch 1 and the "implicit" cases: dilation with a non-square kernel,
- * unequal padding, and a weight gradient over positions in two or more parts), with kernels of
+ * unequal padding, a weight gradient over positions in two or more parts, and 3x3 kernels with
+ * dilation (2, 1), whose taps are unrolled, and (1, 2), which takes the general loop, on 10
+ * outputs and 9 inputs, a partial second block of packed weight rows), with kernels of
  * their own for at most 32 weights per output channel on rows of at least 16 outputs (the "few
  * weights" cases: rows of 16, 18, 19 and 20, a 3x5 kernel, dilation, three channels); the rest
  * im2col. On CPU devices the im2col weight gradient of C/G KH KW <= 32
@@ -70,6 +72,8 @@ static const conv_case small_cases[] = {
     {"implicit: 3x5, dilation (2, 1), pad (1, 2)", {2, 4, 6, 9, 5, 3, 5, 1, 1, 1, 2, 2, 1, 1}},
     {"implicit: pad (0, 1)", {3, 4, 5, 7, 6, 3, 3, 1, 1, 0, 1, 1, 1, 1}},
     {"implicit: weight gradient in parts", {4, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"implicit: 3x3, dilation (2, 1), 10 outputs", {2, 4, 7, 6, 10, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
+    {"implicit: 3x3, dilation (1, 2), 9 inputs", {2, 9, 6, 7, 3, 3, 3, 1, 1, 1, 2, 1, 2, 1}},
     {"few weights: rows of 19", {2, 1, 5, 19, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights: 3 channels, dilation (2, 1)", {2, 3, 6, 20, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
     {"few weights: 3x5, rows of 18", {2, 1, 4, 18, 2, 3, 5, 1, 1, 1, 2, 1, 1, 1}},
@@ -96,6 +100,8 @@ static const conv_case full_cases[] = {
     {"implicit: 3x5, dilation (2, 1), pad (1, 2)", {2, 4, 6, 9, 5, 3, 5, 1, 1, 1, 2, 2, 1, 1}},
     {"implicit: pad (0, 1)", {3, 4, 5, 7, 6, 3, 3, 1, 1, 0, 1, 1, 1, 1}},
     {"implicit: weight gradient in parts", {4, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+    {"implicit: 3x3, dilation (2, 1), 10 outputs", {2, 4, 7, 6, 10, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
+    {"implicit: 3x3, dilation (1, 2), 9 inputs", {2, 9, 6, 7, 3, 3, 3, 1, 1, 1, 2, 1, 2, 1}},
     {"implicit in chunks", {7, 48, 48, 48, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights: rows of 19", {2, 1, 5, 19, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights: 3 channels, dilation (2, 1)", {2, 3, 6, 20, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
