@@ -275,7 +275,7 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
         }
         cl_uint plane = (cl_uint)conv_grid_plane(xg, c.count), n0 = (cl_uint)c.n0;
         cl_uint count = (cl_uint)c.count;
-        status = clnn_run_kernel_1d(ctx, product, name, c.count * g->OH,
+        status = clnn_run_kernel_1d(ctx, product, name, c.count * ((g->O + 7) / 8),
                                     CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
                                               CLNN_ARG(img_rows), CLNN_ARG(w->buffer),
                                               CLNN_ARG(y->buffer), CLNN_ARG(geometry),
