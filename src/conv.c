@@ -106,8 +106,8 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
     } else {
         size_t blocks = (Kg + 7) / 8 * ((g->O + 31) / 32);
         size_t positions = conv_grid_positions(&xg, weight_chunk);
-        size_t short_parts = (positions + IMPLICIT_MAX_PART_POSITIONS - 1) /
-                             IMPLICIT_MAX_PART_POSITIONS;
+        size_t short_parts =
+            (positions + IMPLICIT_MAX_PART_POSITIONS - 1) / IMPLICIT_MAX_PART_POSITIONS;
         parts = (IMPLICIT_WEIGHT_ITEMS_PER_CU * cus + blocks - 1) / blocks;
         parts = parts > short_parts ? parts : short_parts;
         most = positions / IMPLICIT_MIN_PART_POSITIONS;

@@ -123,18 +123,18 @@ static clnn_status pack_a(clnn_context *ctx, cl_kernel kernel, const conv_geom *
     cl_int a_t = a->t;
     cl_uint uM = (cl_uint)M, uK = (cl_uint)K, utaps = (cl_uint)taps, uoff = (cl_uint)off;
     return clnn_run_kernel_1d(ctx, kernel, "clnn_conv_pack_a", (M + 7) / 8 * K,
-                              CLNN_ARGS(CLNN_ARG(w), CLNN_ARG(a_base), CLNN_ARG(a_m),
-                                        CLNN_ARG(a_c), CLNN_ARG(a_t), CLNN_ARG(uM), CLNN_ARG(uK),
-                                        CLNN_ARG(utaps), CLNN_ARG(ws), CLNN_ARG(uoff)));
+                              CLNN_ARGS(CLNN_ARG(w), CLNN_ARG(a_base), CLNN_ARG(a_m), CLNN_ARG(a_c),
+                                        CLNN_ARG(a_t), CLNN_ARG(uM), CLNN_ARG(uK), CLNN_ARG(utaps),
+                                        CLNN_ARG(ws), CLNN_ARG(uoff)));
 }
 
 /* One implicit product (clnn_conv_implicit): out's planes (M channels of OH x OW an image,
  * out_img floats apart, from out_off) = beta out + A B over the chunk's grid in ws (Cin
  * planes), A packed in ws at a_off (pack_a). */
-static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_geom *g,
-                                size_t M, size_t Cin, size_t a_off, const conv_grid *grid,
-                                cl_mem ws, const conv_chunk *c, cl_mem out, size_t out_off,
-                                size_t out_img, size_t OH, size_t OW, float beta)
+static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_geom *g, size_t M,
+                                size_t Cin, size_t a_off, const conv_grid *grid, cl_mem ws,
+                                const conv_chunk *c, cl_mem out, size_t out_off, size_t out_img,
+                                size_t OH, size_t OW, float beta)
 {
     size_t Q = conv_grid_positions(grid, c->count);
     size_t items = (M + 7) / 8 * ((Q + 31) / 32);
@@ -147,13 +147,13 @@ static clnn_status run_implicit(clnn_context *ctx, cl_kernel kernel, const conv_
     cl_uint img_rows = (cl_uint)grid->img_rows, uout_off = (cl_uint)out_off;
     cl_uint uout_img = (cl_uint)out_img, uOH = (cl_uint)OH, uOW = (cl_uint)OW;
     cl_float b = beta;
-    return clnn_run_kernel(
-        ctx, kernel, "clnn_conv_implicit", 1, &global, local_size,
-        CLNN_ARGS(CLNN_ARG(uM), CLNN_ARG(uQ), CLNN_ARG(uCin), CLNN_ARG(KH), CLNN_ARG(KW),
-                  CLNN_ARG(dh), CLNN_ARG(dw), CLNN_ARG(ws), CLNN_ARG(ua_off), CLNN_ARG(ws),
-                  CLNN_ARG(plane), CLNN_ARG(Wp), CLNN_ARG(img_rows), CLNN_ARG(out),
-                  CLNN_ARG(uout_off), CLNN_ARG(uout_img), CLNN_ARG(uOH), CLNN_ARG(uOW),
-                  CLNN_ARG(b)));
+    return clnn_run_kernel(ctx, kernel, "clnn_conv_implicit", 1, &global, local_size,
+                           CLNN_ARGS(CLNN_ARG(uM), CLNN_ARG(uQ), CLNN_ARG(uCin), CLNN_ARG(KH),
+                                     CLNN_ARG(KW), CLNN_ARG(dh), CLNN_ARG(dw), CLNN_ARG(ws),
+                                     CLNN_ARG(ua_off), CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
+                                     CLNN_ARG(img_rows), CLNN_ARG(out), CLNN_ARG(uout_off),
+                                     CLNN_ARG(uout_img), CLNN_ARG(uOH), CLNN_ARG(uOW),
+                                     CLNN_ARG(b)));
 }
 
 /* ---- forward --------------------------------------------------------------------------------- */
@@ -278,8 +278,8 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
         status = clnn_run_kernel_1d(ctx, product, name, c.count * ((g->O + 7) / 8),
                                     CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
                                               CLNN_ARG(img_rows), CLNN_ARG(w->buffer),
-                                              CLNN_ARG(y->buffer), CLNN_ARG(geometry),
-                                              CLNN_ARG(n0), CLNN_ARG(count)));
+                                              CLNN_ARG(y->buffer), CLNN_ARG(geometry), CLNN_ARG(n0),
+                                              CLNN_ARG(count)));
     }
     if (status == CLNN_SUCCESS)
         status = epilogue(ctx, epilogue_kernel, g, b, act, y);
@@ -351,9 +351,9 @@ clnn_status clnn_conv_run_backward_data(clnn_context *ctx, const conv_geom *g,
         while (status == CLNN_SUCCESS && next_chunk(g, plan->data_chunk, &c)) {
             status = run_grid(ctx, grid, dy->buffer, g->O, g->OH, g->OW, &plan->dy_grid, ws, &c);
             if (status == CLNN_SUCCESS)
-                status = run_implicit(ctx, kernel, g, g->C, g->O, plan->data_packed,
-                                      &plan->dy_grid, ws, &c, dx->buffer, c.n0 * g->C * HW,
-                                      g->C * HW, g->H, g->W, beta);
+                status =
+                    run_implicit(ctx, kernel, g, g->C, g->O, plan->data_packed, &plan->dy_grid, ws,
+                                 &c, dx->buffer, c.n0 * g->C * HW, g->C * HW, g->H, g->W, beta);
         }
         return status;
     }
