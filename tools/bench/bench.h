@@ -23,6 +23,8 @@ typedef struct bench_run {
     FILE *json;          /* NULL: no JSON */
     int json_rows;
     int failures;        /* benchmarks that could not run */
+    const char *device_selector; /* --device (NULL: clnn's default), for a second context */
+    const char *against; /* --against: another build of libclnn to time in pairs (conv suite) */
 } bench_run;
 
 typedef struct bench_suite {

@@ -22,6 +22,9 @@ static void usage(FILE *out)
             "  --reps N            timed repetitions, median reported (default 10)\n"
             "  --warmup N          untimed runs first (default 2)\n"
             "  --copy-size FLOATS  floats in the copy-bandwidth measurement (default 16777216)\n"
+            "  --against LIB       conv suite: time each pass in pairs with another build of\n"
+            "                      libclnn (LIB, a libclnn.so path), alternating in this process,\n"
+            "                      and print the median ratio of the pairs instead of oneDNN\n"
             "  --csv FILE          also write rows as CSV\n"
             "  --json FILE         also write rows as JSON\n"
             "  --list              list the suites and exit\n");
@@ -79,6 +82,8 @@ int main(int argc, char **argv)
             run.filter = v, ++i;
         } else if (v && !strcmp(a, "--csv")) {
             csv = v, ++i;
+        } else if (v && !strcmp(a, "--against")) {
+            run.against = v, ++i;
         } else if (v && !strcmp(a, "--json")) {
             json = v, ++i;
         } else if (v && !strcmp(a, "--reps") && parse_int(v, 1, 1000, &n) == 0) {
@@ -113,6 +118,7 @@ int main(int argc, char **argv)
     clnn_context_options options;
     clnn_context_options_init(&options);
     options.device = device;
+    run.device_selector = device;
     clnn_status status = clnn_context_create(&run.ctx, &options);
     if (status != CLNN_SUCCESS)
         return tool_fail("creating the context", status, NULL);

@@ -10,9 +10,19 @@
  * blocked layouts), the inputs reordered from plain nchw/oihw once before timing, outputs left
  * in oneDNN's layout, algorithm direct (what PyTorch's ideep asks for), prop kind
  * forward_training. Neither side's timed loop contains a reorder or an allocation.
+ *
+ * With --against LIB the suite compares two builds of clnn instead: LIB (another libclnn.so,
+ * say a build of an older commit) is loaded with dlopen(RTLD_LOCAL) beside this one, gets a
+ * context of its own on the same device, and every timed run of a pass alternates between the
+ * two; the ratio printed is the median over the pairs of this build's time over LIB's (below 1:
+ * this build faster), with its quartiles. On a noisy machine, whose slow phases last seconds,
+ * two pairs see the same conditions where two separate runs do not (the 2-core VM's single runs
+ * varied by up to 2x; the paired medians resolved 5% steps).
  */
 #include "bench_suites.h"
 
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +72,135 @@ static clnn_status run_pass(void *p)
         return clnn_conv2d_backward_weight(a->ctx, &a->desc, a->dy, a->x, 0.0f, a->dw,
                                            a->workspace);
     }
+}
+
+/* --against: the other build's functions (resolved by name from its library) and its context.
+ * Its tensors are opaque pointers of its own. */
+typedef struct other_build {
+    void *library;
+    clnn_context *ctx;
+    clnn_status (*context_options_init)(clnn_context_options *);
+    clnn_status (*context_create)(clnn_context **, const clnn_context_options *);
+    clnn_status (*context_destroy)(clnn_context *);
+    clnn_status (*context_finish)(clnn_context *);
+    clnn_status (*tensor_create)(clnn_context *, int, const size_t *, clnn_tensor **);
+    clnn_status (*tensor_fill)(clnn_tensor *, float);
+    clnn_status (*tensor_destroy)(clnn_tensor *);
+    clnn_status (*workspace_size)(clnn_context *, const clnn_conv2d_desc *, const size_t[4],
+                                  const size_t[4], size_t *);
+    clnn_status (*forward)(clnn_context *, const clnn_conv2d_desc *, const clnn_tensor *,
+                           const clnn_tensor *, const clnn_tensor *,
+                           const clnn_activation_desc *, clnn_tensor *, clnn_tensor *);
+    clnn_status (*backward_data)(clnn_context *, const clnn_conv2d_desc *, const clnn_tensor *,
+                                 const clnn_tensor *, float, clnn_tensor *, clnn_tensor *);
+    clnn_status (*backward_weight)(clnn_context *, const clnn_conv2d_desc *, const clnn_tensor *,
+                                   const clnn_tensor *, float, clnn_tensor *, clnn_tensor *);
+} other_build;
+
+/* Loads run->against and makes its context on run's device; 0, or -1 with a message. */
+static int other_open(const bench_run *run, other_build *o)
+{
+    memset(o, 0, sizeof *o);
+    o->library = dlopen(run->against, RTLD_NOW | RTLD_LOCAL);
+    if (!o->library) {
+        fprintf(stderr, "clnn-bench: --against: %s\n", dlerror());
+        return -1;
+    }
+    /* Through a void * object, as POSIX's dlsym example: ISO C has no conversion from an object
+     * pointer to a function pointer. */
+    static const struct {
+        const char *name;
+        size_t offset;
+    } symbols[] = {
+        {"clnn_context_options_init", offsetof(other_build, context_options_init)},
+        {"clnn_context_create", offsetof(other_build, context_create)},
+        {"clnn_context_destroy", offsetof(other_build, context_destroy)},
+        {"clnn_context_finish", offsetof(other_build, context_finish)},
+        {"clnn_tensor_create", offsetof(other_build, tensor_create)},
+        {"clnn_tensor_fill", offsetof(other_build, tensor_fill)},
+        {"clnn_tensor_destroy", offsetof(other_build, tensor_destroy)},
+        {"clnn_conv2d_workspace_size", offsetof(other_build, workspace_size)},
+        {"clnn_conv2d_forward", offsetof(other_build, forward)},
+        {"clnn_conv2d_backward_data", offsetof(other_build, backward_data)},
+        {"clnn_conv2d_backward_weight", offsetof(other_build, backward_weight)},
+    };
+    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; ++i) {
+        void *address = dlsym(o->library, symbols[i].name);
+        if (!address) {
+            fprintf(stderr, "clnn-bench: --against %s: no %s\n", run->against, symbols[i].name);
+            dlclose(o->library);
+            return -1;
+        }
+        memcpy((char *)o + symbols[i].offset, &address, sizeof address);
+    }
+    clnn_context_options options;
+    o->context_options_init(&options);
+    options.device = run->device_selector;
+    clnn_status status = o->context_create(&o->ctx, &options);
+    if (status != CLNN_SUCCESS) {
+        fprintf(stderr, "clnn-bench: --against %s: its context: %s\n", run->against,
+                clnn_status_string(status));
+        dlclose(o->library);
+        return -1;
+    }
+    return 0;
+}
+
+static void other_close(other_build *o)
+{
+    if (o->ctx)
+        o->context_destroy(o->ctx);
+    if (o->library)
+        dlclose(o->library);
+}
+
+static clnn_status other_pass(const other_build *o, const conv_args *a)
+{
+    switch (a->pass) {
+    case FORWARD:
+        return o->forward(o->ctx, &a->desc, a->x, a->w, NULL, NULL, a->y, a->workspace);
+    case BACKWARD_DATA:
+        return o->backward_data(o->ctx, &a->desc, a->dy, a->w, 0.0f, a->dx, a->workspace);
+    default:
+        return o->backward_weight(o->ctx, &a->desc, a->dy, a->x, 0.0f, a->dw, a->workspace);
+    }
+}
+
+#define PAIRED_MAX_REPS 1000
+
+/* Times `a` (this build) and `b` (the other) alternately: warm-up runs of both, then reps
+ * pairs, each side finished before the other starts. This build's times in *stats; the median
+ * and quartiles of the pairs' ratios (this / other) in ratio[0..2]. */
+static clnn_status measure_paired(const bench_run *run, const other_build *o, conv_args *a,
+                                  conv_args *b, bench_stats *stats, double ratio[3])
+{
+    static double mine[PAIRED_MAX_REPS], ratios[PAIRED_MAX_REPS];
+    int reps = run->reps < 1 ? 1 : run->reps > PAIRED_MAX_REPS ? PAIRED_MAX_REPS : run->reps;
+    clnn_status status = CLNN_SUCCESS;
+    for (int i = -run->warmup; status == CLNN_SUCCESS && i < reps; ++i) {
+        double t0 = tool_now();
+        status = run_pass(a);
+        if (status == CLNN_SUCCESS)
+            status = clnn_context_finish(a->ctx);
+        double t1 = tool_now();
+        if (status == CLNN_SUCCESS)
+            status = other_pass(o, b);
+        if (status == CLNN_SUCCESS)
+            status = o->context_finish(o->ctx);
+        double t2 = tool_now();
+        if (i >= 0)
+            mine[i] = t1 - t0, ratios[i] = (t1 - t0) / (t2 - t1);
+    }
+    if (status != CLNN_SUCCESS)
+        return status;
+    stats->reps = reps;
+    stats->median_s = tool_median(mine, reps); /* sorts */
+    stats->min_s = mine[0];
+    stats->max_s = mine[reps - 1];
+    ratio[0] = tool_median(ratios, reps);
+    ratio[1] = ratios[reps / 4];
+    ratio[2] = ratios[(3 * reps) / 4];
+    return CLNN_SUCCESS;
 }
 
 #ifdef CLNN_BENCH_ONEDNN
@@ -254,13 +393,16 @@ typedef struct case_result {
     char names[PASS_COUNT][64], shape[48];
     int selected, failed, measured[PASS_COUNT];
     bench_stats stats[PASS_COUNT];
+    double paired[PASS_COUNT][3]; /* --against: median, lower and upper quartile of the ratios */
     bench_run local; /* the repetitions both libraries get */
     size_t oh, ow, floats;
     double flops;
 } case_result;
 
-/* Times the selected passes of one shape with clnn into *r. Returns the number that failed. */
-static int measure_case(bench_run *run, const conv_case *c, case_result *r)
+/* Times the selected passes of one shape with clnn into *r (in pairs with `other` unless it is
+ * NULL). Returns the number that failed. */
+static int measure_case(bench_run *run, const other_build *other, const conv_case *c,
+                        case_result *r)
 {
     memset(r, 0, sizeof *r);
     for (int p = 0; p < PASS_COUNT; ++p) {
@@ -289,6 +431,22 @@ static int measure_case(bench_run *run, const conv_case *c, case_result *r)
     }
     if (status == CLNN_SUCCESS && r->floats > 0)
         status = clnn_tensor_create(run->ctx, 1, &r->floats, &a.workspace);
+    /* The other build's operands, alike. */
+    conv_args b = a;
+    b.ctx = NULL, b.x = b.dx = b.w = b.dw = b.y = b.dy = b.workspace = NULL;
+    clnn_tensor **theirs[] = {&b.x, &b.dx, &b.w, &b.dw, &b.y, &b.dy};
+    size_t their_floats = 0;
+    if (other) {
+        if (status == CLNN_SUCCESS)
+            status = other->workspace_size(other->ctx, &b.desc, xd, wd, &their_floats);
+        for (size_t i = 0; status == CLNN_SUCCESS && i < sizeof theirs / sizeof theirs[0]; ++i) {
+            status = other->tensor_create(other->ctx, 4, dims[i], theirs[i]);
+            if (status == CLNN_SUCCESS)
+                status = other->tensor_fill(*theirs[i], 0.01f);
+        }
+        if (status == CLNN_SUCCESS && their_floats > 0)
+            status = other->tensor_create(other->ctx, 1, &their_floats, &b.workspace);
+    }
 
     snprintf(r->shape, sizeof r->shape, "%zux%zux%zux%zu>%zu", c->n, c->c, c->h, c->w, c->o);
     r->flops = 2.0 * (double)c->n * (double)c->o * (double)r->oh * (double)r->ow * (double)c->c *
@@ -308,8 +466,9 @@ static int measure_case(bench_run *run, const conv_case *c, case_result *r)
     for (int p = 0; !r->failed && p < PASS_COUNT; ++p) {
         if (!bench_selected(run, r->names[p]))
             continue;
-        a.pass = (conv_pass)p;
-        status = bench_measure(&r->local, run_pass, &a, &r->stats[p]);
+        a.pass = b.pass = (conv_pass)p;
+        status = other ? measure_paired(&r->local, other, &a, &b, &r->stats[p], r->paired[p])
+                       : bench_measure(&r->local, run_pass, &a, &r->stats[p]);
         if (status != CLNN_SUCCESS) {
             bench_error(run, r->names[p], status);
             ++r->failed;
@@ -320,6 +479,11 @@ static int measure_case(bench_run *run, const conv_case *c, case_result *r)
     for (size_t i = 0; i < sizeof tensors / sizeof tensors[0]; ++i)
         clnn_tensor_destroy(*tensors[i]);
     clnn_tensor_destroy(a.workspace);
+    if (other) {
+        for (size_t i = 0; i < sizeof theirs / sizeof theirs[0]; ++i)
+            other->tensor_destroy(*theirs[i]);
+        other->tensor_destroy(b.workspace);
+    }
     return r->failed;
 }
 
@@ -336,6 +500,11 @@ static void report_case(bench_run *run, onednn_peer *peer, const conv_case *c,
         if (!r->measured[p])
             continue;
         bench_report(run, "conv", r->names[p], r->shape, 0, r->flops, &r->stats[p]);
+        if (run->against) {
+            printf("%-34s %-18s %10s %8s %9s %7s %9.3f  [%.3f %.3f]\n", "  paired this/against",
+                   r->shape, "", "", "", "", r->paired[p][0], r->paired[p][1], r->paired[p][2]);
+            continue;
+        }
 #ifdef CLNN_BENCH_ONEDNN
         if (!peer)
             continue;
@@ -373,9 +542,19 @@ int bench_suite_conv(bench_run *run)
         {"resnet.128.28", 16, 128, 28, 28, 128, 3, 1},
         {"resnet.256.14", 16, 256, 14, 14, 256, 3, 1},
     };
-    printf("conv: ratio = clnn GFLOP/s / oneDNN GFLOP/s (above 1: clnn faster); passes over "
-           "%.0e FLOPs: at most %d timed runs\n",
-           CONV_BIG_FLOPS, CONV_BIG_REPS);
+    other_build other_storage, *other = NULL;
+    if (run->against) {
+        if (other_open(run, &other_storage) != 0)
+            return 1;
+        other = &other_storage;
+        printf("conv: paired with %s: ratio = this build's time / its time, median of the pairs "
+               "[quartiles] (below 1: this build faster); no oneDNN figures\n",
+               run->against);
+    } else {
+        printf("conv: ratio = clnn GFLOP/s / oneDNN GFLOP/s (above 1: clnn faster); passes over "
+               "%.0e FLOPs: at most %d timed runs\n",
+               CONV_BIG_FLOPS, CONV_BIG_REPS);
+    }
     /* Every clnn figure first, then oneDNN's, its engine created only then: a clnn pass timed
      * after oneDNN's runs came out up to 2.4 times slower (the first layer's weight gradient
      * right after oneDNN's one-channel data gradient: 1.1 ms against 0.46 ms alone, even with a
@@ -384,7 +563,13 @@ int bench_suite_conv(bench_run *run)
     static case_result results[CASE_COUNT];
     int failures = 0;
     for (size_t i = 0; i < CASE_COUNT; ++i)
-        failures += measure_case(run, &cases[i], &results[i]);
+        failures += measure_case(run, other, &cases[i], &results[i]);
+    if (other) {
+        for (size_t i = 0; i < CASE_COUNT; ++i)
+            report_case(run, NULL, &cases[i], &results[i]);
+        other_close(other);
+        return failures ? 1 : 0;
+    }
 
     onednn_peer peer;
     memset(&peer, 0, sizeof peer);
