@@ -544,8 +544,10 @@ int bench_suite_conv(bench_run *run)
     };
     other_build other_storage, *other = NULL;
     if (run->against) {
-        if (other_open(run, &other_storage) != 0)
+        if (other_open(run, &other_storage) != 0) {
+            run->failures++;
             return 1;
+        }
         other = &other_storage;
         printf("conv: paired with %s: ratio = this build's time / its time, median of the pairs "
                "[quartiles] (below 1: this build faster); no oneDNN figures\n",
