@@ -96,11 +96,11 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
     size_t fwd_chunk = chunk_of(budget, fwd_image, g->N);
     size_t weight_chunk = chunk_of(budget, weight_image, g->N);
     size_t data_chunk = chunk_of(budget, data_image, g->N);
-    /* The weight gradient's work-items: few, blocks of four output channels, each part a range
+    /* The weight gradient's work-items: few, blocks of eight output channels, each part a range
      * of the chunk's images; else blocks of 8 x 32 of dW^T, each part a range of positions. */
     size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1, parts, most;
     if (few) {
-        size_t blocks = (g->O + 3) / 4;
+        size_t blocks = (g->O + CONV_FEW_WEIGHT_CHANNELS - 1) / CONV_FEW_WEIGHT_CHANNELS;
         parts = (CONV_FEW_ITEMS_PER_CU * cus + blocks - 1) / blocks;
         most = weight_chunk;
     } else {

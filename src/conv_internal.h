@@ -43,6 +43,9 @@ typedef struct conv_grid {
  * are added later, in order). */
 #define CONV_FEW_ITEMS_PER_CU 16
 
+/* Output channels per work-item of clnn_conv_few_weight (kernels/conv.cl). */
+#define CONV_FEW_WEIGHT_CHANNELS 8
+
 typedef struct conv_plan {
     conv_algo algo;
     size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 (implicit: below) */

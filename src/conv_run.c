@@ -494,7 +494,8 @@ static clnn_status backward_weight_implicit_few(clnn_context *ctx, const conv_ge
         status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
     const conv_grid *xg = &plan->x_grid;
     cl_uint16 geometry = geometry_arg(g);
-    size_t R = g->C * g->KH * g->KW, blocks = (g->O + 3) / 4;
+    size_t R = g->C * g->KH * g->KW;
+    size_t blocks = (g->O + CONV_FEW_WEIGHT_CHANNELS - 1) / CONV_FEW_WEIGHT_CHANNELS;
     size_t off = g->C * conv_grid_plane(xg, plan->weight_chunk);
     cl_uint uoff = (cl_uint)off, Wp = (cl_uint)xg->Wp, img_rows = (cl_uint)xg->img_rows;
     conv_chunk c = {0, 0};

@@ -42,7 +42,9 @@ typedef struct conv_case {
  * dilation (2, 1), whose taps are unrolled, and (1, 2), which takes the general loop, on 10
  * outputs and 9 inputs, a partial second block of packed weight rows), with kernels of
  * their own for at most 32 weights per output channel on rows of at least 16 outputs (the "few
- * weights" cases: rows of 16, 18, 19 and 20, a 3x5 kernel, dilation, three channels); the rest
+ * weights" cases: rows of 16, 18, 19 and 20, a 3x5 kernel, dilation, three channels, and 17
+ * images of rows of 17 with 9 outputs, so that a part of the weight gradient sums several images
+ * and a block of eight output channels is followed by one of one); the rest
  * im2col. On CPU devices the im2col weight gradient of C/G KH KW <= 32
  * weights per output channel, where the output plane has at least as many pixels, takes
  * clnn_conv_backward_weight_few (stride larger than the kernel: planes of 12, no full run of 16;
@@ -77,6 +79,7 @@ static const conv_case small_cases[] = {
     {"few weights: rows of 19", {2, 1, 5, 19, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights: 3 channels, dilation (2, 1)", {2, 3, 6, 20, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
     {"few weights: 3x5, rows of 18", {2, 1, 4, 18, 2, 3, 5, 1, 1, 1, 2, 1, 1, 1}},
+    {"few weights: several images a part", {17, 1, 2, 17, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
 };
 static const conv_case full_cases[] = {
     {"odd sizes 3x3 pad 1", {3, 5, 7, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
@@ -106,6 +109,7 @@ static const conv_case full_cases[] = {
     {"few weights: rows of 19", {2, 1, 5, 19, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights: 3 channels, dilation (2, 1)", {2, 3, 6, 20, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1}},
     {"few weights: 3x5, rows of 18", {2, 1, 4, 18, 2, 3, 5, 1, 1, 1, 2, 1, 1, 1}},
+    {"few weights: several images a part", {17, 1, 2, 17, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights: rows of 16", {3, 2, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
     {"few weights, stride 2 (im2col) in chunks", {8, 1, 128, 128, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1}},
 };
