@@ -406,6 +406,20 @@ static inline void conv_zero_run(__global float *dst, uint n)
         dst[e] = 0.0f;
 }
 
+/* One image's plane of a channel, src [H][W], into its grid rows from dst (rows of Wp = W + pw
+ * floats): ph rows of zeros, then per row pw zeros and the row's W values. */
+static inline void conv_grid_plane(__global const float *src, __global float *dst, uint H, uint W,
+                                   uint ph, uint pw)
+{
+    uint Wp = W + pw;
+    conv_zero_run(dst, ph * Wp);
+    for (uint h = 0; h < H; ++h) {
+        __global float *d = dst + (ph + h) * Wp;
+        conv_zero_run(d, pw);
+        conv_copy_run(d + pw, src + h * W, W);
+    }
+}
+
 /* grid[c][r][0 .. Wp) for the `count` images of src [.][C][H][W] from n0: row r < count img_rows
  * (img_rows = H + ph) holds, after pw zeros, row r % img_rows - ph of image r / img_rows (zeros
  * for the first ph rows of each image); rows from count img_rows to `rows` are zeros. A
@@ -419,17 +433,10 @@ __kernel void clnn_conv_grid(__global const float *src, __global float *grid, ui
         return;
     uint c = i / (count + 1u), n = i - c * (count + 1u), Wp = W + pw, img_rows = H + ph;
     __global float *dst = grid + (c * rows + n * img_rows) * Wp;
-    if (n == count) {
+    if (n == count)
         conv_zero_run(dst, (rows - count * img_rows) * Wp);
-        return;
-    }
-    conv_zero_run(dst, ph * Wp);
-    __global const float *s = src + ((n0 + n) * C + c) * H * W;
-    for (uint h = 0; h < H; ++h) {
-        __global float *d = dst + (ph + h) * Wp;
-        conv_zero_run(d, pw);
-        conv_copy_run(d + pw, s + h * W, W);
-    }
+    else
+        conv_grid_plane(src + ((n0 + n) * C + c) * H * W, dst, H, W, ph, pw);
 }
 
 /* dYT [qrows, O] at ws + off: row q holds the O channels of dy at the chunk's grid position q
@@ -775,99 +782,116 @@ __kernel void clnn_conv_few_forward(__global const float *grid, uint plane, uint
     }
 
 /* The weight gradient of few weights per output channel over x's grid: as
- * clnn_conv_backward_weight_few (the chunk's images cut into `parts` contiguous ranges,
- * partial[part][o][r] added in order by the host), eight output channels a work-item. dy's planes
- * are read as they lie, 16 positions at a time across row ends (a plane of 28x28 is 49 whole
- * vectors: no lane wasted, and the loads are aligned when the plane's size is a multiple of 16);
- * position p = oy OW + ox reads the grid at oy Wp + ox, and a lane past its row's end at
- * Wp - OW further (rows of at least 16 outputs: a vector crosses one row end at most). Taps
- * kw .. kw + 2 of one (c, kh) share each vector of dy: 24 sums on 16 lanes, kept per tap r in
- * `saved` between images (an image's eight planes, 25 KB at 28x28, stay in the L1 cache while
- * its taps pass over them) and reduced across their lanes once, after the part's images. When
- * 16 does not divide OH OW, the plane's last vector starts at OH OW - 16 and counts only its new
- * lanes (select, so that a value outside them, even an infinite one, adds nothing). Paired
+ * clnn_conv_backward_weight_few, the chunk's images cut into `parts` contiguous ranges, a
+ * work-item per part writing partial[part][o][r] (at ws + partial_off; the host adds the parts in
+ * order). Each work-item first lays out its images' grid itself, in its own region of ws
+ * (part_rows rows of Wp a channel: the images' rows, then zeros for the taps past the last
+ * one), so no other launch writes what it reads; then it takes the output channels eight at a
+ * time. dy's planes are read as they lie, 16 positions at a time across row ends (a plane of
+ * 28x28 is 49 whole vectors: no lane wasted, and the loads are aligned when the plane's size is a
+ * multiple of 16); position p = oy OW + ox reads the grid at oy Wp + ox, and a lane past its
+ * row's end at Wp - OW further (rows of at least 16 outputs: a vector crosses one row end at
+ * most). Taps kw .. kw + 2 of one (c, kh) share each vector of dy: 24 sums on 16 lanes, kept per
+ * tap in `saved` between images (an image's eight planes, 25 KB at 28x28, stay in the L1 cache
+ * while its taps pass over them) and reduced across their lanes once, after the part's images.
+ * When 16 does not divide OH OW, the plane's last vector starts at OH OW - 16 and counts only its
+ * new lanes (select, so that a value outside them, even an infinite one, adds nothing). Paired
  * launches on POCL against the former kernel (four channels, whole rows of 16-output segments,
- * dy read once per kh): 0.69-0.76 of its time on the default CNN's first layer. */
-__kernel void clnn_conv_few_weight(__global const float *dy, __global const float *grid,
-                                   uint plane, uint Wp, uint img_rows, __global float *partial,
-                                   uint partial_off, uint16 geometry, uint n0, uint count,
-                                   uint parts)
+ * dy read once per kh, the grid by clnn_conv_grid): 0.69-0.76 of its time on the default CNN's
+ * first layer, before the grid moved in. */
+__kernel void clnn_conv_few_weight(__global const float *dy, __global const float *x,
+                                   __global float *ws, uint part_rows, uint partial_off,
+                                   uint16 geometry, uint n0, uint count, uint parts)
 {
     conv_geom g = conv_unpack(geometry);
-    uint R = g.C * g.KH * g.KW, P = g.OH * g.OW, blocks = (g.O + 7u) / 8u;
-    uint id = (uint)get_global_id(0), part = id / blocks;
+    uint R = g.C * g.KH * g.KW, P = g.OH * g.OW, Wp = g.W + g.pw, img_rows = g.H + g.ph;
+    uint part = (uint)get_global_id(0);
     if (part >= parts)
         return;
-    uint o0 = (id - part * blocks) * 8u, here = min(8u, g.O - o0);
     uint per = (count + parts - 1u) / parts, na = min(count, part * per);
-    uint nb = min(count, na + per);
+    uint nb = min(count, na + per), plane = part_rows * Wp;
+    __global float *grid = ws + part * g.C * plane;
+    for (uint c = 0; c < g.C; ++c) {
+        for (uint n = na; n < nb; ++n)
+            conv_grid_plane(x + ((n0 + n) * g.C + c) * g.H * g.W,
+                            grid + c * plane + (n - na) * img_rows * Wp, g.H, g.W, g.ph, g.pw);
+        conv_zero_run(grid + c * plane + (nb - na) * img_rows * Wp,
+                      (part_rows - (nb - na) * img_rows) * Wp);
+    }
     uint shift = Wp - g.OW, full = P / 16u * 16u;
     int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     int16 all = lane >= 0, fresh = lane >= (int16)((int)(16u - (P - full)));
     float16 zero = 0.0f;
     /* Tap r's sums for the block's channel i at saved[8 r + i]. */
     float16 saved[CONV_FEW_ROWS * 8u];
-    for (uint i = 0; i < R * 8u; ++i)
-        saved[i] = zero;
-    for (uint n = na; n < nb; ++n) {
-        /* The block's planes of dy (a block of fewer than eight repeats its last channel). */
-        __global const float *d0 = dy + ((n0 + n) * g.O + o0) * P;
-        __global const float *d1 = d0 + min(1u, here - 1u) * P, *d2 = d0 + min(2u, here - 1u) * P,
-                             *d3 = d0 + min(3u, here - 1u) * P, *d4 = d0 + min(4u, here - 1u) * P,
-                             *d5 = d0 + min(5u, here - 1u) * P, *d6 = d0 + min(6u, here - 1u) * P,
-                             *d7 = d0 + min(7u, here - 1u) * P;
-        for (uint c = 0; c < g.C; ++c)
-            for (uint kh = 0; kh < g.KH; ++kh)
-                for (uint kw = 0; kw < g.KW; kw += 3u) {
-                    /* Taps kw .. kw + 2 (past KW: repeats of the last, neither kept nor stored). */
-                    uint r = (c * g.KH + kh) * g.KW + kw, taps = min(3u, g.KW - kw);
-                    uint u1 = min(kw + 1u, g.KW - 1u) * g.dw - kw * g.dw;
-                    uint u2 = min(kw + 2u, g.KW - 1u) * g.dw - kw * g.dw;
-                    __global const float *xg =
-                        grid + c * plane + (n * img_rows + kh * g.dh) * Wp + kw * g.dw;
-                    __private float16 *s = saved + 8u * r;
-                    float16 a00 = s[0], a10 = s[1], a20 = s[2], a30 = s[3], a40 = s[4],
-                            a50 = s[5], a60 = s[6], a70 = s[7];
-                    float16 a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero,
-                            a51 = zero, a61 = zero, a71 = zero;
-                    float16 a02 = zero, a12 = zero, a22 = zero, a32 = zero, a42 = zero,
-                            a52 = zero, a62 = zero, a72 = zero;
-                    if (taps > 1u)
-                        a01 = s[8], a11 = s[9], a21 = s[10], a31 = s[11], a41 = s[12],
-                        a51 = s[13], a61 = s[14], a71 = s[15];
-                    if (taps > 2u)
-                        a02 = s[16], a12 = s[17], a22 = s[18], a32 = s[19], a42 = s[20],
-                        a52 = s[21], a62 = s[22], a72 = s[23];
-                    /* xo: the grid at the vector's first position (output row oy, column ox0). */
-                    __global const float *xo = xg;
-                    uint ox0 = 0;
-                    for (uint p = 0; p < full; p += 16u) {
-                        int16 wrap = lane >= (int16)((int)(g.OW - ox0));
-                        FEW_WEIGHT_VECTOR(p, all)
-                        ox0 += 16u, xo += 16;
-                        if (ox0 >= g.OW)
-                            ox0 -= g.OW, xo += shift;
+    for (uint o0 = 0; o0 < g.O; o0 += 8u) {
+        uint here = min(8u, g.O - o0);
+        for (uint i = 0; i < R * 8u; ++i)
+            saved[i] = zero;
+        for (uint n = na; n < nb; ++n) {
+            /* The block's planes of dy (a block of fewer than eight repeats its last channel). */
+            __global const float *d0 = dy + ((n0 + n) * g.O + o0) * P;
+            __global const float *d1 = d0 + min(1u, here - 1u) * P,
+                                 *d2 = d0 + min(2u, here - 1u) * P,
+                                 *d3 = d0 + min(3u, here - 1u) * P,
+                                 *d4 = d0 + min(4u, here - 1u) * P,
+                                 *d5 = d0 + min(5u, here - 1u) * P,
+                                 *d6 = d0 + min(6u, here - 1u) * P,
+                                 *d7 = d0 + min(7u, here - 1u) * P;
+            for (uint c = 0; c < g.C; ++c)
+                for (uint kh = 0; kh < g.KH; ++kh)
+                    for (uint kw = 0; kw < g.KW; kw += 3u) {
+                        /* Taps kw .. kw + 2 (past KW: repeats of the last, neither kept nor
+                         * stored). */
+                        uint r = (c * g.KH + kh) * g.KW + kw, taps = min(3u, g.KW - kw);
+                        uint u1 = min(kw + 1u, g.KW - 1u) * g.dw - kw * g.dw;
+                        uint u2 = min(kw + 2u, g.KW - 1u) * g.dw - kw * g.dw;
+                        __global const float *xg =
+                            grid + c * plane + ((n - na) * img_rows + kh * g.dh) * Wp + kw * g.dw;
+                        __private float16 *s = saved + 8u * r;
+                        float16 a00 = s[0], a10 = s[1], a20 = s[2], a30 = s[3], a40 = s[4],
+                                a50 = s[5], a60 = s[6], a70 = s[7];
+                        float16 a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero,
+                                a51 = zero, a61 = zero, a71 = zero;
+                        float16 a02 = zero, a12 = zero, a22 = zero, a32 = zero, a42 = zero,
+                                a52 = zero, a62 = zero, a72 = zero;
+                        if (taps > 1u)
+                            a01 = s[8], a11 = s[9], a21 = s[10], a31 = s[11], a41 = s[12],
+                            a51 = s[13], a61 = s[14], a71 = s[15];
+                        if (taps > 2u)
+                            a02 = s[16], a12 = s[17], a22 = s[18], a32 = s[19], a42 = s[20],
+                            a52 = s[21], a62 = s[22], a72 = s[23];
+                        /* xo: the grid at the vector's first position (row oy, column ox0). */
+                        __global const float *xo = xg;
+                        uint ox0 = 0;
+                        for (uint p = 0; p < full; p += 16u) {
+                            int16 wrap = lane >= (int16)((int)(g.OW - ox0));
+                            FEW_WEIGHT_VECTOR(p, all)
+                            ox0 += 16u, xo += 16;
+                            if (ox0 >= g.OW)
+                                ox0 -= g.OW, xo += shift;
+                        }
+                        if (full < P) {
+                            uint p = P - 16u, oy = p / g.OW;
+                            ox0 = p - oy * g.OW, xo = xg + oy * Wp + ox0;
+                            int16 wrap = lane >= (int16)((int)(g.OW - ox0));
+                            FEW_WEIGHT_VECTOR(p, fresh)
+                        }
+                        s[0] = a00, s[1] = a10, s[2] = a20, s[3] = a30, s[4] = a40, s[5] = a50,
+                        s[6] = a60, s[7] = a70;
+                        if (taps > 1u)
+                            s[8] = a01, s[9] = a11, s[10] = a21, s[11] = a31, s[12] = a41,
+                            s[13] = a51, s[14] = a61, s[15] = a71;
+                        if (taps > 2u)
+                            s[16] = a02, s[17] = a12, s[18] = a22, s[19] = a32, s[20] = a42,
+                            s[21] = a52, s[22] = a62, s[23] = a72;
                     }
-                    if (full < P) {
-                        uint p = P - 16u, oy = p / g.OW;
-                        ox0 = p - oy * g.OW, xo = xg + oy * Wp + ox0;
-                        int16 wrap = lane >= (int16)((int)(g.OW - ox0));
-                        FEW_WEIGHT_VECTOR(p, fresh)
-                    }
-                    s[0] = a00, s[1] = a10, s[2] = a20, s[3] = a30, s[4] = a40, s[5] = a50,
-                    s[6] = a60, s[7] = a70;
-                    if (taps > 1u)
-                        s[8] = a01, s[9] = a11, s[10] = a21, s[11] = a31, s[12] = a41,
-                        s[13] = a51, s[14] = a61, s[15] = a71;
-                    if (taps > 2u)
-                        s[16] = a02, s[17] = a12, s[18] = a22, s[19] = a32, s[20] = a42,
-                        s[21] = a52, s[22] = a62, s[23] = a72;
-                }
+        }
+        __global float *out = ws + partial_off + (part * g.O + o0) * R;
+        for (uint i = 0; i < here; ++i)
+            for (uint r = 0; r < R; ++r)
+                out[i * R + r] = clnn_sum16(saved[8u * r + i]);
     }
-    __global float *out = partial + partial_off + (part * g.O + o0) * R;
-    for (uint i = 0; i < here; ++i)
-        for (uint r = 0; r < R; ++r)
-            out[i * R + r] = clnn_sum16(saved[8u * r + i]);
 }
 
 #endif /* CLNN_CPU_FORMS, identity */

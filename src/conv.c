@@ -71,7 +71,8 @@ static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad
  * With few weights per output channel (Kg = C KH KW <= CONV_FEW_ROWS, a first layer) the forward
  * and the weight gradient take kernels of their own over x's grid (products with a K of Kg would
  * store as much as they sum, and the weight gradient would have a block or two of rows), their
- * workspaces then C planes and C planes + parts O Kg. Each pass's chunk of images is sized, as
+ * workspaces then C planes and, for the weight gradient, each part's grid of its images (C planes
+ * of its own) + parts O Kg. Each pass's chunk of images is sized, as
  * im2col's, to keep its data near the cache budget. Returns 0 where the algorithm does not apply
  * or a size would not fit (the plan's other fields untouched). */
 static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, conv_plan *plan)
@@ -96,12 +97,11 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
     size_t fwd_chunk = chunk_of(budget, fwd_image, g->N);
     size_t weight_chunk = chunk_of(budget, weight_image, g->N);
     size_t data_chunk = chunk_of(budget, data_image, g->N);
-    /* The weight gradient's work-items: few, blocks of eight output channels, each part a range
-     * of the chunk's images; else blocks of 8 x 32 of dW^T, each part a range of positions. */
+    /* The weight gradient's work-items: few, a part of the chunk's images each; else blocks of
+     * 8 x 32 of dW^T, each part a range of positions. */
     size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1, parts, most;
     if (few) {
-        size_t blocks = (g->O + CONV_FEW_WEIGHT_CHANNELS - 1) / CONV_FEW_WEIGHT_CHANNELS;
-        parts = (CONV_FEW_ITEMS_PER_CU * cus + blocks - 1) / blocks;
+        parts = CONV_FEW_ITEMS_PER_CU * cus;
         most = weight_chunk;
     } else {
         size_t blocks = (Kg + 7) / 8 * ((g->O + 31) / 32);
@@ -114,9 +114,18 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
     }
     parts = parts > most ? most : parts;
     parts = parts < 1 ? 1 : parts;
+    /* The few weight gradient's parts lay out their images' grids each in a region of its own:
+     * part_rows rows (a part's images, then the guard rows) of each channel. */
+    size_t per = (weight_chunk + parts - 1) / parts, part_rows = 0, part_planes = 0;
+    if (few && (!product_fits(per, xg.img_rows, &part_rows) ||
+                (part_rows += xg.guard_rows) > CLNN_MAX_ELEMENTS ||
+                !product_fits(parts, g->C, &part_planes) ||
+                !product_fits(part_planes, part_rows, &part_planes)))
+        return 0;
     size_t fwd_planes, x_planes, dy_planes, t_floats = 0, sums;
     if (!product_fits(g->C, conv_grid_plane(&xg, fwd_chunk), &fwd_planes) ||
-        !product_fits(g->C, conv_grid_plane(&xg, weight_chunk), &x_planes) ||
+        (!few && !product_fits(g->C, conv_grid_plane(&xg, weight_chunk), &x_planes)) ||
+        (few && !product_fits(part_planes, xg.Wp, &x_planes)) ||
         !product_fits(g->O, conv_grid_plane(&dg, data_chunk), &dy_planes) ||
         (!few && !product_fits(conv_grid_t_rows(&xg, weight_chunk, g->O), g->O, &t_floats)) ||
         !product_fits(parts * Kg, g->O, &sums))
@@ -136,6 +145,7 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
     plan->implicit_few = few;
     plan->fwd_chunk = fwd_chunk, plan->weight_chunk = weight_chunk, plan->data_chunk = data_chunk;
     plan->weight_parts = parts;
+    plan->few_part_rows = part_rows;
     plan->fwd_packed = fwd_planes, plan->data_packed = dy_planes;
     size_t most_floats = weight > data ? weight : data;
     plan->workspace = most_floats > fwd ? most_floats : fwd;

@@ -43,9 +43,6 @@ typedef struct conv_grid {
  * are added later, in order). */
 #define CONV_FEW_ITEMS_PER_CU 16
 
-/* Output channels per work-item of clnn_conv_few_weight (kernels/conv.cl). */
-#define CONV_FEW_WEIGHT_CHANNELS 8
-
 typedef struct conv_plan {
     conv_algo algo;
     size_t chunk;      /* images per pass (CONV_ALGO_IM2COL), else 0 (implicit: below) */
@@ -62,6 +59,7 @@ typedef struct conv_plan {
                         * gradient by clnn_conv_few_forward and clnn_conv_few_weight */
     size_t weight_parts; /* CONV_ALGO_IMPLICIT: the weight gradient's positions (few: a chunk's
                           * images) in at most this many parts */
+    size_t few_part_rows; /* implicit_few: a weight-gradient part's grid rows a channel */
     size_t fwd_packed;   /* CONV_ALGO_IMPLICIT: where the forward's packed weight starts in the
                           * workspace, after the largest chunk's grid (not few: few has none) */
     size_t data_packed;  /* and the data gradient's (clnn_conv_pack_a in kernels/conv.cl) */

@@ -479,37 +479,30 @@ static clnn_status backward_weight_t(clnn_context *ctx, const conv_geom *g, cons
     return status;
 }
 
-/* The weight gradient of few weights per output channel (plan->implicit_few): per chunk, x's
- * grid, clnn_conv_few_weight's partial sums after it, then dW = beta dW (first chunk; 1 after) +
- * the sum of the parts, in order. */
+/* The weight gradient of few weights per output channel (plan->implicit_few): per chunk,
+ * clnn_conv_few_weight's partial sums (each part lays out its images' grid itself, in its region
+ * of the workspace), then dW = beta dW (first chunk; 1 after) + the sum of the parts, in order. */
 static clnn_status backward_weight_implicit_few(clnn_context *ctx, const conv_geom *g,
                                                 const conv_plan *plan, const clnn_tensor *dy,
                                                 const clnn_tensor *x, float beta,
                                                 clnn_tensor *dw, cl_mem ws)
 {
     static const char name[] = "clnn_conv_few_weight";
-    cl_kernel grid = NULL, kernel = NULL;
-    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
-    if (status == CLNN_SUCCESS)
-        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
-    const conv_grid *xg = &plan->x_grid;
+    cl_kernel kernel = NULL;
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &kernel);
     cl_uint16 geometry = geometry_arg(g);
     size_t R = g->C * g->KH * g->KW;
-    size_t blocks = (g->O + CONV_FEW_WEIGHT_CHANNELS - 1) / CONV_FEW_WEIGHT_CHANNELS;
-    size_t off = g->C * conv_grid_plane(xg, plan->weight_chunk);
-    cl_uint uoff = (cl_uint)off, Wp = (cl_uint)xg->Wp, img_rows = (cl_uint)xg->img_rows;
+    size_t off = plan->weight_parts * g->C * plan->few_part_rows * plan->x_grid.Wp;
+    cl_uint uoff = (cl_uint)off, part_rows = (cl_uint)plan->few_part_rows;
     conv_chunk c = {0, 0};
     while (status == CLNN_SUCCESS && next_chunk(g, plan->weight_chunk, &c)) {
         size_t parts = plan->weight_parts < c.count ? plan->weight_parts : c.count;
-        cl_uint plane = (cl_uint)conv_grid_plane(xg, c.count), n0 = (cl_uint)c.n0;
-        cl_uint count = (cl_uint)c.count, uparts = (cl_uint)parts;
-        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, xg, ws, &c);
-        if (status == CLNN_SUCCESS)
-            status = clnn_run_kernel_single(
-                ctx, kernel, name, blocks * parts,
-                CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
-                          CLNN_ARG(img_rows), CLNN_ARG(ws), CLNN_ARG(uoff), CLNN_ARG(geometry),
-                          CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(uparts)));
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count, uparts = (cl_uint)parts;
+        status = clnn_run_kernel_single(ctx, kernel, name, parts,
+                                        CLNN_ARGS(CLNN_ARG(dy->buffer), CLNN_ARG(x->buffer),
+                                                  CLNN_ARG(ws), CLNN_ARG(part_rows),
+                                                  CLNN_ARG(uoff), CLNN_ARG(geometry),
+                                                  CLNN_ARG(n0), CLNN_ARG(count), CLNN_ARG(uparts)));
         if (status == CLNN_SUCCESS)
             status = clnn_gemm_sum_slices(ctx, g->O, R, parts, ws, off, 1.0f,
                                           c.n0 == 0 ? beta : 1.0f, dw->buffer, 0, R, 1);
