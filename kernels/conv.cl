@@ -696,62 +696,73 @@ __kernel void clnn_conv_implicit_weight(uint M, uint N, uint Q, uint q_part, uin
 
 /* y[n0 + n][o][oy][.] = sum over r = (c, kh, kw) of w[o][r] times the grid of c at the output's
  * position shifted by the tap (the grid's comment above), for the `count` images of the chunk. A
- * work-item per image and block of eight output channels, writing its eight planes row after
+ * work-item per image: it first lays out the image's grid itself, in its own region of ws
+ * (image_rows rows of Wp a channel: the image's rows, then zeros for the taps below it), so no
+ * other launch writes what it reads; then it writes the output planes eight at a time, row after
  * row: per r, one shifted 16-float vector of the grid (the image's grid stays in the L1 cache)
  * and eight fmas into eight independent sums. A work-item per output row, for every channel, had
  * written 32 planes at once, a 16-float segment each: paired launches on POCL took 0.65-0.70 of
  * its time on the default CNN's first layer. The overlapping last segment stores again, from the
  * same work-item, the values the one before computed the same way. */
-__kernel void clnn_conv_few_forward(__global const float *grid, uint plane, uint Wp,
-                                    uint img_rows, __global const float *w, __global float *y,
-                                    uint16 geometry, uint n0, uint count)
+__kernel void clnn_conv_few_forward(__global const float *x, __global float *ws, uint image_rows,
+                                    __global const float *w, __global float *y, uint16 geometry,
+                                    uint n0, uint count)
 {
     conv_geom g = conv_unpack(geometry);
-    uint item = (uint)get_global_id(0), blocks = (g.O + 7u) / 8u;
-    if (item >= count * blocks)
+    uint n = (uint)get_global_id(0);
+    if (n >= count)
         return;
-    uint n = item / blocks, o = (item - n * blocks) * 8u, P = g.OH * g.OW, R = g.C * g.KH * g.KW;
-    __global const float *w0 = w + o * R, *w1 = w + min(o + 1u, g.O - 1u) * R,
-                         *w2 = w + min(o + 2u, g.O - 1u) * R,
-                         *w3 = w + min(o + 3u, g.O - 1u) * R,
-                         *w4 = w + min(o + 4u, g.O - 1u) * R,
-                         *w5 = w + min(o + 5u, g.O - 1u) * R,
-                         *w6 = w + min(o + 6u, g.O - 1u) * R,
-                         *w7 = w + min(o + 7u, g.O - 1u) * R;
-    uint here = g.O - o;
-    for (uint oy = 0; oy < g.OH; ++oy)
-        for (uint s = 0; s < g.OW; s += 16u) {
-            uint ox0 = min(s, g.OW - 16u);
-            __global const float *at = grid + (n * img_rows + oy) * Wp + ox0;
-            float16 s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f,
-                    s7 = 0.0f;
-            uint r = 0;
-            for (uint c = 0; c < g.C; ++c)
-                for (uint kh = 0; kh < g.KH; ++kh)
-                    for (uint kw = 0; kw < g.KW; ++kw, ++r) {
-                        float16 v = clnn_load16(0, at + c * plane + kh * g.dh * Wp + kw * g.dw);
-                        s0 = fma((float16)(w0[r]), v, s0), s1 = fma((float16)(w1[r]), v, s1);
-                        s2 = fma((float16)(w2[r]), v, s2), s3 = fma((float16)(w3[r]), v, s3);
-                        s4 = fma((float16)(w4[r]), v, s4), s5 = fma((float16)(w5[r]), v, s5);
-                        s6 = fma((float16)(w6[r]), v, s6), s7 = fma((float16)(w7[r]), v, s7);
-                    }
-            __global float *to = y + ((n0 + n) * g.O + o) * P + oy * g.OW + ox0;
-            clnn_store16(s0, 0, to);
-            if (here > 1u)
-                clnn_store16(s1, 0, to + P);
-            if (here > 2u)
-                clnn_store16(s2, 0, to + 2u * P);
-            if (here > 3u)
-                clnn_store16(s3, 0, to + 3u * P);
-            if (here > 4u)
-                clnn_store16(s4, 0, to + 4u * P);
-            if (here > 5u)
-                clnn_store16(s5, 0, to + 5u * P);
-            if (here > 6u)
-                clnn_store16(s6, 0, to + 6u * P);
-            if (here > 7u)
-                clnn_store16(s7, 0, to + 7u * P);
-        }
+    uint P = g.OH * g.OW, R = g.C * g.KH * g.KW, Wp = g.W + g.pw, plane = image_rows * Wp;
+    __global float *grid = ws + n * g.C * plane;
+    for (uint c = 0; c < g.C; ++c) {
+        conv_grid_plane(x + ((n0 + n) * g.C + c) * g.H * g.W, grid + c * plane, g.H, g.W, g.ph,
+                        g.pw);
+        conv_zero_run(grid + c * plane + (g.H + g.ph) * Wp, (image_rows - g.H - g.ph) * Wp);
+    }
+    for (uint o = 0; o < g.O; o += 8u) {
+        __global const float *w0 = w + o * R, *w1 = w + min(o + 1u, g.O - 1u) * R,
+                             *w2 = w + min(o + 2u, g.O - 1u) * R,
+                             *w3 = w + min(o + 3u, g.O - 1u) * R,
+                             *w4 = w + min(o + 4u, g.O - 1u) * R,
+                             *w5 = w + min(o + 5u, g.O - 1u) * R,
+                             *w6 = w + min(o + 6u, g.O - 1u) * R,
+                             *w7 = w + min(o + 7u, g.O - 1u) * R;
+        uint here = g.O - o;
+        for (uint oy = 0; oy < g.OH; ++oy)
+            for (uint s = 0; s < g.OW; s += 16u) {
+                uint ox0 = min(s, g.OW - 16u);
+                __global const float *at = grid + oy * Wp + ox0;
+                float16 s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f,
+                        s6 = 0.0f, s7 = 0.0f;
+                uint r = 0;
+                for (uint c = 0; c < g.C; ++c)
+                    for (uint kh = 0; kh < g.KH; ++kh)
+                        for (uint kw = 0; kw < g.KW; ++kw, ++r) {
+                            float16 v =
+                                clnn_load16(0, at + c * plane + kh * g.dh * Wp + kw * g.dw);
+                            s0 = fma((float16)(w0[r]), v, s0), s1 = fma((float16)(w1[r]), v, s1);
+                            s2 = fma((float16)(w2[r]), v, s2), s3 = fma((float16)(w3[r]), v, s3);
+                            s4 = fma((float16)(w4[r]), v, s4), s5 = fma((float16)(w5[r]), v, s5);
+                            s6 = fma((float16)(w6[r]), v, s6), s7 = fma((float16)(w7[r]), v, s7);
+                        }
+                __global float *to = y + ((n0 + n) * g.O + o) * P + oy * g.OW + ox0;
+                clnn_store16(s0, 0, to);
+                if (here > 1u)
+                    clnn_store16(s1, 0, to + P);
+                if (here > 2u)
+                    clnn_store16(s2, 0, to + 2u * P);
+                if (here > 3u)
+                    clnn_store16(s3, 0, to + 3u * P);
+                if (here > 4u)
+                    clnn_store16(s4, 0, to + 4u * P);
+                if (here > 5u)
+                    clnn_store16(s5, 0, to + 5u * P);
+                if (here > 6u)
+                    clnn_store16(s6, 0, to + 6u * P);
+                if (here > 7u)
+                    clnn_store16(s7, 0, to + 7u * P);
+            }
+    }
 }
 
 /* One vector of 16 positions p .. p + 15 of the weight gradient below: the grid's three taps

@@ -70,11 +70,12 @@ static int grid_make(const conv_geom *g, size_t height, size_t width, size_t pad
  * (O8, C8: rounded up to a multiple of 8).
  * With few weights per output channel (Kg = C KH KW <= CONV_FEW_ROWS, a first layer) the forward
  * and the weight gradient take kernels of their own over x's grid (products with a K of Kg would
- * store as much as they sum, and the weight gradient would have a block or two of rows), their
- * workspaces then C planes and, for the weight gradient, each part's grid of its images (C planes
- * of its own) + parts O Kg. Each pass's chunk of images is sized, as
- * im2col's, to keep its data near the cache budget. Returns 0 where the algorithm does not apply
- * or a size would not fit (the plan's other fields untouched). */
+ * store as much as they sum, and the weight gradient would have a block or two of rows); their
+ * work-items lay out the grids they read themselves, each in a region of its own (forward: an
+ * image's C planes with their guard rows; weight gradient: a part's images, likewise, + parts O
+ * Kg for the sums). Each pass's chunk of images is sized, as im2col's, to keep its data near the
+ * cache budget. Returns 0 where the algorithm does not apply or a size would not fit (the plan's
+ * other fields untouched). */
 static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, conv_plan *plan)
 {
     size_t taps = g->KH * g->KW, Kg = g->Cg * taps;
@@ -123,7 +124,9 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
                 !product_fits(part_planes, part_rows, &part_planes)))
         return 0;
     size_t fwd_planes, x_planes, dy_planes, t_floats = 0, sums;
-    if (!product_fits(g->C, conv_grid_plane(&xg, fwd_chunk), &fwd_planes) ||
+    if ((!few && !product_fits(g->C, conv_grid_plane(&xg, fwd_chunk), &fwd_planes)) ||
+        (few && (!product_fits(fwd_chunk * g->C, (xg.img_rows + xg.guard_rows) * xg.Wp,
+                               &fwd_planes))) ||
         (!few && !product_fits(g->C, conv_grid_plane(&xg, weight_chunk), &x_planes)) ||
         (few && !product_fits(part_planes, xg.Wp, &x_planes)) ||
         !product_fits(g->O, conv_grid_plane(&dg, data_chunk), &dy_planes) ||

@@ -262,24 +262,23 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
     if (status == CLNN_SUCCESS && !plan->implicit_few)
         status = pack_a(ctx, pack, g, g->O, g->C, w->buffer, &a, ws, plan->fwd_packed);
     cl_uint16 geometry = geometry_arg(g);
-    cl_uint Wp = (cl_uint)xg->Wp, img_rows = (cl_uint)xg->img_rows;
+    cl_uint image_rows = (cl_uint)(xg->img_rows + xg->guard_rows);
     conv_chunk c = {0, 0};
     while (status == CLNN_SUCCESS && next_chunk(g, plan->fwd_chunk, &c)) {
-        status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, xg, ws, &c);
-        if (status != CLNN_SUCCESS)
-            break;
         if (!plan->implicit_few) {
-            status = run_implicit(ctx, product, g, g->O, g->C, plan->fwd_packed, xg, ws, &c,
-                                  y->buffer, c.n0 * g->O * P, g->O * P, g->OH, g->OW, 0.0f);
+            status = run_grid(ctx, grid, x->buffer, g->C, g->H, g->W, xg, ws, &c);
+            if (status == CLNN_SUCCESS)
+                status = run_implicit(ctx, product, g, g->O, g->C, plan->fwd_packed, xg, ws, &c,
+                                      y->buffer, c.n0 * g->O * P, g->O * P, g->OH, g->OW, 0.0f);
             continue;
         }
-        cl_uint plane = (cl_uint)conv_grid_plane(xg, c.count), n0 = (cl_uint)c.n0;
-        cl_uint count = (cl_uint)c.count;
-        status = clnn_run_kernel_1d(ctx, product, name, c.count * ((g->O + 7) / 8),
-                                    CLNN_ARGS(CLNN_ARG(ws), CLNN_ARG(plane), CLNN_ARG(Wp),
-                                              CLNN_ARG(img_rows), CLNN_ARG(w->buffer),
-                                              CLNN_ARG(y->buffer), CLNN_ARG(geometry), CLNN_ARG(n0),
-                                              CLNN_ARG(count)));
+        /* A work-item per image, laying out its grid itself (local size 1: the images spread
+         * over the cores one by one). */
+        cl_uint n0 = (cl_uint)c.n0, count = (cl_uint)c.count;
+        status = clnn_run_kernel_single(
+            ctx, product, name, c.count,
+            CLNN_ARGS(CLNN_ARG(x->buffer), CLNN_ARG(ws), CLNN_ARG(image_rows), CLNN_ARG(w->buffer),
+                      CLNN_ARG(y->buffer), CLNN_ARG(geometry), CLNN_ARG(n0), CLNN_ARG(count)));
     }
     if (status == CLNN_SUCCESS)
         status = epilogue(ctx, epilogue_kernel, g, b, act, y);
