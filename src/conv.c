@@ -115,22 +115,23 @@ static int plan_implicit(clnn_context *ctx, const conv_geom *g, size_t budget, c
     }
     parts = parts > most ? most : parts;
     parts = parts < 1 ? 1 : parts;
-    /* The few weight gradient's parts lay out their images' grids each in a region of its own:
-     * part_rows rows (a part's images, then the guard rows) of each channel. */
-    size_t per = (weight_chunk + parts - 1) / parts, part_rows = 0, part_planes = 0;
-    if (few && (!product_fits(per, xg.img_rows, &part_rows) ||
-                (part_rows += xg.guard_rows) > CLNN_MAX_ELEMENTS ||
-                !product_fits(parts, g->C, &part_planes) ||
-                !product_fits(part_planes, part_rows, &part_planes)))
+    /* The grids: the products' of a chunk's images; the few kernels' laid out by each
+     * work-item in a region of its own, of C planes whose rows are an image's (forward) or a
+     * part's images' (weight gradient: part_rows), then the guard rows. */
+    size_t fwd_planes, x_planes, dy_planes, t_floats = 0, sums, part_rows = 0;
+    if (few) {
+        size_t per = (weight_chunk + parts - 1) / parts, part_plane;
+        if (!product_fits(per, xg.img_rows, &part_rows) ||
+            (part_rows += xg.guard_rows) > CLNN_MAX_ELEMENTS ||
+            !product_fits(part_rows, xg.Wp, &part_plane) ||
+            !product_fits(parts * g->C, part_plane, &x_planes) ||
+            !product_fits(fwd_chunk * g->C, conv_grid_plane(&xg, 1), &fwd_planes))
+            return 0;
+    } else if (!product_fits(g->C, conv_grid_plane(&xg, fwd_chunk), &fwd_planes) ||
+               !product_fits(g->C, conv_grid_plane(&xg, weight_chunk), &x_planes) ||
+               !product_fits(conv_grid_t_rows(&xg, weight_chunk, g->O), g->O, &t_floats))
         return 0;
-    size_t fwd_planes, x_planes, dy_planes, t_floats = 0, sums;
-    if ((!few && !product_fits(g->C, conv_grid_plane(&xg, fwd_chunk), &fwd_planes)) ||
-        (few && (!product_fits(fwd_chunk * g->C, (xg.img_rows + xg.guard_rows) * xg.Wp,
-                               &fwd_planes))) ||
-        (!few && !product_fits(g->C, conv_grid_plane(&xg, weight_chunk), &x_planes)) ||
-        (few && !product_fits(part_planes, xg.Wp, &x_planes)) ||
-        !product_fits(g->O, conv_grid_plane(&dg, data_chunk), &dy_planes) ||
-        (!few && !product_fits(conv_grid_t_rows(&xg, weight_chunk, g->O), g->O, &t_floats)) ||
+    if (!product_fits(g->O, conv_grid_plane(&dg, data_chunk), &dy_planes) ||
         !product_fits(parts * Kg, g->O, &sums))
         return 0;
     /* The products' packed weights, rows rounded up to blocks of eight: forward O x C KH KW
