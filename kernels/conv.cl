@@ -765,31 +765,29 @@ __kernel void clnn_conv_few_forward(__global const float *x, __global float *ws,
     }
 }
 
+/* Channel D's vector of dy at p (lanes outside `keep` zeroed) against the three taps x0..x2. */
+#define FEW_WEIGHT_CHANNEL(D, p, keep, S0, S1, S2)                                                \
+    {                                                                                             \
+        float16 e = select(zero, clnn_load16(0, (D) + (p)), keep);                                \
+        S0 = fma(e, x0, S0), S1 = fma(e, x1, S1), S2 = fma(e, x2, S2);                            \
+    }
+
 /* One vector of 16 positions p .. p + 15 of the weight gradient below: the grid's three taps
  * from xo (lanes past the row's end from the next row, `shift` further: wrap), dy's eight
- * channels at p (lanes outside `keep` zeroed), each against the three taps. */
+ * channels at p, each against the three taps. */
 #define FEW_WEIGHT_VECTOR(p, keep)                                                                \
     {                                                                                             \
         float16 x0 = select(clnn_load16(0, xo), clnn_load16(0, xo + shift), wrap);               \
         float16 x1 = select(clnn_load16(0, xo + u1), clnn_load16(0, xo + u1 + shift), wrap);     \
         float16 x2 = select(clnn_load16(0, xo + u2), clnn_load16(0, xo + u2 + shift), wrap);     \
-        float16 e;                                                                                \
-        e = select(zero, clnn_load16(0, d0 + (p)), keep);                                         \
-        a00 = fma(e, x0, a00), a01 = fma(e, x1, a01), a02 = fma(e, x2, a02);                      \
-        e = select(zero, clnn_load16(0, d1 + (p)), keep);                                         \
-        a10 = fma(e, x0, a10), a11 = fma(e, x1, a11), a12 = fma(e, x2, a12);                      \
-        e = select(zero, clnn_load16(0, d2 + (p)), keep);                                         \
-        a20 = fma(e, x0, a20), a21 = fma(e, x1, a21), a22 = fma(e, x2, a22);                      \
-        e = select(zero, clnn_load16(0, d3 + (p)), keep);                                         \
-        a30 = fma(e, x0, a30), a31 = fma(e, x1, a31), a32 = fma(e, x2, a32);                      \
-        e = select(zero, clnn_load16(0, d4 + (p)), keep);                                         \
-        a40 = fma(e, x0, a40), a41 = fma(e, x1, a41), a42 = fma(e, x2, a42);                      \
-        e = select(zero, clnn_load16(0, d5 + (p)), keep);                                         \
-        a50 = fma(e, x0, a50), a51 = fma(e, x1, a51), a52 = fma(e, x2, a52);                      \
-        e = select(zero, clnn_load16(0, d6 + (p)), keep);                                         \
-        a60 = fma(e, x0, a60), a61 = fma(e, x1, a61), a62 = fma(e, x2, a62);                      \
-        e = select(zero, clnn_load16(0, d7 + (p)), keep);                                         \
-        a70 = fma(e, x0, a70), a71 = fma(e, x1, a71), a72 = fma(e, x2, a72);                      \
+        FEW_WEIGHT_CHANNEL(d0, p, keep, a00, a01, a02)                                            \
+        FEW_WEIGHT_CHANNEL(d1, p, keep, a10, a11, a12)                                            \
+        FEW_WEIGHT_CHANNEL(d2, p, keep, a20, a21, a22)                                            \
+        FEW_WEIGHT_CHANNEL(d3, p, keep, a30, a31, a32)                                            \
+        FEW_WEIGHT_CHANNEL(d4, p, keep, a40, a41, a42)                                            \
+        FEW_WEIGHT_CHANNEL(d5, p, keep, a50, a51, a52)                                            \
+        FEW_WEIGHT_CHANNEL(d6, p, keep, a60, a61, a62)                                            \
+        FEW_WEIGHT_CHANNEL(d7, p, keep, a70, a71, a72)                                            \
     }
 
 /* The weight gradient of few weights per output channel over x's grid: as
