@@ -3,10 +3,13 @@
  * (clnn_tensor_copy: float4 per work-item, 16 floats with prefetch on CPUs), then runs each
  * suite, printing every figure beside that limit.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "bench.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench_suites.h"
 #include "bench_suite_table.h"
@@ -28,6 +31,31 @@ static void usage(FILE *out)
             "  --csv FILE          also write rows as CSV\n"
             "  --json FILE         also write rows as JSON\n"
             "  --list              list the suites and exit\n");
+}
+
+/* POCL's pthread device runs work-groups on worker threads that sleep between commands. On the
+ * 2-vCPU VM Linux often wakes both on one vCPU and leaves them there for the length of a launch,
+ * so that a process times every pass at one core's speed for many launches in a row
+ * (bench/README); in training the workers stay busy and spread. POCL_AFFINITY=1 makes POCL pin
+ * its worker i to CPU i. clnn-bench sets it before its first OpenCL call, unless the environment
+ * sets it or sizes POCL's pool, and only where this process may run on every online CPU, numbered
+ * 0 .. n-1 (some POCL versions abort when a pin fails). Returns what it did, for the header. */
+static const char *pin_pocl_workers(void)
+{
+    if (getenv("POCL_AFFINITY"))
+        return "POCL_AFFINITY as the environment sets it";
+    if (getenv("POCL_MAX_PTHREAD_COUNT") || getenv("POCL_CPU_MAX_CU_COUNT"))
+        return "POCL's workers not pinned (the environment sizes its pool)";
+    cpu_set_t allowed;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int every = online >= 1 && online <= CPU_SETSIZE &&
+                sched_getaffinity(0, sizeof allowed, &allowed) == 0 &&
+                CPU_COUNT(&allowed) == online;
+    for (long i = 0; every && i < online; ++i)
+        every = CPU_ISSET((int)i, &allowed);
+    if (!every || setenv("POCL_AFFINITY", "1", 0) != 0)
+        return "POCL's workers not pinned (this process may not run on every CPU)";
+    return "POCL_AFFINITY=1 (set by clnn-bench: POCL's workers pinned, one a CPU)";
 }
 
 static int parse_int(const char *s, int min, int max, int *out)
@@ -115,6 +143,7 @@ int main(int argc, char **argv)
         }
     }
 
+    const char *pinning = pin_pocl_workers();
     clnn_context_options options;
     clnn_context_options_init(&options);
     options.device = device;
@@ -147,6 +176,8 @@ int main(int argc, char **argv)
            run.device.platform_name);
     printf("copy bandwidth: %.1f GB/s (clnn_tensor_copy of %zu floats, bytes read + written)\n",
            run.copy_gbps, run.copy_floats);
+    if (strstr(run.device.platform_name, "Portable Computing Language"))
+        printf("%s\n", pinning);
     printf("warm-up %d, median of %d runs; 'of copy' is GB/s over the copy bandwidth\n\n",
            run.warmup, run.reps);
     printf("%-34s %-18s %10s %8s %9s %7s %9s\n", "benchmark", "shape", "median ms", "spread",
