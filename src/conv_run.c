@@ -251,9 +251,9 @@ static clnn_status forward_implicit(clnn_context *ctx, cl_kernel epilogue_kernel
 {
     const char *name = plan->implicit_few ? "clnn_conv_few_forward" : "clnn_conv_implicit";
     cl_kernel grid = NULL, product = NULL, pack = NULL;
-    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
-    if (status == CLNN_SUCCESS)
-        status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &product);
+    clnn_status status = clnn_get_kernel(ctx, "conv.cl", NULL, name, &product);
+    if (status == CLNN_SUCCESS && !plan->implicit_few)
+        status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_grid", &grid);
     if (status == CLNN_SUCCESS && !plan->implicit_few)
         status = clnn_get_kernel(ctx, "conv.cl", NULL, "clnn_conv_pack_a", &pack);
     const conv_grid *xg = &plan->x_grid;
